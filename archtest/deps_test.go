@@ -1,0 +1,77 @@
+// Package archtest enforces the one-way dependency flow of DESIGN.md:
+// cmd → overlay → linux2 and upstream; linux2 → upstream; upstream imports
+// nothing of ours outside upstream/; tools links none of upstream, overlay
+// or linux2 (it reads them as source).
+package archtest
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/strataagent/strata"
+
+// allowed says which of our top-level trees a tree may import.
+var allowed = map[string][]string{
+	"upstream": {"upstream"},
+	"linux2":   {"linux2", "upstream"},
+	"overlay":  {"overlay", "linux2", "upstream"},
+	"tools":    {"tools"},
+	"cmd":      {"cmd", "overlay", "linux2", "upstream", "tools"},
+	"bench":    {"bench", "overlay", "linux2", "upstream"},
+	"e2e":      {"e2e", "overlay", "linux2", "upstream", "cmd"},
+	"archtest": {"archtest"},
+}
+
+func tree(pkg string) string {
+	rest := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
+	top, _, _ := strings.Cut(rest, "/")
+	return top
+}
+
+func TestDependencyDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-e", "-json=ImportPath,Imports,TestImports,XTestImports", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	checked := 0
+	for {
+		var p struct {
+			ImportPath                         string
+			Imports, TestImports, XTestImports []string
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		from := tree(p.ImportPath)
+		ok, known := allowed[from]
+		if !known {
+			t.Errorf("%s: top-level tree %q has no dependency rule here", p.ImportPath, from)
+			continue
+		}
+		checked++
+		imports := append(append(append([]string{}, p.Imports...), p.TestImports...), p.XTestImports...)
+		for _, imp := range imports {
+			if !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			to := tree(imp)
+			permitted := false
+			for _, a := range ok {
+				permitted = permitted || a == to
+			}
+			if !permitted {
+				t.Errorf("%s imports %s: %s/ may import only %v", p.ImportPath, imp, from, ok)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("go list found no packages")
+	}
+}

@@ -1,0 +1,223 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/strataagent/strata/upstream/hostplugin"
+	"github.com/strataagent/strata/upstream/kvmagent"
+	"github.com/strataagent/strata/upstream/virtconn"
+	"github.com/strataagent/strata/upstream/vmplugin"
+)
+
+// hangGuard only stops a broken test from hanging; nothing is timed against it.
+const hangGuard = 3 * time.Minute
+
+// callback is one POST the agent made to the management node.
+type callback struct {
+	Header http.Header
+	Body   []byte
+}
+
+// mnServer plays the management node's /zstack/asyncrest/callback.
+type mnServer struct {
+	URL string
+
+	mu    sync.Mutex
+	got   map[string][]callback
+	event chan struct{}
+}
+
+func newMNServer(t *testing.T) *mnServer {
+	t.Helper()
+	mn := &mnServer{got: map[string][]callback{}, event: make(chan struct{}, 1)}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		id := r.Header.Get("taskuuid")
+		if id == "" {
+			http.Error(w, "taskuuid missing", http.StatusBadRequest)
+			return
+		}
+		mn.mu.Lock()
+		mn.got[id] = append(mn.got[id], callback{Header: r.Header.Clone(), Body: body})
+		mn.mu.Unlock()
+		select {
+		case mn.event <- struct{}{}:
+		default:
+		}
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	mn.URL = "http://" + l.Addr().String() + "/zstack/asyncrest/callback"
+	return mn
+}
+
+// wait returns the first n callbacks of task id, failing the test if they
+// never come.
+func (mn *mnServer) wait(t *testing.T, id string, n int) []callback {
+	t.Helper()
+	deadline := time.After(hangGuard)
+	for {
+		mn.mu.Lock()
+		cbs := append([]callback(nil), mn.got[id]...)
+		mn.mu.Unlock()
+		if len(cbs) >= n {
+			return cbs
+		}
+		select {
+		case <-mn.event:
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("task %s: %d callback(s) after %s, want %d", id, len(cbs), hangGuard, n)
+		}
+	}
+}
+
+// agent is a running stock agent on loopback.
+type agent struct {
+	URL    string
+	Server *kvmagent.Server
+	Conn   *virtconn.Conn
+	MN     *mnServer
+}
+
+type agentOptions struct {
+	URI        string
+	DomainType string
+	Timing     vmplugin.Timing
+}
+
+func startAgent(t *testing.T, opt agentOptions) *agent {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	conn := virtconn.New(opt.URI, log)
+	srv := kvmagent.NewServer(kvmagent.ServerConfig{
+		CallbackBackoff: 50 * time.Millisecond,
+		CallbackRetries: 3,
+		Logger:          log,
+	})
+	if opt.DomainType == "" {
+		opt.DomainType = "kvm"
+	}
+	a := kvmagent.NewAgent(srv,
+		vmplugin.New(vmplugin.PluginConfig{Build: vmplugin.Config{DomainType: opt.DomainType, Arch: vmplugin.ArchX86_64}, Timing: opt.Timing}, conn, log),
+		hostplugin.New(hostplugin.Config{Arch: vmplugin.ArchX86_64}, conn, log),
+	)
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+		defer cancel()
+		srv.Shutdown(ctx)
+		a.Stop()
+		conn.Close()
+	})
+	return &agent{URL: "http://" + l.Addr().String(), Server: srv, Conn: conn, MN: newMNServer(t)}
+}
+
+// testWriter sends the agent's log to t.Log, so it shows only on failure.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
+
+func newTaskUUID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// postAsync sends an async call exactly as the management node writes it
+// and returns the immediate status code.
+func (a *agent) postAsync(t *testing.T, path, taskUUID string, body []byte) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, a.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("taskuuid", taskUUID)
+	req.Header.Set("callbackurl", a.MN.URL)
+	req.Header.Set("Content-Type", "application/json;charset=utf-8")
+	if path != "/host/ping" {
+		req.Header.Set("X-Resource-UUID", "8e2d4c6a1f3b4a5c9d7e0f1a2b3c4d5e")
+	}
+	rsp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, rsp.Body)
+	rsp.Body.Close()
+	return rsp.StatusCode
+}
+
+// call posts an async command and returns its callback's decoded JSON.
+func (a *agent) call(t *testing.T, path string, cmd any) map[string]any {
+	t.Helper()
+	body, err := json.Marshal(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := newTaskUUID()
+	if code := a.postAsync(t, path, id, body); code != http.StatusOK {
+		t.Fatalf("%s: immediate status %d, want 200", path, code)
+	}
+	return decodeCallback(t, a.MN.wait(t, id, 1)[0])
+}
+
+func decodeCallback(t *testing.T, cb callback) map[string]any {
+	t.Helper()
+	if ct := cb.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("callback Content-Type %q", ct)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(cb.Body, &m); err != nil {
+		t.Fatalf("callback body is not a JSON object: %v: %s", err, cb.Body)
+	}
+	return m
+}
+
+func mustSucceed(t *testing.T, what string, rsp map[string]any) {
+	t.Helper()
+	if rsp["success"] != true {
+		t.Fatalf("%s: success=%v error=%v", what, rsp["success"], rsp["error"])
+	}
+}
+
+// readCommand loads a StartVmCmd JSON body from the builder's corpus as a
+// generic map, so tests can point paths at test images and send the rest
+// exactly as the management node wrote it.
+func readCommand(t *testing.T, name string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile("../upstream/vmplugin/testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -1,0 +1,134 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"libvirt.org/go/libvirt"
+)
+
+// qcow2 makes an empty qcow2 image, which is all a test domain needs.
+func qcow2(t *testing.T, dir, name string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", p, "64M").CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img create: %v: %s", err, out)
+	}
+	return p
+}
+
+// exampleA is mn-contract.md's example (a) with its image paths pointed at
+// test images; everything else is as the management node writes it.
+func exampleA(t *testing.T) map[string]any {
+	cmd := readCommand(t, "mn_example_a.json")
+	dir := t.TempDir()
+	cmd["rootVolume"].(map[string]any)["installPath"] = qcow2(t, dir, "root.qcow2")
+	cmd["dataVolumes"].([]any)[0].(map[string]any)["installPath"] = qcow2(t, dir, "data.qcow2")
+	return cmd
+}
+
+func domainExists(t *testing.T, a *agent, name string) bool {
+	t.Helper()
+	found := false
+	err := a.Conn.Do(func(c *libvirt.Connect) error {
+		d, err := c.LookupDomainByName(name)
+		if err != nil {
+			return nil
+		}
+		found = true
+		return d.Free()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}
+
+func TestMNExampleAOnTestDriver(t *testing.T) {
+	a := startAgent(t, agentOptions{URI: "test:///default"})
+	cmd := exampleA(t)
+	uuid := cmd["vmInstanceUuid"].(string)
+	body, _ := json.Marshal(cmd)
+
+	// The management node's example taskuuid, sent twice: the second is the
+	// retry of a POST whose answer was lost, after the task ended.
+	const task = "6f1c2b7e0d9a4c3e8b5f1a2d3c4e5f60"
+	if code := a.postAsync(t, "/vm/start", task, body); code != http.StatusOK {
+		t.Fatalf("start: immediate status %d, want exactly 200", code)
+	}
+	first := a.MN.wait(t, task, 1)[0]
+	if got := first.Header.Get("taskuuid"); got != task {
+		t.Errorf("callback taskuuid header %q, want %q", got, task)
+	}
+	mustSucceed(t, "start", decodeCallback(t, first))
+
+	if code := a.postAsync(t, "/vm/start", task, body); code != http.StatusOK {
+		t.Fatalf("retried start: immediate status %d, want 200", code)
+	}
+	second := a.MN.wait(t, task, 2)[1]
+	// A second run would answer "is already running"; the retry must get the first run's result.
+	mustSucceed(t, "retried start (same task id)", decodeCallback(t, second))
+
+	states := a.call(t, "/vm/checkstate", map[string]any{"vmUuids": []string{uuid, "00000000000000000000000000000000"}, "hostUuid": "h"})
+	mustSucceed(t, "checkstate", states)
+	got := states["states"].(map[string]any)
+	if got[uuid] != "Running" || got["00000000000000000000000000000000"] != "Shutdown" {
+		t.Errorf("checkstate states = %v", got)
+	}
+
+	// A new task starting the same VM is a real second start: the seed's answer.
+	again := a.call(t, "/vm/start", cmd)
+	if again["success"] != false || !strings.Contains(again["error"].(string), "is already running") {
+		t.Errorf("second start with a new task id: %v", again)
+	}
+
+	sync := a.call(t, "/vm/vmsync", map[string]any{})
+	mustSucceed(t, "vmsync", sync)
+	if sync["states"].(map[string]any)[uuid] != "Running" {
+		t.Errorf("vmsync states = %v", sync["states"])
+	}
+
+	mustSucceed(t, "pause", a.call(t, "/vm/pause", map[string]any{"uuid": uuid, "timeout": 120}))
+	mustSucceed(t, "resume", a.call(t, "/vm/resume", map[string]any{"uuid": uuid, "timeout": 120}))
+	mustSucceed(t, "stop", a.call(t, "/vm/stop", map[string]any{"uuid": uuid, "type": "cold", "timeout": 120}))
+	if domainExists(t, a, uuid) {
+		t.Error("domain still defined after stop (the seed undefines)")
+	}
+	mustSucceed(t, "destroy of a missing vm", a.call(t, "/vm/destroy", map[string]any{"uuid": uuid}))
+}
+
+func TestDuplicateTaskWhileRunningStartsOnce(t *testing.T) {
+	a := startAgent(t, agentOptions{URI: "test:///default"})
+	cmd := exampleA(t)
+	cmd["vmInstanceUuid"] = "7d1f7c3a9b2e4f60a8c4d2e1b7f9a099"
+	body, _ := json.Marshal(cmd)
+	task := newTaskUUID()
+	for i := 0; i < 3; i++ {
+		if code := a.postAsync(t, "/vm/start", task, body); code != http.StatusOK {
+			t.Fatalf("try %d: status %d", i, code)
+		}
+	}
+	cbs := a.MN.wait(t, task, 1)
+	a.Server.Wait()
+	cbs = a.MN.wait(t, task, len(cbs))
+	for i, cb := range cbs {
+		mustSucceed(t, "callback "+string(rune('0'+i)), decodeCallback(t, cb))
+	}
+	mustSucceed(t, "destroy", a.call(t, "/vm/destroy", map[string]any{"uuid": cmd["vmInstanceUuid"]}))
+}
+
+func TestAsyncWithoutTaskUUID(t *testing.T) {
+	a := startAgent(t, agentOptions{URI: "test:///default"})
+	rsp, err := http.Post(a.URL+"/vm/start", "application/json;charset=utf-8", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsp.Body.Close()
+	if rsp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", rsp.StatusCode)
+	}
+}

@@ -1,0 +1,99 @@
+// Package upstream is the stock agent: a Go port of zstack-utility's
+// kvmagent (vm_plugin, the linux helpers, the host plugin and the HTTP
+// plumbing), kept as the vendor's code so that local changes live in
+// overlay/ and linux2/ instead. Nothing here imports the rest of strata.
+//
+// # Domain XML: every deviation from the seed
+//
+// vmplugin.Build is a faithful port of Vm.from_StartVmCmd (the seed). Its
+// XML differs from the seed's only in the rows below: where the seed's
+// form fails libvirt's RelaxNG schema or its parser, where libvirtxml
+// cannot hold it, or where Go cannot tell an absent JSON field from an
+// empty one. Besides these, element order inside a parent follows
+// libvirtxml's struct order rather than the seed's insertion order
+// (libvirt reads either; row 4 is the one place the schema fixes an order).
+//
+//	| #  | where (seed step)                  | seed writes                                   | port writes                                      |
+//	|----|------------------------------------|-----------------------------------------------|--------------------------------------------------|
+//	| 1  | make_meta <metadata>               | xmlns:zs declared on <domain>                 | xmlns:zs declared on <zs:zstack>                 |
+//	| 2  | make_usb_redirect, ich9-uhci1      | <controller multifunction="on">               | no multifunction attribute                       |
+//	| 3  | make_usb_redirect, spicevmc channel| bare <address type="virtio-serial"/>          | no <address>                                     |
+//	| 4  | make_usb_device <hostdev><source>  | children address, vendor, product             | vendor, product, address                         |
+//	| 5  | fusionstor disks and ISO (nbd)     | <host name="unix" port="/tmp/nbd-socket"/>    | <host transport="unix" socket="/tmp/nbd-socket"/>|
+//	| 6  | virtio-SCSI ceph/fusionstor disks  | <shareable/> twice                            | <shareable/> once                                |
+//	| 7  | make_pci_device source <address>   | hex(): domain="0x0" bus="0x3" slot="0x0"      | "0x0000", "0x03", "0x00" (function "0x0")        |
+//	| 8  | empty command strings              | attr="" or an empty element                   | attribute or element omitted (list below)        |
+//	| 9  | hostManagementIp absent            | <hostManagementIp>None</hostManagementIp>     | <hostManagementIp></hostManagementIp>            |
+//	| 10 | qxl with VDIMonitorNumber absent   | TypeError, no XML                             | no <video>                                       |
+//	| 11 | zero socketNum, cpuOnSocket, cpuNum| sockets="0" cores="0"; NUMA current="0"       | attribute omitted                                |
+//	| 12 | negative numbers                   | "-1" in the XML, refused by libvirt later     | build error naming the field                     |
+//	| 13 | ScsiCeph (aarch64) w/o secretUuid  | uuid=None: TypeError at serialization         | build error naming the field                     |
+//	| 14 | failures                           | Python exceptions (IndexError, ValueError)    | errors naming the field, e.g. bootIso[1].deviceId|
+//
+// Why, row by row:
+//
+//  1. DomainMetadata holds inner XML only. Same namespace and names; the
+//     two children stay un-namespaced, as the seed's readers expect.
+//  2. The schema has no multifunction attribute on <controller>
+//     (multifunction belongs to a PCI <address>); libvirtxml has no field.
+//  3. The schema requires controller, bus and port with that address type;
+//     without the element libvirt assigns the same virtio-serial port.
+//  4. The schema's order. libvirtxml writes address, product, vendor;
+//     MarshalDomain reorders the lines. libvirt's parser accepts any order.
+//  5. libvirt refuses the seed's form ("failed to parse port number
+//     '/tmp/nbd-socket'"), and so does the schema; this is its form for the
+//     same UNIX socket.
+//  6. make_volumes appends a second <shareable/> after the builder's. A
+//     Domain holds one, the schema allows one, and libvirt only tests for
+//     presence.
+//  7. libvirtxml formats typed PCI addresses with fixed widths. Same values.
+//  8. libvirtxml omits empty values and libvirt rejects most of them. Seed
+//     attributes dropped when empty: disk driver cache (cacheMode), clock
+//     offset (clock), vnc passwd (consolePassword "" rather than absent),
+//     video model type (videoType), channel source path and target name,
+//     network disk source name and host name and port (installPath,
+//     monInfo hostname, iscsi portal). Elements
+//     dropped: <description> (vmName), <wwn> (wwn), the <source> of an ISO
+//     with an empty path, and spice <streaming> (spiceStreamingMode; its
+//     mode attribute is required). Still written empty, as the seed does:
+//     interface mac, source bridge and target dev, and os boot dev.
+//  9. Go reads an absent string as "", where the seed's str(None) is "None".
+//  10. Go reads the absent count as 0, so range(0) writes no card.
+//  11. libvirtxml omits zero values; libvirt refuses 0 there anyway.
+//  12. libvirtxml's unsigned fields cannot hold them: cpuNum, memory,
+//     cputune shares, VolumeQos values, virtio-SCSI unit (deviceId), PCI
+//     and USB bus/device numbers.
+//  13. The seed fails too, with a traceback.
+//  14. KvmError texts are kept verbatim: "exceeds max disk limit, it's %d
+//     but only 26 allowed", "unknown volume deviceType: %s", "unknown usb
+//     controller %d", "cannot find usb device %s" (the seed passes the last
+//     two their arguments as a tuple, so its str() reads "('cannot find usb
+//     device %s', '...')"; the port formats them).
+//
+// Kept on purpose although odd: lstrip's character-set stripping of
+// "ceph:", "fusionstor:" and "iscsi://" (ceph:pool/x becomes "ool/x"),
+// Python's negative indexing of deviceIds and cdrom slots, virtio-SCSI
+// letters taken in reverse, the BlkIscsi LUN always 1, NIC models from the
+// command-wide useVirtio, and IDE data disks whose drive address collides
+// with the cdroms (libvirt refuses those, as it refuses the seed's).//
+// # Lifecycle: where the port behaves differently from the seed, and why
+//
+//   - A start whose libvirt create fails undefines the domain it just
+//     defined: no half-created VM is left (the seed kept the definition and
+//     cleared it on the next start).
+//   - The seed's 30 s wait for the VNC port reads /proc/net/tcp{,6} instead
+//     of `netstat | grep`, and is skipped on libvirt's test:/// driver, where
+//     no qemu listens.
+//   - checkstate's fallback for a VM libvirt does not list reads
+//     /proc/<pid>/cmdline instead of `ps x | grep`.
+//   - vmsync leaves out NoState, Crashed and Suspended domains: one such
+//     state fails the management node's whole sync (mn-contract.md §6).
+//   - The ceph and iscsi secrets are created through the libvirt API, not
+//     virsh; the values and ephemeral/private flags are the seed's.
+//   - libvirtd going away does not end the agent (the seed exited): the
+//     call fails with a clear error and the next call reconnects.
+//   - Operations on one VM are serialized by a per-VM lock, on top of the
+//     seed's process-wide start lock.
+//   - handle_vfio_irq_conflict names the vfio device whose INTx setup failed
+//     but does not run lspci to list the devices sharing its IRQ.
+package upstream

@@ -1,0 +1,506 @@
+package vmplugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"libvirt.org/go/libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/strataagent/strata/upstream/kvmagent"
+	"github.com/strataagent/strata/upstream/virtconn"
+)
+
+// The URIs vm_plugin serves; all are async.
+const (
+	KVMStartVMPath   = "/vm/start"
+	KVMStopVMPath    = "/vm/stop"
+	KVMPauseVMPath   = "/vm/pause"
+	KVMResumeVMPath  = "/vm/resume"
+	KVMRebootVMPath  = "/vm/reboot"
+	KVMDestroyVMPath = "/vm/destroy"
+	KVMVMSyncPath    = "/vm/vmsync"
+	KVMVMCheckState  = "/vm/checkstate"
+)
+
+// PluginConfig is the agent configuration vm_plugin reads.
+type PluginConfig struct {
+	Build    Config
+	Emulator string // default emulator when addons.qemuPath is unset; "" searches like get_qemu_path
+	Timing   Timing // zero fields take DefaultTiming's
+}
+
+// VmPlugin is vm_plugin.VmPlugin.
+type VmPlugin struct {
+	Config PluginConfig
+	Conn   *virtconn.Conn
+	Host   Host
+	Log    *slog.Logger
+
+	startLock sync.Mutex // the seed's @lock.lock('libvirt-startvm')
+	vmLocks   sync.Map   // uuid -> *sync.Mutex: one operation per VM at a time
+}
+
+var _ kvmagent.Plugin = (*VmPlugin)(nil)
+
+// New returns a VmPlugin that builds with a LiveHost on conn.
+func New(cfg PluginConfig, conn *virtconn.Conn, log *slog.Logger) *VmPlugin {
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg.Timing = withDefaults(cfg.Timing)
+	if cfg.Build.DomainType == "" {
+		cfg.Build.DomainType = "kvm"
+	}
+	if cfg.Build.Arch == "" {
+		cfg.Build.Arch = ArchX86_64
+	}
+	return &VmPlugin{
+		Config: cfg,
+		Conn:   conn,
+		Host:   &LiveHost{Conn: conn, Emulator: cfg.Emulator, Log: log},
+		Log:    log,
+	}
+}
+
+func withDefaults(t Timing) Timing {
+	d := DefaultTiming()
+	set := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&t.PollInterval, d.PollInterval)
+	set(&t.VncPortWait, d.VncPortWait)
+	set(&t.GracefulStopWait, d.GracefulStopWait)
+	set(&t.DestroyWait, d.DestroyWait)
+	set(&t.UndefineWait, d.UndefineWait)
+	set(&t.PauseWait, d.PauseWait)
+	set(&t.ResumeWait, d.ResumeWait)
+	set(&t.LookupRetryDelay, d.LookupRetryDelay)
+	if t.LookupRetries <= 0 {
+		t.LookupRetries = d.LookupRetries
+	}
+	return t
+}
+
+// Start registers vm_plugin's URIs.
+func (p *VmPlugin) Start(s *kvmagent.Server) error {
+	s.RegisterAsyncURI(KVMStartVMPath, p.StartVm)
+	s.RegisterAsyncURI(KVMStopVMPath, p.StopVm)
+	s.RegisterAsyncURI(KVMPauseVMPath, p.PauseVm)
+	s.RegisterAsyncURI(KVMResumeVMPath, p.ResumeVm)
+	s.RegisterAsyncURI(KVMRebootVMPath, p.RebootVm)
+	s.RegisterAsyncURI(KVMDestroyVMPath, p.DestroyVm)
+	s.RegisterAsyncURI(KVMVMSyncPath, p.VmSync)
+	s.RegisterAsyncURI(KVMVMCheckState, p.CheckVmState)
+	return nil
+}
+
+// Stop has nothing to release: the connection belongs to the agent.
+func (p *VmPlugin) Stop() error { return nil }
+
+// LockVM serializes operations on one VM and returns the unlock.
+func (p *VmPlugin) LockVM(uuid string) func() {
+	m, _ := p.vmLocks.LoadOrStore(uuid, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+func (p *VmPlugin) newVm(uuid string) *Vm {
+	return &Vm{
+		UUID:         uuid,
+		conn:         p.Conn,
+		timing:       p.Config.Timing,
+		checkVncPort: !strings.HasPrefix(p.Conn.URI(), "test:"),
+	}
+}
+
+// GetVmByUUID is get_vm_by_uuid: retried lookups; a missing VM is a KvmError
+// `unable to find vm[uuid:%s]`, or (nil, nil) when mustExist is false.
+func (p *VmPlugin) GetVmByUUID(ctx context.Context, uuid string, mustExist bool) (*Vm, error) {
+	return p.lookup(ctx, uuid, mustExist, p.Config.Timing.LookupRetries)
+}
+
+// GetVmByUUIDNoRetry is get_vm_by_uuid_no_retry.
+func (p *VmPlugin) GetVmByUUIDNoRetry(ctx context.Context, uuid string, mustExist bool) (*Vm, error) {
+	return p.lookup(ctx, uuid, mustExist, 1)
+}
+
+func (p *VmPlugin) lookup(ctx context.Context, uuid string, mustExist bool, tries int) (*Vm, error) {
+	vm := p.newVm(uuid)
+	var err error
+	for i := 0; i < tries; i++ {
+		if err = vm.Refresh(); err == nil {
+			return vm, nil
+		}
+		if i+1 < tries {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(p.Config.Timing.LookupRetryDelay):
+			}
+		}
+	}
+	if virtconn.IsNoDomain(err) {
+		if mustExist {
+			return nil, kvmagent.Errorf("unable to find vm[uuid:%s]", uuid)
+		}
+		return nil, nil
+	}
+	var lerr libvirt.Error
+	if errors.As(err, &lerr) {
+		return nil, fmt.Errorf("error happened when looking up vm[uuid:%s], libvirt error code: %d, %s: %w", uuid, lerr.Code, lerr.Message, err)
+	}
+	return nil, err
+}
+
+// FromStartVmCmd is Vm.from_StartVmCmd: validate, build and marshal.
+func (p *VmPlugin) FromStartVmCmd(ctx context.Context, cmd *StartVmCmd) (*Vm, error) {
+	if err := cmd.Validate(); err != nil {
+		return nil, err
+	}
+	dom, err := Build(ctx, cmd, p.Config.Build, p.Host)
+	if err != nil {
+		return nil, err
+	}
+	x, err := MarshalDomain(dom)
+	if err != nil {
+		return nil, fmt.Errorf("marshal domain of vm[uuid:%s]: %w", cmd.VMInstanceUUID, err)
+	}
+	vm := p.newVm(cmd.VMInstanceUUID)
+	vm.DomainXML, vm.Domain = x, dom
+	return vm, nil
+}
+
+// DoStartVm is _start_vm: refuse a running VM, clear a stopped one, build,
+// define, start, and map libvirt's refusal as the seed does.
+func (p *VmPlugin) DoStartVm(ctx context.Context, cmd *StartVmCmd) error {
+	p.startLock.Lock()
+	defer p.startLock.Unlock()
+	err := p.startVmLocked(ctx, cmd)
+	if err == nil || !isLibvirtError(err) {
+		return err
+	}
+	msg := libvirtMessage(err)
+	p.Log.Warn("libvirt refused to start vm", "vm", cmd.VMInstanceUUID, "err", err)
+	unable := kvmagent.Errorf("unable to start vm[uuid:%s, name:%s], libvirt error: %s", cmd.VMInstanceUUID, cmd.VMName, msg)
+	if strings.Contains(msg, "Device or resource busy") {
+		return unable
+	}
+	vm, lerr := p.GetVmByUUID(ctx, cmd.VMInstanceUUID, false)
+	if lerr != nil || vm == nil {
+		return unable
+	}
+	if vm.State != VMStateRunning {
+		return kvmagent.Errorf("vm[uuid:%s, name:%s, state:%s] is not in running state, libvirt error: %s",
+			cmd.VMInstanceUUID, cmd.VMName, vm.State, msg)
+	}
+	return nil // libvirt complained but the VM runs: the seed reports success
+}
+
+func (p *VmPlugin) startVmLocked(ctx context.Context, cmd *StartVmCmd) error {
+	if cmd.VMInstanceUUID == "" {
+		return cmd.Validate()
+	}
+	existing, err := p.GetVmByUUIDNoRetry(ctx, cmd.VMInstanceUUID, false)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		if existing.State == VMStateRunning {
+			return kvmagent.Errorf("vm[uuid:%s, name:%s] is already running", cmd.VMInstanceUUID, existing.Name())
+		}
+		if err := existing.Destroy(ctx, p.liveHost()); err != nil {
+			return err
+		}
+	}
+	vm, err := p.FromStartVmCmd(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	return vm.Start(ctx, cmd.Timeout)
+}
+
+func (p *VmPlugin) liveHost() *LiveHost {
+	h, _ := p.Host.(*LiveHost)
+	return h
+}
+
+// StartVm is the /vm/start handler (start_vm).
+func (p *VmPlugin) StartVm(ctx context.Context, req *kvmagent.Request) (any, error) {
+	cmd := &StartVmCmd{}
+	if err := kvmagent.DecodeCommand(req, cmd); err != nil {
+		return nil, err
+	}
+	rsp := &StartVmResponse{AgentResponse: kvmagent.NewAgentResponse()}
+	unlock := p.LockVM(cmd.VMInstanceUUID)
+	defer unlock()
+	err := p.DoStartVm(ctx, cmd)
+	if err == nil {
+		p.Log.Debug("successfully started vm", "uuid", cmd.VMInstanceUUID, "name", cmd.VMName)
+		return rsp, nil
+	}
+	var kerr *kvmagent.KvmError
+	if !errors.As(err, &kerr) {
+		return nil, err // replyerror
+	}
+	text := err.Error()
+	switch {
+	case containsAll(text, "burst", "Illegal", "rate"):
+		rsp.Error = "QoS exceed max limit, please check and reset it in zstack"
+	case strings.Contains(text, "cannot set up guest memory"):
+		rsp.Error = "No enough physical memory for guest"
+	default:
+		rsp.Error = text
+	}
+	if vfio := handleVfioIrqConflict(cmd.VMInstanceUUID); vfio != "" {
+		rsp.Error = vfio + ", details: " + rsp.Error
+	}
+	rsp.Success = false
+	return rsp, nil
+}
+
+// StartVmResponse adds nothing to the envelope.
+type StartVmResponse struct {
+	kvmagent.AgentResponse
+}
+
+// StopVmCmd is /vm/stop's command.
+type StopVmCmd struct {
+	UUID    string `json:"uuid"`
+	Type    string `json:"type"` // "cold" is a hard stop; anything else is graceful
+	Timeout int64  `json:"timeout"`
+}
+
+// VmCmd is the command of destroy, pause and resume.
+type VmCmd struct {
+	UUID    string `json:"uuid"`
+	Timeout int64  `json:"timeout"`
+}
+
+// RebootVmCmd is /vm/reboot's command.
+type RebootVmCmd struct {
+	UUID    string   `json:"uuid"`
+	Timeout int64    `json:"timeout"`
+	BootDev []string `json:"bootDev"`
+}
+
+// CheckVmStateCmd is /vm/checkstate's command.
+type CheckVmStateCmd struct {
+	VMUUIDs  []string `json:"vmUuids"`
+	HostUUID string   `json:"hostUuid"`
+}
+
+// StatesResponse is the reply of checkstate and vmsync.
+type StatesResponse struct {
+	kvmagent.AgentResponse
+	States map[string]string `json:"states"`
+}
+
+func decodeUUID(req *kvmagent.Request, v any, uuid *string) error {
+	if err := kvmagent.DecodeCommand(req, v); err != nil {
+		return err
+	}
+	if *uuid == "" {
+		return errors.New("uuid: missing in command")
+	}
+	return nil
+}
+
+// failed turns a KvmError into the envelope's error and passes anything else
+// to replyerror, as the seed's handlers do.
+func failed(err error) (any, error) {
+	var kerr *kvmagent.KvmError
+	if errors.As(err, &kerr) {
+		rsp := kvmagent.NewAgentResponse()
+		rsp.Fail(err)
+		return &rsp, nil
+	}
+	return nil, err
+}
+
+func ok() (any, error) {
+	rsp := kvmagent.NewAgentResponse()
+	return &rsp, nil
+}
+
+// StopVm is /vm/stop: a missing VM counts as stopped.
+func (p *VmPlugin) StopVm(ctx context.Context, req *kvmagent.Request) (any, error) {
+	cmd := &StopVmCmd{}
+	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
+		return nil, err
+	}
+	defer p.LockVM(cmd.UUID)()
+	vm, err := p.GetVmByUUID(ctx, cmd.UUID, false)
+	if err != nil {
+		return failed(err)
+	}
+	if vm == nil {
+		return ok()
+	}
+	if err := vm.Stop(ctx, cmd.Type != "cold", p.liveHost()); err != nil {
+		return failed(err)
+	}
+	return ok()
+}
+
+// DestroyVm is /vm/destroy: a missing VM counts as destroyed.
+func (p *VmPlugin) DestroyVm(ctx context.Context, req *kvmagent.Request) (any, error) {
+	cmd := &VmCmd{}
+	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
+		return nil, err
+	}
+	defer p.LockVM(cmd.UUID)()
+	vm, err := p.GetVmByUUID(ctx, cmd.UUID, false)
+	if err != nil {
+		return failed(err)
+	}
+	if vm == nil {
+		return ok()
+	}
+	if err := vm.Destroy(ctx, p.liveHost()); err != nil {
+		return failed(err)
+	}
+	return ok()
+}
+
+// PauseVm is /vm/pause.
+func (p *VmPlugin) PauseVm(ctx context.Context, req *kvmagent.Request) (any, error) {
+	return p.withVm(ctx, req, func(vm *Vm) error { return vm.Pause(ctx) })
+}
+
+// ResumeVm is /vm/resume.
+func (p *VmPlugin) ResumeVm(ctx context.Context, req *kvmagent.Request) (any, error) {
+	return p.withVm(ctx, req, func(vm *Vm) error { return vm.Resume(ctx) })
+}
+
+func (p *VmPlugin) withVm(ctx context.Context, req *kvmagent.Request, fn func(*Vm) error) (any, error) {
+	cmd := &VmCmd{}
+	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
+		return nil, err
+	}
+	defer p.LockVM(cmd.UUID)()
+	vm, err := p.GetVmByUUID(ctx, cmd.UUID, true)
+	if err != nil {
+		return failed(err)
+	}
+	if err := fn(vm); err != nil {
+		return failed(err)
+	}
+	return ok()
+}
+
+// RebootVm is /vm/reboot: a graceful stop, the boot devices replaced by
+// bootDev, and a start from the XML libvirt last reported.
+func (p *VmPlugin) RebootVm(ctx context.Context, req *kvmagent.Request) (any, error) {
+	cmd := &RebootVmCmd{}
+	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
+		return nil, err
+	}
+	defer p.LockVM(cmd.UUID)()
+	vm, err := p.GetVmByUUID(ctx, cmd.UUID, true)
+	if err != nil {
+		return failed(err)
+	}
+	if err := vm.Stop(ctx, true, p.liveHost()); err != nil {
+		return failed(err)
+	}
+	if vm.Domain.OS == nil {
+		vm.Domain.OS = &libvirtxml.DomainOS{}
+	}
+	vm.Domain.OS.BootDevices = nil
+	for _, dev := range cmd.BootDev {
+		vm.Domain.OS.BootDevices = append(vm.Domain.OS.BootDevices, libvirtxml.DomainBootDevice{Dev: dev})
+	}
+	x, err := MarshalDomain(vm.Domain)
+	if err != nil {
+		return nil, fmt.Errorf("marshal domain of vm[uuid:%s] for reboot: %w", cmd.UUID, err)
+	}
+	vm.DomainXML = x
+	if err := vm.Start(ctx, cmd.Timeout); err != nil {
+		return failed(err)
+	}
+	return ok()
+}
+
+// activeStates lists the active domains' states by name.
+func (p *VmPlugin) activeStates() (map[string]string, error) {
+	states := map[string]string{}
+	err := p.Conn.Do(func(c *libvirt.Connect) error {
+		doms, err := c.ListAllDomains(libvirt.CONNECT_LIST_DOMAINS_ACTIVE)
+		if err != nil {
+			return err
+		}
+		for i := range doms {
+			name, nerr := doms[i].GetName()
+			st, _, serr := doms[i].GetState()
+			doms[i].Free()
+			if nerr != nil || serr != nil {
+				continue // the domain went away between list and read
+			}
+			states[name] = StateFromLibvirt(st)
+		}
+		return nil
+	})
+	return states, err
+}
+
+// CheckVmState is /vm/checkstate: every requested uuid gets a state; one
+// libvirt does not list is Running if a qemu process still carries it.
+func (p *VmPlugin) CheckVmState(ctx context.Context, req *kvmagent.Request) (any, error) {
+	cmd := &CheckVmStateCmd{}
+	if err := kvmagent.DecodeCommand(req, cmd); err != nil {
+		return nil, err
+	}
+	active, err := p.activeStates()
+	if err != nil {
+		return nil, err
+	}
+	rsp := &StatesResponse{AgentResponse: kvmagent.NewAgentResponse(), States: map[string]string{}}
+	for _, uuid := range cmd.VMUUIDs {
+		if st, ok := active[uuid]; ok {
+			rsp.States[uuid] = st
+		} else if qemuRunning(uuid) {
+			rsp.States[uuid] = VMStateRunning
+		} else {
+			rsp.States[uuid] = VMStateShutdown
+		}
+	}
+	return rsp, nil
+}
+
+// VmSync is /vm/vmsync: the active domains, minus libguestfs appliances and
+// the management node's own VM, and only in states the management node can
+// parse from a sync (an Unknown there fails the whole sync).
+func (p *VmPlugin) VmSync(ctx context.Context, req *kvmagent.Request) (any, error) {
+	active, err := p.activeStates()
+	if err != nil {
+		return nil, err
+	}
+	rsp := &StatesResponse{AgentResponse: kvmagent.NewAgentResponse(), States: map[string]string{}}
+	for name, st := range active {
+		if strings.HasPrefix(name, "guestfs-") || name == "ZStack Management Node VM" {
+			continue
+		}
+		switch st {
+		case VMStateRunning, VMStatePaused, VMStateShutdown:
+			rsp.States[name] = st
+		default:
+			p.Log.Warn("vmsync leaves out a vm in a state the management node cannot take", "vm", name, "state", st)
+		}
+	}
+	return rsp, nil
+}
+
+func pathExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

@@ -1,0 +1,365 @@
+package vmplugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"libvirt.org/go/libvirt"
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/strataagent/strata/upstream/kvmagent"
+	"github.com/strataagent/strata/upstream/virtconn"
+)
+
+// VM states as the management node spells them (Java Enum.valueOf: case matters).
+const (
+	VMStateNoState   = "NoState"
+	VMStateRunning   = "Running"
+	VMStatePaused    = "Paused"
+	VMStateShutdown  = "Shutdown"
+	VMStateCrashed   = "Crashed"
+	VMStateSuspended = "Suspended"
+)
+
+// StateFromLibvirt maps libvirt's domain state as Vm.power_state does;
+// BLOCKED counts as Running.
+func StateFromLibvirt(s libvirt.DomainState) string {
+	switch s {
+	case libvirt.DOMAIN_RUNNING, libvirt.DOMAIN_BLOCKED:
+		return VMStateRunning
+	case libvirt.DOMAIN_PAUSED:
+		return VMStatePaused
+	case libvirt.DOMAIN_SHUTDOWN, libvirt.DOMAIN_SHUTOFF:
+		return VMStateShutdown
+	case libvirt.DOMAIN_CRASHED:
+		return VMStateCrashed
+	case libvirt.DOMAIN_PMSUSPENDED:
+		return VMStateSuspended
+	default:
+		return VMStateNoState
+	}
+}
+
+// Timing holds the seed's fixed waits. The defaults are the seed's; tests
+// and the config may shorten them.
+type Timing struct {
+	PollInterval     time.Duration // state polling during start (0.5 s)
+	VncPortWait      time.Duration // start: wait for the graphics port (30 s)
+	GracefulStopWait time.Duration // stop: shutdown() retries (60 s)
+	DestroyWait      time.Duration // stop: destroy() retries (60 s)
+	UndefineWait     time.Duration // stop: undefine retries (60 s)
+	PauseWait        time.Duration // 10 s
+	ResumeWait       time.Duration // 60 s
+	LookupRetries    int           // get_vm_by_uuid tries (3)
+	LookupRetryDelay time.Duration // 1 s
+}
+
+// DefaultTiming is the seed's.
+func DefaultTiming() Timing {
+	return Timing{
+		PollInterval:     500 * time.Millisecond,
+		VncPortWait:      30 * time.Second,
+		GracefulStopWait: 60 * time.Second,
+		DestroyWait:      60 * time.Second,
+		UndefineWait:     60 * time.Second,
+		PauseWait:        10 * time.Second,
+		ResumeWait:       60 * time.Second,
+		LookupRetries:    3,
+		LookupRetryDelay: time.Second,
+	}
+}
+
+// Vm is vm_plugin's Vm: one domain, by name (the vmInstanceUuid).
+type Vm struct {
+	UUID      string
+	State     string
+	DomainXML string
+	Domain    *libvirtxml.Domain
+
+	conn   *virtconn.Conn
+	timing Timing
+	// checkVncPort is off on libvirt's test driver, where no qemu listens.
+	checkVncPort bool
+}
+
+// Name is get_name(): the domain's <description>, which holds the vmName.
+func (vm *Vm) Name() string {
+	if vm.Domain == nil {
+		return ""
+	}
+	return vm.Domain.Description
+}
+
+// Refresh re-reads state and XML from libvirt (Vm.refresh).
+func (vm *Vm) Refresh() error {
+	return vm.conn.Do(func(c *libvirt.Connect) error {
+		dom, err := c.LookupDomainByName(vm.UUID)
+		if err != nil {
+			return err
+		}
+		defer dom.Free()
+		return vm.readFrom(dom)
+	})
+}
+
+func (vm *Vm) readFrom(dom *libvirt.Domain) error {
+	st, _, err := dom.GetState()
+	if err != nil {
+		return fmt.Errorf("read state of vm[uuid:%s]: %w", vm.UUID, err)
+	}
+	x, err := dom.GetXMLDesc(0)
+	if err != nil {
+		return fmt.Errorf("read xml of vm[uuid:%s]: %w", vm.UUID, err)
+	}
+	d := &libvirtxml.Domain{}
+	if err := d.Unmarshal(x); err != nil {
+		return fmt.Errorf("parse xml of vm[uuid:%s]: %w", vm.UUID, err)
+	}
+	vm.State, vm.DomainXML, vm.Domain = StateFromLibvirt(st), x, d
+	return nil
+}
+
+// waitFor polls check every interval until it is true or wait has passed;
+// it always checks at least once (a start with timeout 0 still looks once).
+func waitFor(ctx context.Context, wait, interval time.Duration, check func() bool) bool {
+	deadline := time.Now().Add(wait)
+	for {
+		if check() {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(interval):
+		}
+	}
+}
+
+func (vm *Vm) stateIs(want string) func() bool {
+	return func() bool { return vm.Refresh() == nil && vm.State == want }
+}
+
+// Start defines and starts the domain and waits for it to run (Vm.start).
+// timeout is in seconds; 0 checks once.
+func (vm *Vm) Start(ctx context.Context, timeout int64) error {
+	err := vm.conn.Do(func(c *libvirt.Connect) error {
+		dom, err := c.DomainDefineXML(vm.DomainXML)
+		if err != nil {
+			return err
+		}
+		defer dom.Free()
+		if err := dom.CreateWithFlags(0); err != nil {
+			// Leave no half-created VM behind: the seed kept the definition.
+			if uerr := dom.Undefine(); uerr != nil {
+				return fmt.Errorf("%w (undefine after failed start: %v)", err, uerr)
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	wait := time.Duration(timeout) * time.Second
+	if !waitFor(ctx, wait, vm.timing.PollInterval, vm.stateIs(VMStateRunning)) {
+		return kvmagent.Errorf("unable to start vm[uuid:%s, name:%s], vm state is not changing to running after %d seconds",
+			vm.UUID, vm.Name(), timeout)
+	}
+	if !vm.checkVncPort {
+		return nil
+	}
+	port := graphicsPort(vm.Domain)
+	if port <= 0 {
+		return nil
+	}
+	if !waitFor(ctx, vm.timing.VncPortWait, vm.timing.PollInterval, func() bool { return tcpPortOpen(port) }) {
+		return kvmagent.Errorf("unable to start vm[uuid:%s, name:%s]; its vnc port does not open after %d seconds",
+			vm.UUID, vm.Name(), int(vm.timing.VncPortWait/time.Second))
+	}
+	return nil
+}
+
+// graphicsPort is the port of the first vnc or spice <graphics> of the live XML.
+func graphicsPort(d *libvirtxml.Domain) int {
+	if d == nil || d.Devices == nil {
+		return 0
+	}
+	for _, g := range d.Devices.Graphics {
+		switch {
+		case g.VNC != nil:
+			return g.VNC.Port
+		case g.Spice != nil:
+			return g.Spice.Port
+		}
+	}
+	return 0
+}
+
+// Stop is Vm.stop(graceful, undefine=True).
+func (vm *Vm) Stop(ctx context.Context, graceful bool, host *LiveHost) error {
+	gone := func() bool {
+		err := vm.Refresh()
+		return virtconn.IsNoDomain(err) || (err == nil && vm.State == VMStateShutdown)
+	}
+	if graceful {
+		waitFor(ctx, vm.timing.GracefulStopWait, time.Second, func() bool {
+			if gone() {
+				return true
+			}
+			_ = vm.conn.Do(func(c *libvirt.Connect) error {
+				dom, err := c.LookupDomainByName(vm.UUID)
+				if err != nil {
+					return err
+				}
+				defer dom.Free()
+				return dom.Shutdown()
+			})
+			return false
+		})
+	}
+	if host != nil {
+		host.logoutISCSIDisks(ctx, vm.Domain)
+	}
+	if !gone() {
+		ok := waitFor(ctx, vm.timing.DestroyWait, time.Second, func() bool {
+			_ = vm.conn.Do(func(c *libvirt.Connect) error {
+				dom, err := c.LookupDomainByName(vm.UUID)
+				if err != nil {
+					return err
+				}
+				defer dom.Free()
+				return dom.Destroy()
+			})
+			return gone()
+		})
+		if !ok {
+			return kvmagent.Errorf("failed to stop vm, timeout after %d secs", int(vm.timing.DestroyWait/time.Second))
+		}
+	}
+	removeChannelSockets(vm.Domain)
+	return vm.undefine(ctx, host)
+}
+
+func (vm *Vm) undefine(ctx context.Context, host *LiveHost) error {
+	persistent := false
+	err := vm.conn.Do(func(c *libvirt.Connect) error {
+		dom, err := c.LookupDomainByName(vm.UUID)
+		if err != nil {
+			return err
+		}
+		defer dom.Free()
+		persistent, err = dom.IsPersistent()
+		return err
+	})
+	if virtconn.IsNoDomain(err) || (err == nil && !persistent) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("look up vm[uuid:%s] before undefine: %w", vm.UUID, err)
+	}
+	vanished := func() bool { return virtconn.IsNoDomain(vm.Refresh()) }
+	ok := waitFor(ctx, vm.timing.UndefineWait, time.Second, func() bool {
+		uerr := vm.conn.Do(func(c *libvirt.Connect) error {
+			dom, err := c.LookupDomainByName(vm.UUID)
+			if err != nil {
+				return err
+			}
+			defer dom.Free()
+			flags := libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | libvirt.DOMAIN_UNDEFINE_NVRAM
+			if err := dom.UndefineFlags(flags); err != nil {
+				return dom.Undefine()
+			}
+			return nil
+		})
+		if uerr != nil && !virtconn.IsNoDomain(uerr) && host != nil {
+			host.killQemu(vm.UUID)
+		}
+		return vanished()
+	})
+	if !ok {
+		return kvmagent.Errorf("failed to stop vm, timeout after %d secs", int(vm.timing.UndefineWait/time.Second))
+	}
+	return nil
+}
+
+// removeChannelSockets is the seed's `rm -f` of unix channel sockets.
+func removeChannelSockets(d *libvirtxml.Domain) {
+	if d == nil || d.Devices == nil {
+		return
+	}
+	for _, ch := range d.Devices.Channels {
+		if ch.Source != nil && ch.Source.UNIX != nil && ch.Source.UNIX.Path != "" {
+			if err := os.Remove(ch.Source.UNIX.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+		}
+	}
+}
+
+// Destroy is Vm.destroy(): a hard stop that also undefines.
+func (vm *Vm) Destroy(ctx context.Context, host *LiveHost) error { return vm.Stop(ctx, false, host) }
+
+// Pause is Vm.pause().
+func (vm *Vm) Pause(ctx context.Context) error {
+	if err := vm.domainCall(func(d *libvirt.Domain) error { return d.Suspend() }); err != nil {
+		return err
+	}
+	if !waitFor(ctx, vm.timing.PauseWait, vm.timing.PollInterval, vm.stateIs(VMStatePaused)) {
+		return kvmagent.Errorf("failed to suspend vm ,timeout after %d secs", int(vm.timing.PauseWait/time.Second))
+	}
+	return nil
+}
+
+// Resume is Vm.resume().
+func (vm *Vm) Resume(ctx context.Context) error {
+	if err := vm.domainCall(func(d *libvirt.Domain) error { return d.Resume() }); err != nil {
+		return err
+	}
+	if !waitFor(ctx, vm.timing.ResumeWait, vm.timing.PollInterval, vm.stateIs(VMStateRunning)) {
+		return kvmagent.Errorf("failed to resume vm ,timeout after %d secs", int(vm.timing.ResumeWait/time.Second))
+	}
+	return nil
+}
+
+func (vm *Vm) domainCall(fn func(*libvirt.Domain) error) error {
+	return vm.conn.Do(func(c *libvirt.Connect) error {
+		dom, err := c.LookupDomainByName(vm.UUID)
+		if err != nil {
+			return err
+		}
+		defer dom.Free()
+		return fn(dom)
+	})
+}
+
+// isLibvirtError reports whether err came from libvirt (the seed's
+// `except libvirt.libvirtError`).
+func isLibvirtError(err error) bool {
+	var lerr libvirt.Error
+	return errors.As(err, &lerr)
+}
+
+// libvirtMessage is str(libvirtError).
+func libvirtMessage(err error) string {
+	var lerr libvirt.Error
+	if errors.As(err, &lerr) {
+		return lerr.Message
+	}
+	return err.Error()
+}
+
+func containsAll(s string, words ...string) bool {
+	for _, w := range words {
+		if !strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
