@@ -48,6 +48,24 @@ func domainExists(t *testing.T, a *agent, name string) bool {
 	return found
 }
 
+func domainXML(t *testing.T, a *agent, name string) string {
+	t.Helper()
+	var x string
+	err := a.Conn.Do(func(c *libvirt.Connect) error {
+		d, err := c.LookupDomainByName(name)
+		if err != nil {
+			return err
+		}
+		defer d.Free()
+		x, err = d.GetXMLDesc(0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
 func TestMNExampleAOnTestDriver(t *testing.T) {
 	a := startAgent(t, agentOptions{URI: "test:///default"})
 	cmd := exampleA(t)
@@ -130,5 +148,43 @@ func TestAsyncWithoutTaskUUID(t *testing.T) {
 	rsp.Body.Close()
 	if rsp.StatusCode != http.StatusBadRequest {
 		t.Errorf("status %d, want 400", rsp.StatusCode)
+	}
+}
+
+// TestReboot: a graceful stop, then a start of the defined XML with the
+// boot devices replaced by bootDev. With useBootMenu the root disk carries
+// <boot order>, and libvirt refuses os/boot next to it: the seed's reboot
+// fails there too, and the agent reports libvirt's reason.
+func TestReboot(t *testing.T) {
+	a := startAgent(t, agentOptions{URI: "test:///default"})
+	for _, tt := range []struct {
+		name        string
+		useBootMenu bool
+		wantErr     string
+	}{
+		{"without boot menu", false, ""},
+		{"with boot menu", true, "per-device boot elements cannot be used together with os/boot elements"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exampleA(t)
+			uuid := "4eb0070000000000000000000000000" + map[bool]string{false: "0", true: "1"}[tt.useBootMenu]
+			cmd["vmInstanceUuid"], cmd["useBootMenu"] = uuid, tt.useBootMenu
+			mustSucceed(t, "start", a.call(t, "/vm/start", cmd))
+			defer a.call(t, "/vm/destroy", map[string]any{"uuid": uuid})
+			rsp := a.call(t, "/vm/reboot", map[string]any{"uuid": uuid, "timeout": 1800, "bootDev": []string{"cdrom", "hd"}})
+			if tt.wantErr != "" {
+				if rsp["success"] != false || !strings.Contains(rsp["error"].(string), tt.wantErr) {
+					t.Fatalf("reboot = %v, want libvirt's refusal %q", rsp, tt.wantErr)
+				}
+				return
+			}
+			mustSucceed(t, "reboot", rsp)
+			if got := a.call(t, "/vm/checkstate", map[string]any{"vmUuids": []string{uuid}})["states"].(map[string]any)[uuid]; got != "Running" {
+				t.Errorf("after reboot checkstate = %v, want Running", got)
+			}
+			if x := domainXML(t, a, uuid); !strings.Contains(x, "<boot dev='cdrom'/>") || !strings.Contains(x, "<boot dev='hd'/>") {
+				t.Errorf("reboot did not apply bootDev:\n%s", x)
+			}
+		})
 	}
 }

@@ -316,7 +316,8 @@ func decodeUUID(req *kvmagent.Request, v any, uuid *string) error {
 }
 
 // failed turns a KvmError into the envelope's error and passes anything else
-// to replyerror, as the seed's handlers do.
+// to replyerror, as the seed's handlers do. A libvirt error reads as
+// str(libvirtError) did: its message.
 func failed(err error) (any, error) {
 	var kerr *kvmagent.KvmError
 	if errors.As(err, &kerr) {
@@ -324,12 +325,10 @@ func failed(err error) (any, error) {
 		rsp.Fail(err)
 		return &rsp, nil
 	}
+	if lerr, ok := err.(libvirt.Error); ok {
+		return nil, errors.New(lerr.Message)
+	}
 	return nil, err
-}
-
-func ok() (any, error) {
-	rsp := kvmagent.NewAgentResponse()
-	return &rsp, nil
 }
 
 // StopVm is /vm/stop: a missing VM counts as stopped.
@@ -338,18 +337,9 @@ func (p *VmPlugin) StopVm(ctx context.Context, req *kvmagent.Request) (any, erro
 	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
 		return nil, err
 	}
-	defer p.LockVM(cmd.UUID)()
-	vm, err := p.GetVmByUUID(ctx, cmd.UUID, false)
-	if err != nil {
-		return failed(err)
-	}
-	if vm == nil {
-		return ok()
-	}
-	if err := vm.Stop(ctx, cmd.Type != "cold", p.liveHost()); err != nil {
-		return failed(err)
-	}
-	return ok()
+	return p.onVm(ctx, cmd.UUID, false, func(vm *Vm) error {
+		return vm.Stop(ctx, cmd.Type != "cold", p.liveHost())
+	})
 }
 
 // DestroyVm is /vm/destroy: a missing VM counts as destroyed.
@@ -358,44 +348,43 @@ func (p *VmPlugin) DestroyVm(ctx context.Context, req *kvmagent.Request) (any, e
 	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
 		return nil, err
 	}
-	defer p.LockVM(cmd.UUID)()
-	vm, err := p.GetVmByUUID(ctx, cmd.UUID, false)
-	if err != nil {
-		return failed(err)
-	}
-	if vm == nil {
-		return ok()
-	}
-	if err := vm.Destroy(ctx, p.liveHost()); err != nil {
-		return failed(err)
-	}
-	return ok()
+	return p.onVm(ctx, cmd.UUID, false, func(vm *Vm) error { return vm.Destroy(ctx, p.liveHost()) })
 }
 
 // PauseVm is /vm/pause.
 func (p *VmPlugin) PauseVm(ctx context.Context, req *kvmagent.Request) (any, error) {
-	return p.withVm(ctx, req, func(vm *Vm) error { return vm.Pause(ctx) })
-}
-
-// ResumeVm is /vm/resume.
-func (p *VmPlugin) ResumeVm(ctx context.Context, req *kvmagent.Request) (any, error) {
-	return p.withVm(ctx, req, func(vm *Vm) error { return vm.Resume(ctx) })
-}
-
-func (p *VmPlugin) withVm(ctx context.Context, req *kvmagent.Request, fn func(*Vm) error) (any, error) {
 	cmd := &VmCmd{}
 	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
 		return nil, err
 	}
-	defer p.LockVM(cmd.UUID)()
-	vm, err := p.GetVmByUUID(ctx, cmd.UUID, true)
+	return p.onVm(ctx, cmd.UUID, true, func(vm *Vm) error { return vm.Pause(ctx) })
+}
+
+// ResumeVm is /vm/resume.
+func (p *VmPlugin) ResumeVm(ctx context.Context, req *kvmagent.Request) (any, error) {
+	cmd := &VmCmd{}
+	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
+		return nil, err
+	}
+	return p.onVm(ctx, cmd.UUID, true, func(vm *Vm) error { return vm.Resume(ctx) })
+}
+
+// onVm runs fn on the VM under its lock and answers in the envelope. A
+// missing VM is success when mustExist is false (stop, destroy), else the
+// seed's "unable to find vm".
+func (p *VmPlugin) onVm(ctx context.Context, uuid string, mustExist bool, fn func(*Vm) error) (any, error) {
+	defer p.LockVM(uuid)()
+	vm, err := p.GetVmByUUID(ctx, uuid, mustExist)
 	if err != nil {
 		return failed(err)
 	}
-	if err := fn(vm); err != nil {
-		return failed(err)
+	if vm != nil {
+		if err := fn(vm); err != nil {
+			return failed(err)
+		}
 	}
-	return ok()
+	rsp := kvmagent.NewAgentResponse()
+	return &rsp, nil
 }
 
 // RebootVm is /vm/reboot: a graceful stop, the boot devices replaced by
@@ -405,30 +394,24 @@ func (p *VmPlugin) RebootVm(ctx context.Context, req *kvmagent.Request) (any, er
 	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
 		return nil, err
 	}
-	defer p.LockVM(cmd.UUID)()
-	vm, err := p.GetVmByUUID(ctx, cmd.UUID, true)
-	if err != nil {
-		return failed(err)
-	}
-	if err := vm.Stop(ctx, true, p.liveHost()); err != nil {
-		return failed(err)
-	}
-	if vm.Domain.OS == nil {
-		vm.Domain.OS = &libvirtxml.DomainOS{}
-	}
-	vm.Domain.OS.BootDevices = nil
-	for _, dev := range cmd.BootDev {
-		vm.Domain.OS.BootDevices = append(vm.Domain.OS.BootDevices, libvirtxml.DomainBootDevice{Dev: dev})
-	}
-	x, err := MarshalDomain(vm.Domain)
-	if err != nil {
-		return nil, fmt.Errorf("marshal domain of vm[uuid:%s] for reboot: %w", cmd.UUID, err)
-	}
-	vm.DomainXML = x
-	if err := vm.Start(ctx, cmd.Timeout); err != nil {
-		return failed(err)
-	}
-	return ok()
+	return p.onVm(ctx, cmd.UUID, true, func(vm *Vm) error {
+		if err := vm.Stop(ctx, true, p.liveHost()); err != nil {
+			return err
+		}
+		if vm.Domain.OS == nil {
+			vm.Domain.OS = &libvirtxml.DomainOS{}
+		}
+		vm.Domain.OS.BootDevices = nil
+		for _, dev := range cmd.BootDev {
+			vm.Domain.OS.BootDevices = append(vm.Domain.OS.BootDevices, libvirtxml.DomainBootDevice{Dev: dev})
+		}
+		x, err := MarshalDomain(vm.Domain)
+		if err != nil {
+			return fmt.Errorf("marshal domain of vm[uuid:%s] for reboot: %w", cmd.UUID, err)
+		}
+		vm.DomainXML = x
+		return vm.Start(ctx, cmd.Timeout)
+	})
 }
 
 // activeStates lists the active domains' states by name.
