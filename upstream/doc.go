@@ -68,7 +68,9 @@
 //     but only 26 allowed", "unknown volume deviceType: %s", "unknown usb
 //     controller %d", "cannot find usb device %s" (the seed passes the last
 //     two their arguments as a tuple, so its str() reads "('cannot find usb
-//     device %s', '...')"; the port formats them).
+//     device %s', '...')"; the port formats them). Each is preceded by
+//     the field it is about (dataVolumes[0].deviceId: ..., addons.usbDevice[1]:
+//     ...) and the step (make_volumes: ...).
 //
 // Kept on purpose although odd: lstrip's character-set stripping of
 // "ceph:", "fusionstor:" and "iscsi://" (ceph:pool/x becomes "ool/x"),

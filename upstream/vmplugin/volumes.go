@@ -56,7 +56,7 @@ func MakeVolumes(c *BuildContext) error {
 	for _, r := range vols {
 		v := r.v
 		if v.DeviceID >= len(DeviceLetters) {
-			return fmt.Errorf("exceeds max disk limit, it's %d but only 26 allowed", v.DeviceID)
+			return fmt.Errorf("%s.deviceId: exceeds max disk limit, it's %d but only 26 allowed", r.field, v.DeviceID)
 		}
 		letter, err := deviceLetter(v.DeviceID, r.field+".deviceId")
 		if err != nil {
@@ -81,7 +81,7 @@ func MakeVolumes(c *BuildContext) error {
 		case DeviceTypeFusionstor:
 			disk, err = fusionstorVolume(c, letter, r)
 		default:
-			return fmt.Errorf("unknown volume deviceType: %s", v.DeviceType)
+			return fmt.Errorf("%s.deviceType: unknown volume deviceType: %s", r.field, v.DeviceType)
 		}
 		if err != nil {
 			return err

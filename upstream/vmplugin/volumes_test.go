@@ -107,13 +107,13 @@ func TestMakeVolumes(t *testing.T) {
 		{"VolumeQos of another volume", cmdWith(func(c *StartVmCmd) { c.Addons.VolumeQos = map[string]VolumeQos{"x": {TotalIops: 7}} }), cfgX86,
 			[]libvirtxml.DomainDisk{root(diskTarget("vda", "virtio"), boot)}, ""},
 		{"deviceId 25", cmdWith(func(c *StartVmCmd) { c.DataVolumes = []VolumeTO{dataFile("/ps/x.qcow2", 25, nil)} }), cfgX86, nil,
-			"exceeds max disk limit, it's 25 but only 26 allowed"},
+			"dataVolumes[0].deviceId: exceeds max disk limit, it's 25 but only 26 allowed"},
 		{"deviceId -26", cmdWith(func(c *StartVmCmd) { c.DataVolumes = []VolumeTO{dataFile("/ps/x.qcow2", -26, nil)} }), cfgX86, nil,
 			"dataVolumes[0].deviceId: -26: string index out of range"},
 		{"deviceType unknown", cmdWith(func(c *StartVmCmd) {
 			c.DataVolumes = []VolumeTO{dataFile("/ps/x", 1, func(v *VolumeTO) { v.DeviceType = "nfs" })}
 		}), cfgX86, nil,
-			"unknown volume deviceType: nfs"},
+			"dataVolumes[0].deviceType: unknown volume deviceType: nfs"},
 		{"rootVolume missing", cmdWith(func(c *StartVmCmd) { c.RootVolume = nil }), cfgX86, nil, "rootVolume: missing"},
 		{"useVirtioSCSI with a negative deviceId has no unit", cmdWith(func(c *StartVmCmd) {
 			c.DataVolumes = []VolumeTO{dataFile("/ps/x", -2, func(v *VolumeTO) { v.UseVirtioSCSI = true })}
