@@ -55,7 +55,7 @@ func serve(cfg Config, logw io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	log.Info("kvmagent listening", "addr", l.Addr().String(), "libvirt", cfg.LibvirtURI, "domain_type", cfg.DomainType)
+	log.Info("kvmagent starting", "libvirt", cfg.LibvirtURI, "domain_type", cfg.DomainType, "arch", cfg.Arch)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
