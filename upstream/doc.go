@@ -63,7 +63,9 @@
 //  12. libvirtxml's unsigned fields cannot hold them: cpuNum, memory,
 //     cputune shares, VolumeQos values, virtio-SCSI unit (deviceId), PCI
 //     and USB bus/device numbers.
-//  13. The seed fails too, with a traceback.
+//  13. The seed fails too, with a traceback, but only when it serializes
+//     the finished tree; so Build reports it after the last step, and an
+//     error a later volume or step raises comes first, as in the seed.
 //  14. KvmError texts are kept verbatim: "exceeds max disk limit, it's %d
 //     but only 26 allowed", "unknown volume deviceType: %s", "unknown usb
 //     controller %d", "cannot find usb device %s" (the seed passes the last

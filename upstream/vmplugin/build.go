@@ -41,8 +41,18 @@ var Steps = []Step{
 	{"make_controllers", MakeControllers},
 }
 
+// serializationError is a failure the seed only meets in etree.tostring,
+// after every step has run (an attribute left None). A step returning one
+// has finished its work; Build runs the remaining steps and reports it only
+// if none of them fails, so the seed's earlier-raised error wins as it
+// does there.
+type serializationError struct{ error }
+
+func (e serializationError) Unwrap() error { return e.error }
+
 // Build is Vm.from_StartVmCmd: it runs Steps in order over an empty Domain
-// and stops at the first failure, naming the step (`make_volumes: ...`).
+// and stops at the first failure, naming the step (`make_volumes: ...`);
+// a serializationError is reported after the last step instead.
 // It does not call Validate: the seed builds whatever it is given, and the
 // caller decides whether to reject first.
 func Build(ctx context.Context, cmd *StartVmCmd, cfg Config, host Host) (*libvirtxml.Domain, error) {
@@ -56,6 +66,7 @@ func Build(ctx context.Context, cmd *StartVmCmd, cfg Config, host Host) (*libvir
 		ctx = context.Background()
 	}
 	bc := &BuildContext{Ctx: ctx, Cmd: cmd, Config: cfg, Host: host, Domain: &libvirtxml.Domain{}}
+	var late error
 	for _, s := range Steps {
 		// Steps may call the host (qemu-img, iscsiadm, libvirt secrets), so a
 		// cancelled request stops between them.
@@ -63,8 +74,16 @@ func Build(ctx context.Context, cmd *StartVmCmd, cfg Config, host Host) (*libvir
 			return nil, fmt.Errorf("%s: %w", s.Name, err)
 		}
 		if err := s.Make(bc); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Name, err)
+			if se := (serializationError{}); !errors.As(err, &se) {
+				return nil, fmt.Errorf("%s: %w", s.Name, err)
+			}
+			if late == nil {
+				late = fmt.Errorf("%s: %w", s.Name, err)
+			}
 		}
+	}
+	if late != nil {
+		return nil, late
 	}
 	return bc.Domain, nil
 }

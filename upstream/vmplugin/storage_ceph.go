@@ -64,13 +64,15 @@ func cephVolume(c *BuildContext, letter string, r volumeRef) (*libvirtxml.Domain
 		disk.Target = &libvirtxml.DomainDiskTarget{Dev: "vd" + letter, Bus: "virtio"}
 		return disk, nil
 	case c.IsAarch64():
-		// ScsiCeph writes auth unconditionally: without a secret uuid the
-		// seed's XML cannot be serialized (None attribute) or defined.
-		if v.SecretUUID == "" {
-			return nil, fmt.Errorf("%s.secretUuid: required for a non-virtio ceph volume on aarch64 (ScsiCeph always writes <auth>)", r.field)
-		}
 		disk := &libvirtxml.DomainDisk{Device: "disk", Source: rbdSource(v.InstallPath, v.MonInfo), Auth: cephAuth(v.SecretUUID)}
 		disk.Target = &libvirtxml.DomainDiskTarget{Dev: "sd" + letter, Bus: "scsi"}
+		// ScsiCeph writes auth unconditionally: without a secret uuid the
+		// seed's XML cannot be serialized (None attribute) or defined. The
+		// seed only fails when it serializes, after every step, so the
+		// disk is still built and the error comes last (serializationError).
+		if v.SecretUUID == "" {
+			return disk, serializationError{fmt.Errorf("%s.secretUuid: required for a non-virtio ceph volume on aarch64 (ScsiCeph always writes <auth>)", r.field)}
+		}
 		return disk, nil
 	default:
 		disk := cephDisk(v)

@@ -1,6 +1,7 @@
 package vmplugin
 
 import (
+	"context"
 	"testing"
 
 	"libvirt.org/go/libvirtxml"
@@ -50,6 +51,8 @@ func TestCephVolume(t *testing.T) {
 			libvirtxml.DomainDisk{Device: "disk", Source: rbdSrc("pri-v-r-1/vol"), Auth: zstackAuth, Target: diskTarget("sda", "scsi")}, ""},
 		{"useVirtio false on aarch64 without secretUuid", cmdWith(cephRoot(func(v *VolumeTO) { v.UseVirtio = false; v.SecretUUID = "" })), cfgArm64,
 			libvirtxml.DomainDisk{}, "rootVolume.secretUuid: required for a non-virtio ceph volume on aarch64 (ScsiCeph always writes <auth>)"},
+		{"useVirtio false on aarch64 without secretUuid, then dataVolumes deviceId 25: the limit error wins", cmdWith(cephRoot(func(v *VolumeTO) { v.UseVirtio = false; v.SecretUUID = "" })).withData(dataFile("/ps/d25.qcow2", 25, nil)), cfgArm64,
+			libvirtxml.DomainDisk{}, "dataVolumes[0].deviceId: exceeds max disk limit, it's 25 but only 26 allowed"},
 		{"useVirtioSCSI shareable: VirtioSCSICeph", cmdWith(cephRoot(func(v *VolumeTO) { v.UseVirtioSCSI = true; v.Shareable = true })), cfgX86,
 			libvirtxml.DomainDisk{Device: "disk", Source: rbdSrc("pri-v-r-1/vol"), Auth: zstackAuth, Target: diskTarget("sda", "scsi"),
 				WWN: "0x000f000000000000", Address: scsiUnit(0), Shareable: &libvirtxml.DomainDiskShareable{}}, ""},
@@ -66,6 +69,40 @@ func TestCephVolume(t *testing.T) {
 				t.Fatal(err)
 			}
 			assertDomain(t, got, devicesOnly(libvirtxml.DomainDeviceList{Disks: []libvirtxml.DomainDisk{tc.want}}))
+		})
+	}
+}
+
+// withData appends data volumes to c.
+func (c *StartVmCmd) withData(vs ...VolumeTO) *StartVmCmd {
+	c.DataVolumes = append(c.DataVolumes, vs...)
+	return c
+}
+
+// TestScsiCephWithoutSecretFailsLast: the seed meets a ScsiCeph disk's
+// missing secretUuid only when it serializes the tree, so any error a
+// later volume or step raises is the one it reports; Build does the same.
+func TestScsiCephWithoutSecretFailsLast(t *testing.T) {
+	noSecret := cephRoot(func(v *VolumeTO) { v.UseVirtio = false; v.SecretUUID = "" })
+	for _, tc := range []struct {
+		name string
+		cmd  *StartVmCmd
+		want string
+	}{
+		{"rootVolume.secretUuid alone", cmdWith(noSecret),
+			"make_volumes: rootVolume.secretUuid: required for a non-virtio ceph volume on aarch64 (ScsiCeph always writes <auth>)"},
+		{"dataVolumes deviceId 25 after it", cmdWith(noSecret).withData(dataFile("/ps/d25.qcow2", 25, nil)),
+			"make_volumes: dataVolumes[0].deviceId: exceeds max disk limit, it's 25 but only 26 allowed"},
+		{"bootIso deviceId 1 in make_cdrom", cmdWith(func(c *StartVmCmd) { noSecret(c); c.BootIso = []IsoTO{{Path: "/i.iso", DeviceID: 1}} }),
+			"make_cdrom: bootIso[0].deviceId: 1 is out of range, only 1 cdrom slots (list index out of range)"},
+		{"addons.usbDevice in make_addons", cmdWith(func(c *StartVmCmd) { noSecret(c); c.Addons.UsbDevice = []string{"1:2:1d6b:0002"} }),
+			"make_addons: addons.usbDevice[0]: cannot find usb device 1:2:1d6b:0002"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Build(context.Background(), tc.cmd, cfgArm64, newFakeHost())
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
 		})
 	}
 }

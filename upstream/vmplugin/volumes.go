@@ -53,6 +53,7 @@ func MakeVolumes(c *BuildContext) error {
 	}
 
 	devs := c.Devices()
+	var late error // the first serializationError, returned after the loop
 	for _, r := range vols {
 		v := r.v
 		if v.DeviceID >= len(DeviceLetters) {
@@ -83,7 +84,11 @@ func MakeVolumes(c *BuildContext) error {
 		default:
 			return fmt.Errorf("%s.deviceType: unknown volume deviceType: %s", r.field, v.DeviceType)
 		}
-		if err != nil {
+		if se := (serializationError{}); errors.As(err, &se) {
+			if late == nil {
+				late = err
+			}
+		} else if err != nil {
 			return err
 		}
 
@@ -97,7 +102,7 @@ func MakeVolumes(c *BuildContext) error {
 		}
 		devs.Disks = append(devs.Disks, *disk)
 	}
-	return nil
+	return late
 }
 
 // deviceLetter is DEVICE_LETTERS[id] with Python's indexing: a negative id
