@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"testing"
 )
 
@@ -36,6 +37,14 @@ func TestHostConnectSequence(t *testing.T) {
 	for _, k := range []string{"libvirtVersion", "qemuImgVersion"} {
 		if s, _ := fact[k].(string); s == "" {
 			t.Errorf("fact: %s = %v, want a version", k, fact[k])
+		}
+	}
+
+	// The management node refuses a host whose fact has no hvmCpuFlag.
+	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
+		f.Close()
+		if s, _ := fact["hvmCpuFlag"].(string); s != "vmx" && s != "svm" {
+			t.Errorf("fact: hvmCpuFlag = %v on a host with a usable /dev/kvm", fact["hvmCpuFlag"])
 		}
 	}
 

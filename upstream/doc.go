@@ -98,6 +98,9 @@
 //     call fails with a clear error and the next call reconnects.
 //   - Operations on one VM are serialized by a per-VM lock, on top of the
 //     seed's process-wide start lock.
+//   - /host/fact reports the vendor's hvmCpuFlag (vmx or svm) when
+//     /proc/cpuinfo shows neither but /dev/kvm opens: nested hosts hide the
+//     flags, and the management node refuses a host without one.
 //   - handle_vfio_irq_conflict names the vfio device whose INTx setup failed
 //     but does not run lspci to list the devices sharing its IRQ.
 package upstream

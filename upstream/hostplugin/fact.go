@@ -10,7 +10,8 @@ import (
 // Fact is host_plugin.fact: versions, the hardware virtualisation flag and
 // the host's IPv4 addresses. A CPU with neither vmx nor svm leaves
 // hvmCpuFlag out, and the management node then refuses the host, as it
-// should; on aarch64 the flag is always "vt".
+// should, unless /dev/kvm works (a nested host hiding the flags, see
+// linux.Root.HvmCPUFlag); on aarch64 the flag is always "vt".
 func (p *HostPlugin) Fact(ctx context.Context, req *kvmagent.Request) (any, error) {
 	rsp := &FactResponse{AgentResponse: kvmagent.NewAgentResponse()}
 	var err error

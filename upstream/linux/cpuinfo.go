@@ -2,6 +2,7 @@ package linux
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -12,6 +13,7 @@ type cpuInfo struct {
 	physIDs    map[string]bool
 	lastMHz    string // the last "cpu MHz" value, as the seed's `tail -n 1`
 	vmx, svm   bool
+	vendor     string // vendor_id of the first processor
 }
 
 func parseCPUInfo(text string) cpuInfo {
@@ -29,6 +31,10 @@ func parseCPUInfo(text string) cpuInfo {
 			ci.physIDs[val] = true
 		case "cpu MHz":
 			ci.lastMHz = val
+		case "vendor_id":
+			if ci.vendor == "" {
+				ci.vendor = val
+			}
 		case "flags", "Features":
 			for _, f := range strings.Fields(val) {
 				ci.vmx = ci.vmx || f == "vmx"
@@ -94,7 +100,10 @@ func (r Root) CPUSockets() (int, error) {
 }
 
 // HvmCPUFlag is "vmx" (Intel VT-x) or "svm" (AMD-V) when the CPU has it,
-// else "": the host fact's hvmCpuFlag on x86.
+// else "": the host fact's hvmCpuFlag on x86. A nested host may hide both
+// flags from its guest's /proc/cpuinfo and still offer a working /dev/kvm;
+// there the flag of the CPU's vendor is reported, since the management node
+// refuses a host without one although KVM runs on it (the seed reported none).
 func (r Root) HvmCPUFlag() (string, error) {
 	ci, err := r.cpuInfo()
 	if err != nil {
@@ -106,7 +115,27 @@ func (r Root) HvmCPUFlag() (string, error) {
 	case ci.svm:
 		return "svm", nil
 	}
+	if r.Dev == "" || !kvmUsable(r.devPath("kvm")) {
+		return "", nil
+	}
+	switch ci.vendor {
+	case "GenuineIntel":
+		return "vmx", nil
+	case "AuthenticAMD", "HygonGenuine":
+		return "svm", nil
+	}
 	return "", nil
+}
+
+// kvmUsable reports whether the KVM device opens for read and write, as
+// qemu needs it to.
+func kvmUsable(path string) bool {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
 }
 
 // TotalMemory is MemTotal of /proc/meminfo in bytes.

@@ -170,3 +170,33 @@ func TestSystemFactsRun(t *testing.T) {
 		t.Errorf("HvmCPUFlag: %v", err)
 	}
 }
+
+// A nested host can hide vmx/svm from its guest and still offer /dev/kvm.
+func TestHvmCPUFlagFromKVMDevice(t *testing.T) {
+	amdNoSVM := strings.ReplaceAll(cpuinfoAMD, " svm", "")
+	intelNoVMX := strings.ReplaceAll(cpuinfoIntel, " vmx", "")
+	tests := []struct {
+		name, cpuinfo string
+		kvm           bool
+		want          string
+	}{
+		{"amd, kvm usable", amdNoSVM, true, "svm"},
+		{"intel, kvm usable", intelNoVMX, true, "vmx"},
+		{"amd, no kvm device", amdNoSVM, false, ""},
+		{"unknown vendor, kvm usable", cpuinfoPlain, true, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := fakeHost(t, tc.cpuinfo, "")
+			r.Dev = t.TempDir()
+			if tc.kvm {
+				if err := os.WriteFile(filepath.Join(r.Dev, "kvm"), nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if f, err := r.HvmCPUFlag(); err != nil || f != tc.want {
+				t.Errorf("HvmCPUFlag = %q, %v; want %q", f, err, tc.want)
+			}
+		})
+	}
+}

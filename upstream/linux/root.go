@@ -11,13 +11,18 @@ import (
 type Root struct {
 	Proc string // usually /proc
 	Sys  string // usually /sys
+	Dev  string // usually /dev; "" leaves device checks out (fixtures)
 }
 
-// System is the running kernel's /proc and /sys.
-var System = Root{Proc: "/proc", Sys: "/sys"}
+// System is the running kernel's /proc, /sys and /dev.
+var System = Root{Proc: "/proc", Sys: "/sys", Dev: "/dev"}
 
 func (r Root) procPath(elem ...string) string {
 	return filepath.Join(append([]string{r.Proc}, elem...)...)
+}
+
+func (r Root) devPath(elem ...string) string {
+	return filepath.Join(append([]string{r.Dev}, elem...)...)
 }
 
 func (r Root) sysPath(elem ...string) string {
