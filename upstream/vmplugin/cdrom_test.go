@@ -65,16 +65,7 @@ func TestMakeCdrom(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := runStep(t, MakeCdrom, tc.cmd, tc.cfg, nil)
-			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertDomain(t, got, devicesOnly(libvirtxml.DomainDeviceList{Disks: tc.want}))
+			checkStep(t, got, err, tc.wantErr, devicesOnly(libvirtxml.DomainDeviceList{Disks: tc.want}))
 		})
 	}
 }

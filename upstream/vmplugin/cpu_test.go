@@ -57,16 +57,7 @@ func TestMakeCPU(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := runStep(t, MakeCPU, tc.cmd, tc.cfg, nil)
-			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertDomain(t, got, tc.want)
+			checkStep(t, got, err, tc.wantErr, tc.want)
 		})
 	}
 }

@@ -41,6 +41,22 @@ func assertDomain(t *testing.T, got, want *libvirtxml.Domain) {
 	t.Errorf("domain mismatch\n got: %s\nwant: %s", gx, wx)
 }
 
+// checkStep checks a step's outcome against its table row: the exact error
+// when one is wanted, else the whole Domain.
+func checkStep(t *testing.T, got *libvirtxml.Domain, err error, wantErr string, want *libvirtxml.Domain) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || err.Error() != wantErr {
+			t.Fatalf("err = %v, want %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertDomain(t, got, want)
+}
+
 func devicesOnly(d libvirtxml.DomainDeviceList) *libvirtxml.Domain {
 	return &libvirtxml.Domain{Devices: &d}
 }
