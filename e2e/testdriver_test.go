@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,14 +23,34 @@ func qcow2(t *testing.T, dir, name string) string {
 	return p
 }
 
-// exampleA is mn-contract.md's example (a) with its image paths pointed at
-// test images; everything else is as the management node writes it.
-func exampleA(t *testing.T) map[string]any {
-	cmd := readCommand(t, "mn_example_a.json")
+// exampleABody is mn-contract.md's example (a) byte for byte as the
+// management node writes it, except that its two image paths point at test
+// images.
+func exampleABody(t *testing.T) []byte {
+	t.Helper()
+	raw, err := os.ReadFile("../upstream/vmplugin/testdata/mn_example_a.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmd struct {
+		RootVolume  struct{ InstallPath string }   `json:"rootVolume"`
+		DataVolumes []struct{ InstallPath string } `json:"dataVolumes"`
+	}
+	if err := json.Unmarshal(raw, &cmd); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	cmd["rootVolume"].(map[string]any)["installPath"] = qcow2(t, dir, "root.qcow2")
-	cmd["dataVolumes"].([]any)[0].(map[string]any)["installPath"] = qcow2(t, dir, "data.qcow2")
-	return cmd
+	body := bytes.Replace(raw, []byte(cmd.RootVolume.InstallPath), []byte(qcow2(t, dir, "root.qcow2")), 1)
+	return bytes.Replace(body, []byte(cmd.DataVolumes[0].InstallPath), []byte(qcow2(t, dir, "data.qcow2")), 1)
+}
+
+// exampleA is example (a) with test images, as a map for tests that change it.
+func exampleA(t *testing.T) map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal(exampleABody(t), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func domainExists(t *testing.T, a *agent, name string) bool {
@@ -68,9 +90,12 @@ func domainXML(t *testing.T, a *agent, name string) string {
 
 func TestMNExampleAOnTestDriver(t *testing.T) {
 	a := startAgent(t, agentOptions{URI: "test:///default"})
-	cmd := exampleA(t)
+	body := exampleABody(t)
+	cmd := map[string]any{}
+	if err := json.Unmarshal(body, &cmd); err != nil {
+		t.Fatal(err)
+	}
 	uuid := cmd["vmInstanceUuid"].(string)
-	body, _ := json.Marshal(cmd)
 
 	// The management node's example taskuuid, sent twice: the second is the
 	// retry of a POST whose answer was lost, after the task ended.
