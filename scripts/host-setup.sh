@@ -21,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "host-setup: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 [ $want_libvirtd -eq 1 ] || exit 0
