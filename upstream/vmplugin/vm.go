@@ -289,16 +289,15 @@ func (vm *Vm) undefine(ctx context.Context, host *LiveHost) error {
 	return nil
 }
 
-// removeChannelSockets is the seed's `rm -f` of unix channel sockets.
+// removeChannelSockets is the seed's `rm -f` of unix channel sockets: like
+// rm -f, a socket that is already gone or cannot be removed is no failure.
 func removeChannelSockets(d *libvirtxml.Domain) {
 	if d == nil || d.Devices == nil {
 		return
 	}
 	for _, ch := range d.Devices.Channels {
 		if ch.Source != nil && ch.Source.UNIX != nil && ch.Source.UNIX.Path != "" {
-			if err := os.Remove(ch.Source.UNIX.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
-				continue
-			}
+			_ = os.Remove(ch.Source.UNIX.Path)
 		}
 	}
 }
