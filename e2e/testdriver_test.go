@@ -213,3 +213,30 @@ func TestReboot(t *testing.T) {
 		})
 	}
 }
+
+// TestStartReplacesAStoppedDefinition: a VM libvirt still has defined but
+// not running is destroyed (and undefined) before the new definition starts.
+func TestStartReplacesAStoppedDefinition(t *testing.T) {
+	a := startAgent(t, agentOptions{URI: "test:///default"})
+	cmd := exampleA(t)
+	const uuid = "57a1ed0000000000000000000000000a"
+	cmd["vmInstanceUuid"] = uuid
+	mustSucceed(t, "first start", a.call(t, "/vm/start", cmd))
+	err := a.Conn.Do(func(c *libvirt.Connect) error {
+		d, err := c.LookupDomainByName(uuid)
+		if err != nil {
+			return err
+		}
+		defer d.Free()
+		return d.Destroy() // stays defined, shut off
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd["vmName"] = "web-01-renamed"
+	mustSucceed(t, "start over a stopped definition", a.call(t, "/vm/start", cmd))
+	if x := domainXML(t, a, uuid); !strings.Contains(x, "<description>web-01-renamed</description>") {
+		t.Errorf("the new definition did not replace the old one:\n%s", x)
+	}
+	mustSucceed(t, "destroy", a.call(t, "/vm/destroy", map[string]any{"uuid": uuid}))
+}
