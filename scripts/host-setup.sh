@@ -8,7 +8,7 @@ want_libvirtd=0
 [ "${1:-}" = "--libvirtd" ] && want_libvirtd=1
 
 pkgs=(libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-      qemu-system-x86 qemu-utils pkg-config iproute2 gcc)
+      qemu-system-x86 qemu-utils pkg-config iproute2 procps gcc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
