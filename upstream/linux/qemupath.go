@@ -6,8 +6,8 @@ import (
 	"sync"
 )
 
-// qemuCandidates is the seed's search order for the emulator.
-var qemuCandidates = []string{"/usr/libexec/qemu-kvm", "/bin/qemu-kvm", "/usr/bin/qemu-system-x86_64"}
+// QemuCandidates is the seed's search order for the emulator.
+var QemuCandidates = []string{"/usr/libexec/qemu-kvm", "/bin/qemu-kvm", "/usr/bin/qemu-system-x86_64"}
 
 var qemuPath struct {
 	sync.Mutex
@@ -22,7 +22,7 @@ func GetQemuPath() (string, error) {
 	if qemuPath.path != "" {
 		return qemuPath.path, nil
 	}
-	p, err := findQemu(qemuCandidates)
+	p, err := findQemu(QemuCandidates)
 	if err != nil {
 		return "", err
 	}

@@ -2,7 +2,6 @@ package vmplugin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,11 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/strataagent/strata/upstream/shell"
+	"github.com/strataagent/strata/upstream/linux"
 )
-
-// QemuPaths are kvmagent.get_qemu_path's candidates, in its order.
-var QemuPaths = []string{"/usr/libexec/qemu-kvm", "/bin/qemu-kvm", "/usr/bin/qemu-system-x86_64"}
 
 // iscsiSecretNamespace seeds OfflineHost's deterministic CHAP secret uuids.
 var iscsiSecretNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/strataagent/strata/iscsi-secret"))
@@ -24,51 +20,29 @@ var iscsiSecretNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://githu
 // the machine or libvirt (the render subcommand, declarative layers'
 // previews): it reads, never writes, and answers what the live host would
 // have answered where it can compute it.
-type OfflineHost struct {
-	// Runner runs qemu-img for images that exist; the zero value is fine.
-	Runner shell.Runner
-}
+type OfflineHost struct{}
 
 var _ Host = OfflineHost{}
 
-// ImageFormat asks qemu-img for files that exist, as linux.get_img_fmt
-// does (and, like it, accepts only raw and qcow2); for the rest it guesses
-// from the extension, since a render may describe a host it is not on.
-func (h OfflineHost) ImageFormat(ctx context.Context, path string) (string, error) {
+// ImageFormat is linux.get_img_fmt for files that exist; for the rest it
+// guesses from the extension, since a render may describe a host it is not on.
+func (OfflineHost) ImageFormat(ctx context.Context, path string) (string, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if strings.HasSuffix(path, ".qcow2") {
 			return "qcow2", nil
 		}
 		return "raw", nil
 	}
-	// -U (force share): the image may belong to a running VM, whose
-	// write lock would otherwise make qemu-img refuse to open it.
-	out, err := h.Runner.Call(ctx, "qemu-img", "info", "-U", "--output=json", path)
-	if err != nil {
-		return "", fmt.Errorf("image format of %s: %w", path, err)
-	}
-	var info struct {
-		Format string `json:"format"`
-	}
-	if err := json.Unmarshal([]byte(out), &info); err != nil {
-		return "", fmt.Errorf("image format of %s: qemu-img info: %w", path, err)
-	}
-	if info.Format != "raw" && info.Format != "qcow2" {
-		return "", fmt.Errorf("unknown format[%s] of the image file[%s]", info.Format, path)
-	}
-	return info.Format, nil
+	return linux.GetImgFmt(ctx, path)
 }
 
-// QemuPath is the first of QemuPaths that exists; where none does (a
-// render on a workstation) it answers the last, rather than failing as
-// get_qemu_path would.
+// QemuPath is kvmagent.get_qemu_path; where no emulator exists (a render on
+// a workstation) it answers the seed's last candidate rather than failing.
 func (OfflineHost) QemuPath() (string, error) {
-	for _, p := range QemuPaths {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
+	if p, err := linux.GetQemuPath(); err == nil {
+		return p, nil
 	}
-	return QemuPaths[len(QemuPaths)-1], nil
+	return linux.QemuCandidates[len(linux.QemuCandidates)-1], nil
 }
 
 // MkdirAll does nothing: a render creates no directories.
