@@ -8,7 +8,7 @@ want_libvirtd=0
 [ "${1:-}" = "--libvirtd" ] && want_libvirtd=1
 
 pkgs=(libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-      qemu-system-x86 qemu-utils pkg-config iproute2 procps gcc)
+      qemu-system-x86 qemu-utils pkg-config iproute2 procps gcc ovmf libxml2-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -40,6 +40,15 @@ conf=/etc/libvirt/qemu.conf
 mkdir -p /etc/libvirt
 if ! grep -q '^# strata host-setup' "$conf" 2>/dev/null; then
   printf '# strata host-setup\nuser = "root"\ngroup = "root"\ndynamic_ownership = 0\nsecurity_driver = "none"\ncgroup_controllers = [ ]\n' >> "$conf"
+fi
+# Hugepages for the overlay's hugepage layer: libvirtd looks for the hugetlbfs
+# mount when it starts, so this comes first. Best effort: a kernel without
+# hugetlbfs leaves the hugepage end-to-end test to skip.
+if [ -w /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages ]; then
+  cur=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)
+  [ "$cur" -ge 256 ] || echo 256 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages || true
+  mkdir -p /dev/hugepages
+  mountpoint -q /dev/hugepages || mount -t hugetlbfs hugetlbfs /dev/hugepages || true
 fi
 pgrep -x virtlogd >/dev/null || virtlogd -d
 if ! pgrep -x libvirtd >/dev/null; then

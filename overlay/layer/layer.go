@@ -1,0 +1,104 @@
+// Package layer is the patch-layer contract of the overlay: a Layer is one
+// named, ordered change to the stock domain, and a Chain runs layers in the
+// order of one list while recording which layer wrote each domain path.
+//
+// Domain paths are stable strings (the release-merge tool compares them with
+// each release's stock XML), in two forms:
+//
+//   - a declared path, as in Layer.Writes: element names from the root and an
+//     optional final attribute, no predicates: "/domain/os/loader",
+//     "/domain/devices/interface/driver/@queues";
+//   - a recorded path, as in Change.Path: the declared form with a key
+//     predicate on repeated elements, so one device is told from another:
+//     "/domain/devices/interface[mac=fa:16:3e:00:00:01]/driver/@queues",
+//     "/domain/devices/disk[target=vda]/driver/@io", "/domain/cputune/vcpupin[vcpu=0]".
+//
+// Change.Declared strips the predicates of a recorded path, giving the form
+// Writes uses.
+package layer
+
+import (
+	"context"
+	"log/slog"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/strataagent/strata/overlay/excmd"
+)
+
+// Layer is one patch layer. A Go layer is a package-level value in one file
+// under overlay/layers; a declarative layer is built from the agent's config.
+type Layer struct {
+	// Name is unique among all layers: lower-case, dashes ("uefi", "nic-multiqueue").
+	Name string
+	// Doc opens with a one-line summary, then an example.
+	Doc string
+	// Reads lists the ex fields ("ex.hugepages.size") and config keys
+	// ("config:layers.qemu_args.allow") the layer reads.
+	Reads []string
+	// Writes lists the declared domain paths the layer may set, add or remove.
+	Writes []string
+	// Overrides names layers this one deliberately wins over: a path both
+	// write is then an acknowledged win, not a conflict.
+	Overrides []string
+	// Applies reports whether the layer has anything to do for this command
+	// (for a Go layer: its ex block is present). A nil Applies means always.
+	Applies func(*Context) bool
+	// Apply changes c.Domain. Errors name the field: "ex.hugepages.size: ...".
+	Apply func(*Context) error
+}
+
+// Host is what layers ask of the machine (implemented over linux2); render
+// passes one that answers from configuration alone.
+type Host interface {
+	// OnlineCPUs lists the host's online CPU ids.
+	OnlineCPUs() ([]int, error)
+	// FreeHugepages returns the free pages of the given size in KiB.
+	FreeHugepages(sizeKiB uint64) (uint64, error)
+	// OVMF finds the firmware: code and vars template paths for secure boot on or off.
+	OVMF(secureBoot bool) (code, varsTemplate string, err error)
+	// HasVhostNet reports whether /dev/vhost-net exists.
+	HasVhostNet() bool
+}
+
+// Config is the agent configuration the layers read.
+type Config struct {
+	// QemuArgsAllow lists the regular expressions an extra QEMU argument must
+	// match in full (config key layers.qemu_args.allow).
+	QemuArgsAllow []string
+	// NVRAMDir is where per-VM UEFI variable stores live (layers.uefi.nvram_dir).
+	NVRAMDir string
+	// ConflictPolicy is "fail" (default) or "warn" for request-time conflicts.
+	ConflictPolicy string
+}
+
+// Context is what a layer works on.
+type Context struct {
+	Ctx    context.Context
+	Cmd    *excmd.StartVmExCmd
+	Domain *libvirtxml.Domain
+	Host   Host
+	Config Config
+	Log    *slog.Logger
+}
+
+// Op is how a path changed.
+type Op string
+
+const (
+	OpSet     Op = "set"     // an attribute or text value changed
+	OpAdded   Op = "added"   // an element or attribute that was absent
+	OpRemoved Op = "removed" // an element or attribute that was present
+)
+
+// Change is one recorded write: which layer did what at which path.
+type Change struct {
+	Layer string
+	Path  string // recorded path (with key predicates)
+	Op    Op
+	Old   string // the previous value (attributes and text), "" for elements
+	New   string
+	// OverrodeLayer is set when this write replaced another layer's write to
+	// the same path and Layer declares overrides: [OverrodeLayer].
+	OverrodeLayer string
+}
