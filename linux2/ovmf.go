@@ -158,9 +158,10 @@ var debianOVMF = []Firmware{
 }
 
 // FindFirmware picks UEFI firmware for q: the first descriptor, in QEMU's
-// order, that matches and whose files exist, else the first of Debian's
-// ovmf file pairs that exists. The error lists every descriptor passed over
-// and why, and the Debian files looked for.
+// order, that matches and whose files exist; on a host with no descriptors
+// at all, the first of Debian's ovmf file pairs that exists (x86_64 q35, or
+// pc without secure boot). The error lists every descriptor passed over and
+// why, or the Debian files looked for.
 func (h *Host) FindFirmware(q FirmwareQuery) (Firmware, error) {
 	descs, err := h.FirmwareDescriptors()
 	if err != nil {
@@ -178,8 +179,11 @@ func (h *Host) FindFirmware(q FirmwareQuery) (Firmware, error) {
 		}
 		skipped = append(skipped, path.Base(d.Path)+": "+why)
 	}
+	// Descriptors, when there are any, are the distribution's word (libvirt
+	// reads nothing else); Debian's names are for a QEMU that ships none.
 	var tried []string
-	if q.Arch == "x86_64" && (!q.SecureBoot || machineMatches("pc-q35-*", q.Machine)) {
+	q35, pc := machineMatches("pc-q35-*", q.Machine), machineMatches("pc-i440fx-*", q.Machine)
+	if len(descs) == 0 && q.Arch == "x86_64" && (q35 || pc && !q.SecureBoot) {
 		for _, f := range debianOVMF {
 			if f.SecureBoot != q.SecureBoot {
 				continue
