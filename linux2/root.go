@@ -94,3 +94,12 @@ func (h *Host) exists(hostPath string) bool {
 	_, err := os.Stat(h.path(hostPath))
 	return err == nil
 }
+
+// Interface guard: the overlay's host interface (overlay/layer), spelled out
+// here because linux2 must not import the overlay.
+var _ interface {
+	OnlineCPUs() ([]int, error)
+	FreeHugepages(sizeKiB uint64) (uint64, error)
+	OVMF(secureBoot bool) (code, varsTemplate string, err error)
+	HasVhostNet() bool
+} = (*Host)(nil)

@@ -70,3 +70,30 @@ func writeTree(t *testing.T, root string, files map[string]string) {
 		}
 	}
 }
+
+// TestThisHost reads the running machine, to catch a sysfs or procfs shape
+// the fixtures miss.
+func TestThisHost(t *testing.T) {
+	if _, err := os.Stat("/sys/devices/system/cpu/online"); err != nil {
+		t.Skip("no sysfs here")
+	}
+	h := NewHost()
+	cpus, err := h.OnlineCPUs()
+	if err != nil || len(cpus) == 0 {
+		t.Fatalf("OnlineCPUs() = %v, %v", cpus, err)
+	}
+	topo, err := h.CPUTopology()
+	if err != nil || len(topo) != len(cpus) {
+		t.Fatalf("CPUTopology() = %+v, %v", topo, err)
+	}
+	if _, err := h.Hugepages(); err != nil {
+		t.Fatalf("Hugepages(): %v", err)
+	}
+	if _, err := h.Capacity(t.Context()); err != nil {
+		t.Fatalf("Capacity(): %v", err)
+	}
+	_, vhostErr := os.Stat("/dev/vhost-net")
+	if got := h.HasVhostNet(); got != (vhostErr == nil) {
+		t.Fatalf("HasVhostNet() = %v, stat says %v", got, vhostErr)
+	}
+}
