@@ -28,7 +28,9 @@ type HugepagePool struct {
 	Overcommit uint64 // nr_overcommit_hugepages
 }
 
-// Available is what a new VM can still have: free pages not already reserved.
+// Available is what a new VM can still have: free pages not already
+// reserved. Overcommit (surplus) pages are left out: the kernel may not find
+// the memory for them when the VM starts.
 func (p HugepagePool) Available() uint64 {
 	if p.Reserved > p.Free {
 		return 0

@@ -19,7 +19,8 @@ type Runner interface {
 }
 
 // Host reads the machine's state below Root and runs programs through Run.
-// The zero value is not ready: use NewHost, or set Root (tests).
+// The zero value reads the running machine ("" is "/"), like NewHost; tests
+// set Root to a fixture tree and Run to a fake.
 type Host struct {
 	Root    string // "/" in production; a fixture tree in tests
 	Run     Runner // nil = shell.Runner{} (argv only, timeout, stderr in errors)
