@@ -104,7 +104,7 @@ func Run(ctx *Context, layers []Layer) (Result, error) {
 		res.Applied = append(res.Applied, l.Name)
 		for _, ch := range provenance.Diff(before, after) {
 			ch.Layer = l.Name
-			if !declares(l, ch.Declared()) {
+			if !declares(l, ch) {
 				if policy == PolicyFail {
 					return res, Error(l.Name, fmt.Errorf("wrote %s, which is not among its declared writes", ch.Path))
 				}
@@ -167,9 +167,16 @@ func conflictsOf(l Layer, ch Change, owner map[string]string, owned []string) []
 	return out
 }
 
-func declares(l Layer, declared string) bool {
+// declares reports whether ch lies within l's declared writes. An element
+// added or removed above a declared path counts: it is the container the
+// write needs (<memoryBacking> for .../memoryBacking/hugepages).
+func declares(l Layer, ch Change) bool {
+	d := ch.Declared()
 	for _, w := range l.Writes {
-		if provenance.Covers(w, declared) {
+		if provenance.Covers(w, d) {
+			return true
+		}
+		if ch.Op != OpSet && !strings.Contains(d, "/@") && provenance.Covers(d, w) {
 			return true
 		}
 	}
