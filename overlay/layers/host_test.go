@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"testing"
 
 	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
@@ -77,4 +79,60 @@ func stockContext(cmd *excmd.StartVmExCmd, cfg vmplugin.Config) (*layer.Context,
 		return nil, fmt.Errorf("stock build: %w", err)
 	}
 	return &layer.Context{Ctx: context.Background(), Cmd: cmd, Domain: d, Host: newFakeHost(), Config: layer.Config{NVRAMDir: "/var/lib/libvirt/qemu/nvram"}}, nil
+}
+
+// errCase is one bad value and its exact error text.
+type errCase struct {
+	name string
+	ex   string // the ex block, JSON
+	base string // stock command under upstream/vmplugin/testdata; "" is mn_example_a
+	host func(*fakeHost)
+	cfg  func(*layer.Config)
+	want string
+}
+
+// applyLayer builds the stock domain of base with ex and runs l alone.
+func applyLayer(t *testing.T, l layer.Layer, c errCase) (*layer.Context, error) {
+	t.Helper()
+	base := c.base
+	if base == "" {
+		base = "mn_example_a"
+	}
+	body, err := os.ReadFile("../../upstream/vmplugin/testdata/" + base + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, err := excmd.Decode(withEx(t, body, c.ex))
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	ctx, err := stockContext(cmd, vmplugin.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.host != nil {
+		c.host(ctx.Host.(*fakeHost))
+	}
+	if c.cfg != nil {
+		c.cfg(&ctx.Config)
+	}
+	if !l.Applies(ctx) {
+		t.Fatalf("layer %s does not apply to ex %s", l.Name, c.ex)
+	}
+	return ctx, l.Apply(ctx)
+}
+
+func runErrCases(t *testing.T, l layer.Layer, cases []errCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := applyLayer(t, l, c)
+			if err == nil {
+				t.Fatalf("no error, want %q", c.want)
+			}
+			if err.Error() != c.want {
+				t.Errorf("error\n got %q\nwant %q", err, c.want)
+			}
+		})
+	}
 }
