@@ -64,7 +64,9 @@ func TestTags(t *testing.T) {
 }
 
 func TestQemuArgs(t *testing.T) {
-	allow := func(c *layer.Config) { c.QemuArgsAllow = []string{"-global", `kvm-pit\.lost_tick_policy=(delay|discard)`} }
+	allow := func(c *layer.Config) {
+		c.QemuArgsAllow = []string{"-global", `kvm-pit\.lost_tick_policy=(delay|discard)`}
+	}
 	ctx, err := applyLayer(t, layers.QemuArgs, errCase{ex: `{"qemuArgs":["-global","kvm-pit.lost_tick_policy=discard"]}`, cfg: allow})
 	if err != nil {
 		t.Fatal(err)
