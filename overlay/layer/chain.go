@@ -42,11 +42,11 @@ func (c Conflict) Error() string {
 
 // Result is what a chain run did, for the request and for render --explain.
 type Result struct {
-	StockXML string // the domain before the first layer (vmplugin.MarshalDomain)
-	FinalXML string // after the last
-	Applied  []string
-	Changes  []Change   // in the order made; OverrodeLayer marks acknowledged wins
-	Conflict []Conflict // request-time conflicts let through by policy warn
+	StockXML  string // the domain before the first layer (vmplugin.MarshalDomain)
+	FinalXML  string // after the last
+	Applied   []string
+	Changes   []Change   // in the order made; OverrodeLayer marks acknowledged wins
+	Conflicts []Conflict // request-time conflicts let through by policy warn
 	// Undeclared are changes outside their layer's declared Writes, let
 	// through by policy warn (under fail they fail the request).
 	Undeclared []Change
@@ -121,7 +121,7 @@ func Run(ctx *Context, layers []Layer) (Result, error) {
 				if policy == PolicyFail {
 					return res, Error(l.Name, c)
 				}
-				res.Conflict = append(res.Conflict, c)
+				res.Conflicts = append(res.Conflicts, c)
 				ctx.warn("layer conflict", "first", c.First, "second", c.Second, "path", c.Path)
 			}
 			if _, ok := owner[ch.Path]; !ok {
@@ -287,7 +287,7 @@ func (r Result) Explain() string {
 		}
 		b.WriteByte('\n')
 	}
-	for _, c := range r.Conflict {
+	for _, c := range r.Conflicts {
 		fmt.Fprintf(&b, "conflict: %s\n", c.Error())
 	}
 	for _, c := range r.Undeclared {

@@ -55,8 +55,8 @@ func TestRunConflicts(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 	res, err := Run(newCtx("warn"), []Layer{setIO("a", "native"), setIO("b", "threads")})
-	if err != nil || len(res.Conflict) != 1 || res.Conflict[0] != (Conflict{First: "a", Second: "b", Path: "/domain/devices/disk[target=vda]/driver/@io"}) {
-		t.Errorf("warn: %+v %v", res.Conflict, err)
+	if err != nil || len(res.Conflicts) != 1 || res.Conflicts[0] != (Conflict{First: "a", Second: "b", Path: "/domain/devices/disk[target=vda]/driver/@io"}) {
+		t.Errorf("warn: %+v %v", res.Conflicts, err)
 	}
 	res, err = Run(newCtx("fail"), []Layer{setIO("a", "native"), setIO("b", "threads", "a")})
 	if err != nil || len(res.Changes) != 2 || res.Changes[1].OverrodeLayer != "a" {
