@@ -39,7 +39,7 @@ type Config struct {
 	QemuPath string        // the emulator whose version connect reports; "" = kvmagent.get_qemu_path's search
 	Arch     string        // ArchX86_64 or ArchAarch64; "" = this machine's
 	Runner   CommandRunner // runs iptables; nil = shell.Runner{}
-	System   *linux.Root   // where /proc and /sys are; nil = linux.System
+	System   *linux.Root   // where /proc and /sys are; nil = linux.System()
 }
 
 // HostPlugin is host_plugin.HostPlugin. Its handlers are exported methods so
@@ -69,7 +69,7 @@ func New(cfg Config, conn *virtconn.Conn, logger *slog.Logger) *HostPlugin {
 		cfg.Runner = shell.Runner{}
 	}
 	if cfg.System == nil {
-		sys := linux.System
+		sys := linux.System()
 		cfg.System = &sys
 	}
 	if logger == nil {
