@@ -3,9 +3,12 @@ package hostplugin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
+
+	"libvirt.org/go/libvirt"
 
 	"github.com/strataagent/strata/upstream/kvmagent"
 	"github.com/strataagent/strata/upstream/linux"
@@ -117,4 +120,23 @@ func (p *HostPlugin) SendCommandURL() string {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return p.sendCommandURL
+}
+
+// libvirtAnswers makes one cheap libvirt call, so connect and fact, which
+// the management node sends when it (re)connects, fail during a libvirt
+// outage instead of accepting a host that cannot start VMs. The call also
+// reopens the connection when libvirt is back. The error names the URI,
+// since when libvirt is unavailable and libvirt's own words.
+func (p *HostPlugin) libvirtAnswers() error {
+	if p.conn == nil {
+		return errors.New("no libvirt connection")
+	}
+	_, err := virtconn.Call(p.conn, func(c *libvirt.Connect) (uint32, error) { return c.GetLibVersion() })
+	if err == nil {
+		return nil
+	}
+	if uerr := p.conn.Err(); uerr != nil {
+		return uerr
+	}
+	return fmt.Errorf("libvirt at %s: %w", p.conn.URI(), err)
 }

@@ -151,7 +151,9 @@ func TestSilentPeerFailsWithinTheBound(t *testing.T) {
 	defer c.Close()
 	defer hangUp() // runs first: frees the stuck open, so nothing leaks
 
-	err := within(t, func() error { return c.Do(func(conn *libvirt.Connect) error { _, err := conn.GetLibVersion(); return err }) })
+	err := within(t, func() error {
+		return c.Do(func(conn *libvirt.Connect) error { _, err := conn.GetLibVersion(); return err })
+	})
 	var terr *TimeoutError
 	if !errors.As(err, &terr) || !strings.HasPrefix(err.Error(), "libvirt did not answer within 300ms ("+uri+"): ") {
 		t.Fatalf("err = %v, want a TimeoutError naming the bound and the URI", err)
