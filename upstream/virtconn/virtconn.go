@@ -336,10 +336,7 @@ func (c *Conn) get(deadline time.Time) (*generation, error) {
 		c.mu.Unlock()
 		wait := time.Until(limit)
 		if wait <= 0 {
-			if err := c.Err(); err != nil {
-				return nil, err
-			}
-			return nil, &TimeoutError{URI: c.uri, After: c.timeout, What: "opening the connection"}
+			return nil, c.openTimedOut(a)
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -349,10 +346,25 @@ func (c *Conn) get(deadline time.Time) (*generation, error) {
 				return nil, a.err
 			}
 		case <-timer.C:
-			return nil, &TimeoutError{URI: c.uri, After: c.timeout, What: "opening the connection"}
+			return nil, c.openTimedOut(a)
 		}
 	}
 	return nil, fmt.Errorf("libvirt connection to %s was lost as soon as it opened", c.uri)
+}
+
+// openTimedOut marks libvirt down when attempt a is still hanging and
+// returns the error for a caller who waited for it.
+func (c *Conn) openTimedOut(a *attempt) error {
+	terr := &TimeoutError{URI: c.uri, After: c.timeout, What: "opening the connection"}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.opening == a && time.Since(a.start) >= c.timeout {
+		c.setStatusLocked(StatusDown, terr)
+	}
+	if c.status == StatusDown {
+		return &UnavailableError{URI: c.uri, Since: c.since, Reason: c.reason}
+	}
+	return terr
 }
 
 // startOpenLocked returns the attempt in flight, or starts one.
@@ -370,7 +382,7 @@ func (c *Conn) startOpenLocked() *attempt {
 	hung := time.AfterFunc(c.timeout, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if c.opening == a {
+		if c.opening == a && c.status != StatusDown {
 			c.setStatusLocked(StatusDown, &TimeoutError{URI: c.uri, After: c.timeout, What: "opening the connection"})
 		}
 	})
