@@ -74,9 +74,9 @@ type Config struct {
 	LibvirtCallTimeout       time.Duration
 	LibvirtKeepAliveInterval time.Duration
 	LibvirtKeepAliveCount    int
-	DomainType string
-	Arch       string
-	Emulator   string
+	DomainType               string
+	Arch                     string
+	Emulator                 string
 
 	GracefulStopWait time.Duration
 	CallbackTimeout  time.Duration

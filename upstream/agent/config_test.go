@@ -84,7 +84,6 @@ func TestConfigRejects(t *testing.T) {
 	}
 }
 
-
 // A downstream adds its own settings to the same flags, environment and
 // file, and reads them from the koanf; a name defined twice is refused.
 func TestExtraSettings(t *testing.T) {
