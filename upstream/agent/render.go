@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"context"
@@ -32,9 +32,10 @@ func (h renderHost) QemuPath() (string, error) {
 	return h.OfflineHost.QemuPath()
 }
 
-// render prints the domain XML of a StartVmCmd without touching libvirt or
-// the host (no secrets, directories or iscsi logins).
-func render(cfg Config, args []string, imageFormat string, stdin io.Reader, stdout io.Writer) error {
+// Render prints the domain XML of a StartVmCmd (args: one FILE, "-" or
+// none for stdin) without touching libvirt or the host (no secrets,
+// directories or iscsi logins). imageFormat is auto, raw or qcow2.
+func Render(cfg Config, args []string, imageFormat string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) > 1 {
 		return fmt.Errorf("takes at most one file, got %d", len(args))
 	}
