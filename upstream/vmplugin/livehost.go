@@ -2,9 +2,9 @@ package vmplugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
-	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
