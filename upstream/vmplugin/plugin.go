@@ -34,6 +34,9 @@ type PluginConfig struct {
 	Build    Config
 	Emulator string // default emulator when addons.qemuPath is unset; "" searches like get_qemu_path
 	Timing   Timing // zero fields take DefaultTiming's
+	// ConfinedDirs are the only directories the agent creates or removes
+	// paths in (LiveHost.ConfinedDirs); nil means pathguard.DefaultDirs.
+	ConfinedDirs []string
 }
 
 // VmPlugin is vm_plugin.VmPlugin.
@@ -64,7 +67,7 @@ func New(cfg PluginConfig, conn *virtconn.Conn, log *slog.Logger) *VmPlugin {
 	return &VmPlugin{
 		Config: cfg,
 		Conn:   conn,
-		Host:   &LiveHost{Conn: conn, Emulator: cfg.Emulator, Log: log},
+		Host:   &LiveHost{Conn: conn, Emulator: cfg.Emulator, Log: log, ConfinedDirs: cfg.ConfinedDirs},
 		Log:    log,
 	}
 }
@@ -167,7 +170,7 @@ func (p *VmPlugin) FromStartVmCmd(ctx context.Context, cmd *StartVmCmd) (*Vm, er
 	if err := cmd.Validate(); err != nil {
 		return nil, err
 	}
-	dom, err := Build(ctx, cmd, p.Config.Build, p.Host)
+	dom, err := Build(ctx, cmd, p.Config.Build, p.hostFor(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +209,9 @@ func (p *VmPlugin) DoStartVm(ctx context.Context, cmd *StartVmCmd) error {
 	return nil // libvirt complained but the VM runs: the seed reports success
 }
 
-func (p *VmPlugin) startVmLocked(ctx context.Context, cmd *StartVmCmd) error {
+func (p *VmPlugin) startVmLocked(ctx context.Context, cmd *StartVmCmd) (err error) {
+	ctx, undo := beginStart(ctx)
+	defer func() { p.finishStart(ctx, cmd.VMInstanceUUID, undo, err) }()
 	if cmd.VMInstanceUUID == "" {
 		return cmd.Validate()
 	}
