@@ -100,6 +100,8 @@ type agentOptions struct {
 	URI        string
 	DomainType string
 	Timing     vmplugin.Timing
+	// ConfinedDirs are where the agent may create channel directories (vm.managed_dirs).
+	ConfinedDirs []string
 }
 
 func startAgent(t *testing.T, opt agentOptions) *agent {
@@ -117,6 +119,9 @@ func startAgent(t *testing.T, opt agentOptions) *agent {
 		cfg.GracefulStopWait = opt.Timing.GracefulStopWait
 	}
 	cfg.ShutdownTimeout = hangGuard
+	if opt.ConfinedDirs != nil {
+		cfg.ManagedDirs = opt.ConfinedDirs
+	}
 	a, err := stockagent.New(cfg, stockagent.Options{Logger: log, TuneServer: func(sc *kvmagent.ServerConfig) {
 		sc.CallbackBackoff = 50 * time.Millisecond
 	}})

@@ -112,6 +112,8 @@ func (c Config) VmPluginConfig() vmplugin.PluginConfig {
 		Build:    vmplugin.Config{DomainType: c.DomainType, Arch: c.Arch},
 		Emulator: c.Emulator,
 		Timing:   vmplugin.Timing{GracefulStopWait: c.GracefulStopWait},
+		// An empty setting allows nothing; the plugin reads nil as its default.
+		ConfinedDirs: c.ManagedDirs,
 	}
 }
 

@@ -55,6 +55,7 @@ var settings = []Setting{
 	{"libvirt.call_timeout", "libvirt-timeout", 30 * time.Second, "how long one libvirt call or connection attempt may take before it fails (libvirtd frozen)"},
 	{"libvirt.keepalive_interval", "libvirt-keepalive-interval", 5 * time.Second, "libvirt keepalive ping interval (0 turns keepalive off)"},
 	{"libvirt.keepalive_count", "libvirt-keepalive-count", 3, "unanswered keepalive pings after which the libvirt connection is closed"},
+	{"vm.managed_dirs", "managed-dirs", "/var/lib/libvirt/qemu", "comma-separated directories under which the agent may create or remove host paths a command names (the guest-agent channel socket); others are refused"},
 	{"vm.graceful_stop_wait", "graceful-stop-wait", 60 * time.Second, "how long a graceful stop sends ACPI shutdowns before destroying"},
 	{"callback.timeout", "callback-timeout", 120 * time.Second, "timeout of one callback POST to the management node"},
 	{"callback.retries", "callback-retries", 15, "callback POST tries on connection errors and 5xx"},
@@ -78,6 +79,7 @@ type Config struct {
 	Arch                     string
 	Emulator                 string
 
+	ManagedDirs      []string
 	GracefulStopWait time.Duration
 	CallbackTimeout  time.Duration
 	CallbackRetries  int
@@ -227,6 +229,7 @@ func fromKoanf(k *koanf.Koanf) Config {
 		DomainType:               k.String("vm.domain_type"),
 		Arch:                     k.String("vm.arch"),
 		Emulator:                 k.String("vm.emulator"),
+		ManagedDirs:              stringList(k, "vm.managed_dirs"),
 		GracefulStopWait:         k.Duration("vm.graceful_stop_wait"),
 		CallbackTimeout:          k.Duration("callback.timeout"),
 		CallbackRetries:          k.Int("callback.retries"),
@@ -237,6 +240,26 @@ func fromKoanf(k *koanf.Koanf) Config {
 		LogLevel:                 k.String("log.level"),
 		LogFormat:                k.String("log.format"),
 	}
+}
+
+// stringList reads a list setting written either as a YAML list or as one
+// comma-separated string (flags and STRATA_ variables).
+func stringList(k *koanf.Koanf, key string) []string {
+	var parts []string
+	if raw, ok := k.Get(key).([]any); ok {
+		for _, v := range raw {
+			parts = append(parts, fmt.Sprint(v))
+		}
+	} else {
+		parts = strings.Split(k.String(key), ",")
+	}
+	out := []string{}
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Validate checks the values no type can: enumerations and lower bounds.
