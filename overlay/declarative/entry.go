@@ -404,6 +404,11 @@ func splitPath(p string) ([]string, error) {
 		if !xmlNameRE.MatchString(s) {
 			return nil, fmt.Errorf("%q: %q is not an element name", p, s)
 		}
+		if strings.Contains(s, ":") {
+			// libvirtxml writes its namespaced elements unprefixed, so a
+			// prefix in a path would never match: merge them at the parent.
+			return nil, fmt.Errorf("%q: %q: a path names elements without a namespace prefix; merge namespaced ones at their parent", p, s)
+		}
 		if s == "domain" {
 			return nil, fmt.Errorf("%q: paths are relative to /domain; leave out domain/", p)
 		}

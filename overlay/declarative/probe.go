@@ -65,7 +65,6 @@ const maxProbes = 600
 
 // probeOp runs the op's probes, first failure first.
 func probeOp(c *compiledOp) error {
-	lvl := c.level()
 	// The path alone. An element holding only text (devices/emulator) needs
 	// some text to be kept at all.
 	if err := probe(c, func(sel, tgt *etree.Element) []dim {
@@ -81,7 +80,6 @@ func probeOp(c *compiledOp) error {
 			return prefixField(fmt.Sprintf("match[%d]", i), err)
 		}
 	}
-	_ = lvl
 	withMatch := func(sel *etree.Element) {
 		for _, m := range c.match {
 			if m.value != "" {

@@ -26,6 +26,7 @@ func TestValidateErrors(t *testing.T) {
 		{"no path", entryWith(Op{Delete: true}), "ops[0].path", "is required"},
 		{"absolute path elsewhere", entryWith(Op{Path: "/devices/disk", Delete: true}), "ops[0].path", "relative to /domain"},
 		{"bad path element", entryWith(Op{Path: "devices/di sk", Delete: true}), "ops[0].path", "not an element name"},
+		{"prefixed path element", entryWith(Op{Path: "qemu:commandline", Delete: true}), "ops[0].path", "without a namespace prefix"},
 		{"domain in path", entryWith(Op{Path: "domain/devices", Delete: true}), "ops[0].path", "leave out domain/"},
 		{"unknown element in path", entryWith(Op{Path: "devices/interfaec", Delete: true}), "ops[0].path", "element <interfaec> under devices is not part of libvirt's domain model as libvirtxml knows it"},
 		{"unknown element deep", entryWith(Op{Path: "devices/disk/drivre", Set: map[string]string{"io": "native"}}), "ops[0].path", "element <drivre> under devices/disk is not part"},
