@@ -180,7 +180,6 @@ func (s *Server) runTask(t *task, h Handler, req *Request, callbackURL string, q
 		s.log.Warn("task abandoned: kvmagent is stopping and the task never started; posting a failure",
 			"taskuuid", t.uuid, "path", t.path)
 	}
-	req.Body = nil // the retained task keeps its result, not the command
 	s.finish(t, result, errText)
 	if errText != "" {
 		s.log.Warn("task failed", "taskuuid", t.uuid, "path", t.path, "error", errText)
