@@ -27,7 +27,7 @@ type task struct {
 	// Under Server.mu.
 	queued       bool // admitted, waiting for a worker
 	done         bool // the handler has returned (or the task was dropped unstarted)
-	result       []byte
+	result       []byte // the callback body (ASCII JSON object)
 	errText      string // the error header, "" on success
 	finishedAt   time.Time
 	redeliveries int  // results posted again for resends
