@@ -25,8 +25,8 @@ type task struct {
 	size int64 // body bytes, counted in the lane's queue while waiting
 
 	// Under Server.mu.
-	queued       bool // admitted, waiting for a worker
-	done         bool // the handler has returned (or the task was dropped unstarted)
+	queued       bool   // admitted, waiting for a worker
+	done         bool   // the handler has returned (or the task was dropped unstarted)
 	result       []byte // the callback body (ASCII JSON object)
 	errText      string // the error header, "" on success
 	finishedAt   time.Time
