@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/printer"
@@ -73,4 +74,19 @@ func clearPos(v reflect.Value) {
 			clearPos(v.Index(i))
 		}
 	}
+}
+
+// FingerprintSource fingerprints a declaration given as source text (a
+// recorded original), as Fingerprint does a parsed one.
+func FingerprintSource(src string) (string, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), "", "package p\n"+src, parser.SkipObjectResolution)
+	if err != nil {
+		return "", err
+	}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok {
+			return Fingerprint(fd), nil
+		}
+	}
+	return "", errors.New("no function declaration")
 }

@@ -72,9 +72,9 @@ type Stamp struct {
 	Fingerprint string
 	Pos         Pos // the stamp line
 	File        string
-	// Start and End are byte offsets of the copy's declaration (doc included)
-	// in File, for refresh.
-	Start, End int
+	// Start is the byte offset of the copy's doc comment in File, Decl of
+	// its func keyword, End of its end, for refresh.
+	Start, Decl, End int
 }
 
 // Route is one registration of a path on a kvmagent server.
@@ -577,7 +577,7 @@ func (t *Tree) stamps(p *packages.Package, f *ast.File) {
 			t.Stamps = append(t.Stamps, Stamp{
 				Overlay: ov, Symbol: fields[0], Fingerprint: fields[1],
 				Pos: t.pos(c.Pos()), File: tf.Name(),
-				Start: tf.Offset(fd.Doc.Pos()), End: tf.Offset(fd.End()),
+				Start: tf.Offset(fd.Doc.Pos()), Decl: tf.Offset(fd.Pos()), End: tf.Offset(fd.End()),
 			})
 		}
 	}
