@@ -3,6 +3,7 @@ package touchpoints
 import (
 	"go/ast"
 	"go/constant"
+	"go/token"
 	"go/types"
 	"strings"
 
@@ -39,8 +40,8 @@ func (t *Tree) routes(p *packages.Package, side string) {
 	if p.TypesInfo == nil {
 		return
 	}
-	for i, f := range p.Syntax {
-		if strings.HasSuffix(p.CompiledGoFiles[i], "_test.go") {
+	for _, f := range p.Syntax {
+		if isTest(t.fset, f) {
 			continue
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
@@ -96,8 +97,8 @@ func (t *Tree) settings(p *packages.Package, side string) {
 	if p.TypesInfo == nil {
 		return
 	}
-	for i, f := range p.Syntax {
-		if strings.HasSuffix(p.CompiledGoFiles[i], "_test.go") {
+	for _, f := range p.Syntax {
+		if isTest(t.fset, f) {
 			continue
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
@@ -161,8 +162,8 @@ func (t *Tree) koanfRead(info *types.Info, call *ast.CallExpr) (string, bool) {
 // layers records the Writes of package-level vars of type layer.Layer
 // initialised with a composite literal.
 func (t *Tree) layers(p *packages.Package) {
-	for i, f := range p.Syntax {
-		if strings.HasSuffix(p.CompiledGoFiles[i], "_test.go") {
+	for _, f := range p.Syntax {
+		if isTest(t.fset, f) {
 			continue
 		}
 		for _, d := range f.Decls {
@@ -197,4 +198,9 @@ func (t *Tree) layers(p *packages.Package) {
 			}
 		}
 	}
+}
+
+// isTest reports whether a syntax tree is a _test.go file.
+func isTest(fset *token.FileSet, f *ast.File) bool {
+	return strings.HasSuffix(fset.File(f.Pos()).Name(), "_test.go")
 }

@@ -70,7 +70,7 @@ type Stamp struct {
 	Overlay     string // the copy, overlay/x.Name
 	Symbol      string // the upstream original
 	Fingerprint string
-	Pos         Pos // the stamp line
+	Pos         Pos // the copy's name in its declaration
 	File        string
 	// Start is the byte offset of the copy's doc comment in File, Decl of
 	// its func keyword, End of its end, for refresh.
@@ -185,7 +185,9 @@ func Load(root string) (*Tree, error) {
 		t.routes(p, "upstream")
 		t.settings(p, "upstream")
 		for _, e := range p.Errors {
-			t.LoadErrors = append(t.LoadErrors, t.pkgError(e))
+			if !compileEcho(e) {
+				t.LoadErrors = append(t.LoadErrors, t.pkgError(e))
+			}
 		}
 	}
 	for _, p := range ov {
@@ -193,7 +195,9 @@ func Load(root string) (*Tree, error) {
 		t.routes(p, "overlay")
 		t.settings(p, "overlay")
 		for _, e := range p.Errors {
-			t.Errors = append(t.Errors, t.pkgError(e))
+			if !compileEcho(e) {
+				t.Errors = append(t.Errors, t.pkgError(e))
+			}
 		}
 	}
 	t.sort()
@@ -229,6 +233,12 @@ func (t *Tree) pos(p token.Pos) Pos {
 		f = filepath.ToSlash(r)
 	}
 	return Pos{File: f, Line: pp.Line}
+}
+
+// compileEcho reports go list's echo of the compiler ("# pkg\n..."), which
+// repeats the type errors go/packages reports with their positions.
+func compileEcho(e packages.Error) bool {
+	return e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ")
 }
 
 func (t *Tree) pkgError(e packages.Error) TypeError {
@@ -404,8 +414,8 @@ func (t *Tree) indexUpstream(p *packages.Package) {
 			}
 		}
 	}
-	for i, f := range p.Syntax {
-		if strings.HasSuffix(p.CompiledGoFiles[i], "_test.go") {
+	for _, f := range p.Syntax {
+		if isTest(t.fset, f) {
 			continue
 		}
 		src, _ := os.ReadFile(t.fset.File(f.Pos()).Name())
@@ -446,8 +456,8 @@ func (t *Tree) overlay(p *packages.Package) {
 		return
 	}
 	info := p.TypesInfo
-	for i, f := range p.Syntax {
-		if strings.HasSuffix(p.CompiledGoFiles[i], "_test.go") {
+	for _, f := range p.Syntax {
+		if isTest(t.fset, f) {
 			continue
 		}
 		callees := map[*ast.Ident]bool{}
@@ -576,7 +586,7 @@ func (t *Tree) stamps(p *packages.Package, f *ast.File) {
 			}
 			t.Stamps = append(t.Stamps, Stamp{
 				Overlay: ov, Symbol: fields[0], Fingerprint: fields[1],
-				Pos: t.pos(c.Pos()), File: tf.Name(),
+				Pos: t.pos(fd.Name.Pos()), File: tf.Name(),
 				Start: tf.Offset(fd.Doc.Pos()), Decl: tf.Offset(fd.Pos()), End: tf.Offset(fd.End()),
 			})
 		}
