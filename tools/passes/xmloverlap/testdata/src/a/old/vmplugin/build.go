@@ -33,6 +33,6 @@ func Build(ctx context.Context, cmd *StartVmCmd, cfg Config, host OfflineHost) (
 		Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: cmd.RootPath}},
 		Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"},
 	}}}
-	
+
 	return d, nil
 }
