@@ -116,6 +116,22 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
+// LockClass is the class of check's findings about the lock itself (a
+// touch point not in overlay/strata.lock, or a stale line).
+const LockClass = "lock"
+
+const lockDoc = "The tree's touch points differ from overlay/strata.lock: review, then run strata accept."
+
+// firstSentence is a doc's first sentence on one line.
+func firstSentence(doc string) string {
+	para, _, _ := strings.Cut(doc, "\n\n")
+	one := strings.Join(strings.Fields(para), " ")
+	if i := strings.Index(one, ". "); i >= 0 {
+		return one[:i+1]
+	}
+	return one
+}
+
 // Classes are the class names of a pass set, in order.
 func Classes(ps []*pass.Pass) []string {
 	var out []string
@@ -134,9 +150,9 @@ func SARIF(w io.Writer, r *finding.Report, ps []*pass.Pass) error {
 	}
 	run := sarif.NewRunWithInformationURI("strata", "https://github.com/strataagent/strata/blob/main/MAINTAINING.md")
 	for _, p := range ps {
-		summary, _, _ := strings.Cut(p.Doc, "\n")
-		run.AddRule(p.Name).WithShortDescription(sarif.NewMultiformatMessageString(summary)).WithFullDescription(sarif.NewMultiformatMessageString(p.Doc))
+		run.AddRule(p.Name).WithShortDescription(sarif.NewMultiformatMessageString(firstSentence(p.Doc))).WithFullDescription(sarif.NewMultiformatMessageString(p.Doc))
 	}
+	run.AddRule(LockClass).WithShortDescription(sarif.NewMultiformatMessageString(lockDoc)).WithFullDescription(sarif.NewMultiformatMessageString(lockDoc))
 	loc := func(p finding.Pos, msg string) *sarif.Location {
 		l := sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
 			WithArtifactLocation(sarif.NewSimpleArtifactLocation(p.File)).
