@@ -116,7 +116,7 @@ func Render(ctx context.Context, root, corpusDir string) (Corpus, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "run", main, absCorpus)
+	cmd := exec.CommandContext(ctx, "go", "run", "-trimpath", main, absCorpus)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	var stdout, stderr bytes.Buffer

@@ -165,6 +165,10 @@ func Load(root string) (*Tree, error) {
 		Dir:  root,
 		Fset: fset,
 		Env:  append(os.Environ(), "GOWORK=off"),
+		// A release is loaded from a fresh temporary copy each time; without
+		// -trimpath the directory is part of every build-cache key and the
+		// export data of the whole tree is recompiled.
+		BuildFlags: []string{"-trimpath"},
 	}
 	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {
