@@ -192,15 +192,11 @@ func checkCompiler(t *testing.T, oldDir, newDir string, rep *finding.Report) {
 		if len(broken) > 0 && !broken[f.Overlay] {
 			t.Errorf("%s: api-break on %s, a line the compiler accepts", f.Overlay, f.Symbol)
 		}
-		if touchpoints.IsUpstream(f.Symbol) && !incompatible[apidiffName(f.Symbol)] {
+		if touchpoints.IsUpstream(f.Symbol) && !incompatible[f.Symbol] {
 			t.Errorf("%s: api-break on %s, which apidiff does not call incompatible (apidiff: %v)", f.Overlay, f.Symbol, incompatible)
 		}
 	}
 }
-
-// apidiffName maps a finding's symbol to apidiff's spelling: methods as
-// (*T).M or T.M, fields as T.F, both as in Symbol.
-func apidiffName(sym string) string { return sym }
 
 func loadBoth(t testing.TB, a, b string) (*touchpoints.Tree, *touchpoints.Tree) {
 	ta, err := touchpoints.Load(a)
