@@ -7,6 +7,8 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"golang.org/x/mod/sumdb/dirhash"
@@ -126,14 +129,28 @@ func copyFile(src, dst string) error {
 // File is the name of the provenance file inside upstream/.
 const File = "UPSTREAM"
 
-// Provenance is upstream/UPSTREAM.
+// Provenance is upstream/UPSTREAM: four header lines, then one
+// "file <sha256> upstream/<path>" line per file, the lines dirhash.Hash1
+// hashes (so `tree` is the sha256 of exactly those lines, base64 after
+// "h1:"), which lets Verify name the files that differ.
 type Provenance struct {
 	Name, Version, Source, Tree string
+	Files                       map[string]string // "upstream/<path>" -> sha256 hex
 }
 
-// Format prints the four lines.
+// Format prints the header lines and the file lines, sorted by path.
 func (p Provenance) Format() string {
-	return fmt.Sprintf("name %s\nversion %s\nsource %s\ntree %s\n", p.Name, p.Version, p.Source, p.Tree)
+	var b strings.Builder
+	fmt.Fprintf(&b, "name %s\nversion %s\nsource %s\ntree %s\n", p.Name, p.Version, p.Source, p.Tree)
+	names := make([]string, 0, len(p.Files))
+	for n := range p.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "file %s %s\n", p.Files[n], n)
+	}
+	return b.String()
 }
 
 // ReadProvenance reads dir/UPSTREAM.
@@ -155,14 +172,31 @@ func ReadProvenance(dir string) (Provenance, error) {
 			p.Source = v
 		case "tree":
 			p.Tree = v
+		case "file":
+			sum, name, ok := strings.Cut(v, " ")
+			if !ok {
+				return Provenance{}, fmt.Errorf("read provenance: bad file line %q", sc.Text())
+			}
+			if p.Files == nil {
+				p.Files = map[string]string{}
+			}
+			p.Files[name] = sum
 		}
 	}
 	return p, nil
 }
 
 // TreeHash is dirhash.Hash1 over dir as "upstream/...", leaving out
-// UPSTREAM itself (it holds the hash).
+// UPSTREAM itself (it holds the hash). To recompute it by hand: for every
+// file, the line "<sha256sum hex>  upstream/<path>\n" sorted by path; the
+// hash is "h1:" + base64(sha256(those lines)).
 func TreeHash(dir string) (string, error) {
+	h, _, err := treeHashFiles(dir)
+	return h, err
+}
+
+// treeHashFiles also returns each file's sha256, keyed as in UPSTREAM.
+func treeHashFiles(dir string) (string, map[string]string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -177,15 +211,51 @@ func TreeHash(dir string) (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("tree hash of %s: %w", dir, err)
+		return "", nil, fmt.Errorf("tree hash of %s: %w", dir, err)
 	}
-	h, err := dirhash.Hash1(prefixed(files), func(name string) (io.ReadCloser, error) {
+	open := func(name string) (io.ReadCloser, error) {
 		return os.Open(filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(name, "upstream/"))))
-	})
-	if err != nil {
-		return "", fmt.Errorf("tree hash of %s: %w", dir, err)
 	}
-	return h, nil
+	h, err := dirhash.Hash1(prefixed(files), open)
+	if err != nil {
+		return "", nil, fmt.Errorf("tree hash of %s: %w", dir, err)
+	}
+	sums := map[string]string{}
+	for _, name := range prefixed(files) {
+		f, err := open(name)
+		if err != nil {
+			return "", nil, fmt.Errorf("tree hash of %s: %w", dir, err)
+		}
+		d := sha256.New()
+		_, err = io.Copy(d, f)
+		f.Close()
+		if err != nil {
+			return "", nil, fmt.Errorf("tree hash of %s: %w", dir, err)
+		}
+		sums[name] = hex.EncodeToString(d.Sum(nil))
+	}
+	return h, sums, nil
+}
+
+// Differing names the files whose sums differ between want and got:
+// changed, missing from got, or new in got.
+func Differing(want, got map[string]string) []string {
+	var out []string
+	for n, w := range want {
+		switch g, ok := got[n]; {
+		case !ok:
+			out = append(out, n+" (missing)")
+		case g != w:
+			out = append(out, n+" (changed)")
+		}
+	}
+	for n := range got {
+		if _, ok := want[n]; !ok {
+			out = append(out, n+" (added)")
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func prefixed(files []string) []string {
@@ -202,12 +272,16 @@ func Verify(dir string) error {
 	if err != nil {
 		return err
 	}
-	h, err := TreeHash(dir)
+	h, sums, err := treeHashFiles(dir)
 	if err != nil {
 		return err
 	}
 	if p.Tree != h {
-		return fmt.Errorf("upstream/ does not match %s: recorded %s, found %s", File, p.Tree, h)
+		files := "(UPSTREAM lists no files to compare)"
+		if p.Files != nil {
+			files = strings.Join(Differing(p.Files, sums), ", ")
+		}
+		return fmt.Errorf("upstream/ does not match %s (version %s): recorded %s, found %s; files: %s", File, p.Version, p.Tree, h, files)
 	}
 	return nil
 }
@@ -223,11 +297,11 @@ func Import(root, spec, name, version string) (Provenance, error) {
 	if err := Extract(root, spec, staged); err != nil {
 		return Provenance{}, err
 	}
-	h, err := TreeHash(staged)
+	h, sums, err := treeHashFiles(staged)
 	if err != nil {
 		return Provenance{}, err
 	}
-	p := Provenance{Name: name, Version: version, Source: spec, Tree: h}
+	p := Provenance{Name: name, Version: version, Source: spec, Tree: h, Files: sums}
 	if err := os.WriteFile(filepath.Join(staged, File), []byte(p.Format()), 0o644); err != nil {
 		return Provenance{}, fmt.Errorf("import: %w", err)
 	}

@@ -3,6 +3,7 @@ package release_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -56,14 +57,21 @@ func TestImportVerify(t *testing.T) {
 		t.Error("import kept a file of the old release")
 	}
 	got, err := release.ReadProvenance(up)
-	if err != nil || got != p || got.Version != "2.3.1" || got.Name != "kvmagent" {
+	if err != nil || !reflect.DeepEqual(got, p) || got.Version != "2.3.1" || got.Name != "kvmagent" {
 		t.Errorf("provenance %+v, %v; want %+v", got, err, p)
 	}
 	if err := release.Verify(up); err != nil {
 		t.Errorf("verify after import: %v", err)
 	}
 	os.WriteFile(filepath.Join(up, "vmplugin", "a.go"), []byte("package vmplugin // edited\n"), 0o644)
-	if err := release.Verify(up); err == nil {
-		t.Error("verify passed after an edit")
+	os.WriteFile(filepath.Join(up, "vmplugin", "new.go"), []byte("package vmplugin\n"), 0o644)
+	err = release.Verify(up)
+	if err == nil {
+		t.Fatal("verify passed after an edit")
+	}
+	for _, want := range []string{"upstream/vmplugin/a.go (changed)", "upstream/vmplugin/new.go (added)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("verify error %q does not name %s", err, want)
+		}
 	}
 }
