@@ -37,6 +37,39 @@ func TestBadStartInput(t *testing.T) {
 			addons(c)["channel"].(map[string]any)["socketPath"] = "/var/lib/libvirt/qemu/`id`"
 		}, want: []string{"socketPath"}},
 		{name: "vm uuid with a path", mutate: func(c map[string]any) { c["vmInstanceUuid"] = "../../etc/passwd" }, want: []string{"vmInstanceUuid"}},
+		// Issue 11, finding 1: numbers beyond libvirt's and QEMU's limits.
+		{name: "cpuNum 2147483647", mutate: func(c map[string]any) { c["cpuNum"] = 2147483647 },
+			want: []string{"cpuNum: 2147483647 exceeds the maximum of 32 vCPUs for domain type kvm"}},
+		{name: "qxl with VDIMonitorNumber 2147483647", mutate: func(c map[string]any) { c["videoType"], c["VDIMonitorNumber"] = "qxl", 2147483647 },
+			want: []string{"VDIMonitorNumber: 2147483647 is out of range [0, 4] qxl monitors"}},
+		{name: "huge memory", mutate: func(c map[string]any) { c["memory"] = int64(9223372036854775807) },
+			want: []string{"memory: 9223372036854775807 bytes exceeds the maximum of 70368744177664 (64 TiB)"}},
+		{name: "negative memory", mutate: func(c map[string]any) { c["memory"] = -1 }, want: []string{"memory: -1 bytes is below the minimum of 1024 (1 KiB)"}},
+		{name: "negative cpuNum", mutate: func(c map[string]any) { c["cpuNum"] = -2 }, want: []string{"cpuNum: -2 is below the minimum of 1"}},
+		{name: "negative deviceId", mutate: func(c map[string]any) { dataVolume(c)["deviceId"] = -1 }, want: []string{"dataVolumes[0].deviceId: -1 is negative"}},
+		{name: "negative timeout", mutate: func(c map[string]any) { c["timeout"] = -1 }, want: []string{"timeout: -1 is out of range [0, 10800] seconds"}},
+		{name: "cpu shares beyond cgroups", mutate: func(c map[string]any) { c["cpuSpeed"] = int64(1) << 40 },
+			want: []string{"cpuSpeed: 1099511627776 exceeds the maximum of 262144 cpu shares"}},
+		{name: "topology beyond cpuNum", mutate: func(c map[string]any) { c["socketNum"], c["cpuOnSocket"] = 2147483647, 2147483647 },
+			want: []string{"socketNum: 2147483647 exceeds the maximum of 32 vCPUs for domain type kvm"}},
+		{name: "volume QoS beyond QEMU's throttle limit", mutate: func(c map[string]any) {
+			uuid := c["rootVolume"].(map[string]any)["volumeUuid"].(string)
+			addons(c)["VolumeQos"] = map[string]any{uuid: map[string]any{"totalBandwidth": int64(1) << 62}}
+		}, want: []string{"totalBandwidth: 4611686018427387904 is out of range [0, 1000000000000000]"}},
+		{name: "NIC QoS beyond libvirt's bandwidth", mutate: func(c map[string]any) {
+			addons(c)["NicQos"] = map[string]any{nic0(c)["uuid"].(string): map[string]any{"inboundBandwidth": int64(1) << 62}}
+		}, want: []string{"inboundBandwidth: 4611686018427387904 bits/s is out of range [8192, 35184372088831]"}},
+		// Issue 11, finding 4: duplicates are refused before any qemu-img.
+		{name: "data deviceId of the root", mutate: func(c map[string]any) { dataVolume(c)["deviceId"] = 0 },
+			want: []string{"dataVolumes[0].deviceId: 0 is also the deviceId of rootVolume"}},
+		{name: "duplicate data deviceId", mutate: func(c map[string]any) {
+			c["dataVolumes"] = append(c["dataVolumes"].([]any), dataVolume(c))
+		}, want: []string{"dataVolumes[1].deviceId: 1 is also the deviceId of dataVolumes[0]"}},
+		{name: "duplicate NIC deviceId", mutate: func(c map[string]any) { c["nics"] = append(c["nics"].([]any), nic0(c)) },
+			want: []string{"nics[1].deviceId: 0 is also the deviceId of nics[0]"}},
+		{name: "duplicate ISO deviceId", mutate: func(c map[string]any) {
+			c["bootIso"] = []any{map[string]any{"path": "/tmp/a.iso", "deviceId": 1}, map[string]any{"path": "/tmp/b.iso", "deviceId": 1}}
+		}, want: []string{"bootIso[1].deviceId: 1 is also the deviceId of bootIso[0]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

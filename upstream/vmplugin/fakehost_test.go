@@ -13,6 +13,10 @@ import (
 type fakeBuildHost struct {
 	qemuPath string
 	err      map[string]error // by method name, to test error paths
+	maxVCPUs int              // MaxVCPUs' answer; 0 answers OfflineHost's
+	// imageFormat, when set, replaces the extension rule (to make
+	// qemu-img hang or count its calls).
+	imageFormat func(ctx context.Context, path string) (string, error)
 
 	mkdirs       []string
 	cephSecrets  [][2]string
@@ -33,9 +37,12 @@ func (h *fakeBuildHost) fail(method string) error {
 	return h.err[method]
 }
 
-func (h *fakeBuildHost) ImageFormat(_ context.Context, path string) (string, error) {
+func (h *fakeBuildHost) ImageFormat(ctx context.Context, path string) (string, error) {
 	if err := h.fail("ImageFormat"); err != nil {
 		return "", err
+	}
+	if h.imageFormat != nil {
+		return h.imageFormat(ctx, path)
 	}
 	if strings.HasSuffix(path, ".qcow2") {
 		return "qcow2", nil
@@ -81,4 +88,16 @@ func (h *fakeBuildHost) FusionstorFormat(context.Context, string) (string, error
 		return "", err
 	}
 	return "raw", nil
+}
+
+var _ VCPULimiter = (*fakeBuildHost)(nil)
+
+func (h *fakeBuildHost) MaxVCPUs(ctx context.Context, domainType, arch string) (int, error) {
+	if err := h.fail("MaxVCPUs"); err != nil {
+		return 0, err
+	}
+	if h.maxVCPUs > 0 {
+		return h.maxVCPUs, nil
+	}
+	return OfflineHost{}.MaxVCPUs(ctx, domainType, arch)
 }

@@ -46,7 +46,7 @@ type VmPlugin struct {
 	Host   Host
 	Log    *slog.Logger
 
-	startLock sync.Mutex // the seed's @lock.lock('libvirt-startvm')
+	startLock sync.Mutex // the seed's @lock.lock('libvirt-startvm'), held only around Vm.Start
 	vmLocks   sync.Map   // uuid -> *sync.Mutex: one operation per VM at a time
 }
 
@@ -167,9 +167,15 @@ func (p *VmPlugin) lookup(ctx context.Context, uuid string, mustExist bool, trie
 
 // FromStartVmCmd is Vm.from_StartVmCmd: validate, build and marshal.
 func (p *VmPlugin) FromStartVmCmd(ctx context.Context, cmd *StartVmCmd) (*Vm, error) {
-	if err := cmd.Validate(); err != nil {
+	if err := cmd.ValidateFor(ctx, p.Config.Build, p.Host); err != nil {
 		return nil, err
 	}
+	return p.buildVm(ctx, cmd)
+}
+
+// buildVm builds and marshals a validated command. It only reads images,
+// so it takes no lock.
+func (p *VmPlugin) buildVm(ctx context.Context, cmd *StartVmCmd) (*Vm, error) {
 	dom, err := Build(ctx, cmd, p.Config.Build, p.hostFor(ctx))
 	if err != nil {
 		return nil, err
@@ -184,10 +190,22 @@ func (p *VmPlugin) FromStartVmCmd(ctx context.Context, cmd *StartVmCmd) (*Vm, er
 }
 
 // DoStartVm is _start_vm: refuse a running VM, clear a stopped one, build,
-// define, start, and map libvirt's refusal as the seed does.
+// define, start, and map libvirt's refusal as the seed does. The caller
+// holds the VM's lock (StartVm does), which makes one of several
+// concurrent starts of a VM the one that defines it.
+//
+// Unlike the seed, the command is validated first and the process-wide
+// start lock covers only Vm.Start (define, create, wait): image probing
+// and iscsi logins read the host for this VM alone, and one hanging
+// qemu-img must not hold every other start.
 func (p *VmPlugin) DoStartVm(ctx context.Context, cmd *StartVmCmd) error {
-	p.startLock.Lock()
-	defer p.startLock.Unlock()
+	if err := cmd.ValidateFor(ctx, p.Config.Build, p.Host); err != nil {
+		return err
+	}
+	return p.startValidated(ctx, cmd)
+}
+
+func (p *VmPlugin) startValidated(ctx context.Context, cmd *StartVmCmd) error {
 	err := p.startVmLocked(ctx, cmd)
 	if err == nil || !isLibvirtError(err) {
 		return err
@@ -209,12 +227,12 @@ func (p *VmPlugin) DoStartVm(ctx context.Context, cmd *StartVmCmd) error {
 	return nil // libvirt complained but the VM runs: the seed reports success
 }
 
+// startVmLocked runs under the VM's lock; it takes the start lock itself,
+// around the libvirt define+create window only. What the start created on
+// the host is undone when it fails.
 func (p *VmPlugin) startVmLocked(ctx context.Context, cmd *StartVmCmd) (err error) {
 	ctx, undo := beginStart(ctx)
 	defer func() { p.finishStart(ctx, cmd.VMInstanceUUID, undo, err) }()
-	if cmd.VMInstanceUUID == "" {
-		return cmd.Validate()
-	}
 	existing, err := p.GetVmByUUIDNoRetry(ctx, cmd.VMInstanceUUID, false)
 	if err != nil {
 		return err
@@ -227,10 +245,12 @@ func (p *VmPlugin) startVmLocked(ctx context.Context, cmd *StartVmCmd) (err erro
 			return err
 		}
 	}
-	vm, err := p.FromStartVmCmd(ctx, cmd)
+	vm, err := p.buildVm(ctx, cmd)
 	if err != nil {
 		return err
 	}
+	p.startLock.Lock()
+	defer p.startLock.Unlock()
 	return vm.Start(ctx, cmd.Timeout)
 }
 
@@ -246,9 +266,13 @@ func (p *VmPlugin) StartVm(ctx context.Context, req *kvmagent.Request) (any, err
 		return nil, err
 	}
 	rsp := &StartVmResponse{AgentResponse: kvmagent.NewAgentResponse()}
+	// Validation takes no lock: a refused command waits for nothing.
+	if err := cmd.ValidateFor(ctx, p.Config.Build, p.Host); err != nil {
+		return nil, err
+	}
 	unlock := p.LockVM(cmd.VMInstanceUUID)
 	defer unlock()
-	err := p.DoStartVm(ctx, cmd)
+	err := p.startValidated(ctx, cmd)
 	if err == nil {
 		p.Log.Debug("successfully started vm", "uuid", cmd.VMInstanceUUID, "name", cmd.VMName)
 		return rsp, nil

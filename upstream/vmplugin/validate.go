@@ -15,7 +15,9 @@ import (
 const shellMeta = ";|&$`<>\\\n\r\x00'\"()*?[]{}"
 
 // Validate rejects a command before anything is built: the two fields the
-// builder cannot do without, and shell metacharacters (or a leading '-',
+// builder cannot do without, every number out of libvirt's or QEMU's bounds
+// (bounds.go; vCPUs against the most any domain type takes: ValidateFor
+// asks the host for its own), duplicate deviceIds, and shell metacharacters (or a leading '-',
 // which a command would read as an option) in every path or name that
 // reaches the host or libvirt. Errors name the field as JSON does:
 // dataVolumes[1].installPath: ...
@@ -24,7 +26,9 @@ const shellMeta = ";|&$`<>\\\n\r\x00'\"()*?[]{}"
 // encoder escapes, and display names legitimately carry quotes and
 // parentheses. chapPassword and ceph_secret_key are secrets, passed as argv
 // or through libvirt, never as paths.
-func (cmd *StartVmCmd) Validate() error {
+func (cmd *StartVmCmd) Validate() error { return cmd.validate(staticLimits) }
+
+func (cmd *StartVmCmd) validate(lim limits) error {
 	if cmd == nil {
 		return errors.New("StartVmCmd: missing")
 	}
@@ -82,6 +86,7 @@ func (cmd *StartVmCmd) Validate() error {
 			check(fmt.Sprintf("addons.usbDevice[%d]", i), u)
 		}
 	}
+	errs = append(errs, cmd.checkBounds(lim)...)
 	return errors.Join(errs...)
 }
 
