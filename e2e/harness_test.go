@@ -143,6 +143,8 @@ type agentOptions struct {
 	ConfinedDirs []string
 	// Ex is strata-agent's own configuration (zero: its defaults).
 	Ex *agentex.Config
+	// LayerHost is strata-agent's layer host (nil: this machine, linux2).
+	LayerHost layer.Host
 }
 
 func startAgent(t *testing.T, opt agentOptions) *agent {
@@ -167,7 +169,7 @@ func startAgent(t *testing.T, opt agentOptions) *agent {
 		sc.CallbackBackoff = 50 * time.Millisecond
 	}}
 	if composition == compositionStrata {
-		return startStrata(t, cfg, opt.Ex, opts)
+		return startStrata(t, cfg, opt.Ex, agentex.Options{Options: opts, LayerHost: opt.LayerHost})
 	}
 	a, err := stockagent.New(cfg, opts)
 	if err != nil {
@@ -190,14 +192,14 @@ func startAgent(t *testing.T, opt agentOptions) *agent {
 }
 
 // startStrata runs strata-agent with both ports on loopback.
-func startStrata(t *testing.T, cfg stockagent.Config, ex *agentex.Config, opts stockagent.Options) *agent {
+func startStrata(t *testing.T, cfg stockagent.Config, ex *agentex.Config, opts agentex.Options) *agent {
 	t.Helper()
 	exCfg := agentex.Config{ExEnabled: true, StockEnabled: true, Layer: layerDefaults()}
 	if ex != nil {
 		exCfg = *ex
 	}
 	exCfg.ExListen = "127.0.0.1:0"
-	a, err := agentex.New(cfg, exCfg, agentex.Options{Options: opts})
+	a, err := agentex.New(cfg, exCfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,10 +52,8 @@ func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
 	}
 	if _, overlaps, err := ValidateLayers(set.Current().Entries, ex.Layer.ConflictPolicy); err != nil {
 		return nil, err
-	} else if len(overlaps) > 0 && opt.Logger != nil {
-		for _, c := range overlaps {
-			opt.Logger.Warn("layers: declared writes overlap (policy warn)", "conflict", c.Error())
-		}
+	} else if opt.Logger != nil {
+		logOverlaps(opt.Logger, overlaps)
 	}
 	// The stock agent's own server is never served: its VM routes are
 	// bound to the inner plugin. It gives the connection and plugins.
@@ -145,9 +143,11 @@ func (a *Agent) Reload() error {
 	if err != nil {
 		return fmt.Errorf("reload: %w", err)
 	}
-	if _, _, err := ValidateLayers(entries, a.ex.Layer.ConflictPolicy); err != nil {
+	_, overlaps, err := ValidateLayers(entries, a.ex.Layer.ConflictPolicy)
+	if err != nil {
 		return fmt.Errorf("reload: %w", declarative.Annotate(err, a.ex.File))
 	}
+	logOverlaps(a.log, overlaps)
 	if err := a.layers.Reload(entries); err != nil {
 		return fmt.Errorf("reload: %w", declarative.Annotate(err, a.ex.File))
 	}
@@ -230,4 +230,10 @@ func (a *Agent) Serve(ctx context.Context) error {
 	}
 	errs = append(errs, serveErr, a.stock.Shutdown(sctx))
 	return errors.Join(errs...)
+}
+
+func logOverlaps(log *slog.Logger, overlaps []layer.Conflict) {
+	for _, c := range overlaps {
+		log.Warn("layers: declared writes overlap; a request where both write one path fails or warns by layers.conflict_policy", "overlap", c.Error())
+	}
 }

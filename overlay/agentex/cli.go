@@ -167,7 +167,7 @@ func printLayers(w io.Writer, ex Config, loadErr error) int {
 		}
 	}
 	for _, c := range overlaps {
-		fmt.Fprintf(w, "overlap (policy %s): %s\n", ex.Layer.ConflictPolicy, c.Error())
+		fmt.Fprintf(w, "declared overlap (checked per request, policy %s): %s\n", ex.Layer.ConflictPolicy, c.Error())
 	}
 	if err != nil {
 		fmt.Fprintf(w, "configuration: INVALID\n%v\n", err)

@@ -115,9 +115,12 @@ func (c Config) validate() error {
 }
 
 // ValidateLayers places the declarative entries among the Go layers and
-// checks the whole order: layer.ValidateOrder, then overlapping declared
-// writes (layer.CheckDeclarations), an error under policy fail. It returns
-// the order and the overlaps (warnings under policy warn).
+// checks the whole order (layer.ValidateOrder). It returns the order and
+// the layers whose declared writes overlap (layer.CheckDeclarations): those
+// are reported (logged at start-up and reload, listed by `layers`), not
+// refused, since a declaration is coarser than a write (machine declares
+// every disk); whether two layers really write one path is found per
+// request, where layers.conflict_policy fails or warns.
 func ValidateLayers(entries []declarative.Entry, policy string) ([]layer.Layer, []layer.Conflict, error) {
 	order, err := declarative.Place(layers.Order, entries)
 	if err != nil {
@@ -126,15 +129,7 @@ func ValidateLayers(entries []declarative.Entry, policy string) ([]layer.Layer, 
 	if err := layer.ValidateOrder(order); err != nil {
 		return order, nil, fmt.Errorf("layer order: %w", err)
 	}
-	overlaps := layer.CheckDeclarations(order)
-	if len(overlaps) > 0 && policy != layer.PolicyWarn {
-		errs := make([]error, len(overlaps))
-		for i, c := range overlaps {
-			errs[i] = c
-		}
-		return order, overlaps, fmt.Errorf("layers.conflict_policy fail: declared writes overlap (add overrides: [<earlier layer>] to acknowledge a win): %w", errors.Join(errs...))
-	}
-	return order, overlaps, nil
+	return order, layer.CheckDeclarations(order), nil
 }
 
 // stringList reads a list setting given as a YAML list or one
