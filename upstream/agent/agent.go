@@ -103,6 +103,14 @@ func (c Config) ServerConfig(log *slog.Logger) kvmagent.ServerConfig {
 		TaskRetention:   c.TaskRetention,
 		Workers:         c.Workers,
 		Logger:          log,
+		// Zero values take kvmagent's defaults.
+		Lanes:               map[string]kvmagent.LaneConfig{kvmagent.LaneHost: {Workers: c.HostWorkers}},
+		QueueLimit:          c.QueueLimit,
+		TaskLimit:           c.TaskLimit,
+		CallbackDeadline:    c.CallbackDeadline,
+		CallbackConcurrency: c.CallbackConc,
+		ReadTimeout:         c.ReadTimeout,
+		IdleTimeout:         c.IdleTimeout,
 	}
 }
 

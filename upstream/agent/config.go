@@ -61,7 +61,14 @@ var settings = []Setting{
 	{"callback.retries", "callback-retries", 15, "callback POST tries on connection errors and 5xx"},
 	{"http.body_limit", "body-limit", int64(16 << 20), "largest request body accepted, in bytes"},
 	{"tasks.workers", "workers", 10, "async handlers running at once (kvmagent's POOLSIZE)"},
+	{"tasks.host_workers", "host-workers", 4, "async host calls (ping, fact, capacity) running at once, in their own lane apart from VM work"},
+	{"tasks.queue_limit", "queue-limit", 256, "async tasks waiting for a worker, per lane, before new ones are refused with 503"},
+	{"tasks.limit", "task-limit", 4096, "task table size: queued, running and retained tasks"},
 	{"tasks.retention", "task-retention", 10 * time.Minute, "how long a finished task's result answers a retried request with the same taskuuid"},
+	{"callback.deadline", "callback-deadline", 10 * time.Minute, "how long one task's callback may be retried in all"},
+	{"callback.concurrency", "callback-concurrency", 32, "callback POSTs in flight at once"},
+	{"http.read_timeout", "read-timeout", 60 * time.Second, "time to read one whole request, body included"},
+	{"http.idle_timeout", "idle-timeout", 60 * time.Second, "how long an idle keep-alive connection is kept"},
 	{"shutdown.timeout", "shutdown-timeout", 5 * time.Minute, "how long a graceful shutdown waits for running tasks"},
 	{"log.level", "log-level", "info", "debug, info, warn or error"},
 	{"log.format", "log-format", "text", "text or json"},
@@ -85,6 +92,13 @@ type Config struct {
 	CallbackRetries  int
 	BodyLimit        int64
 	Workers          int
+	HostWorkers      int
+	QueueLimit       int
+	TaskLimit        int
+	CallbackDeadline time.Duration
+	CallbackConc     int
+	ReadTimeout      time.Duration
+	IdleTimeout      time.Duration
 	TaskRetention    time.Duration
 	ShutdownTimeout  time.Duration
 	LogLevel         string
@@ -235,6 +249,13 @@ func fromKoanf(k *koanf.Koanf) Config {
 		CallbackRetries:          k.Int("callback.retries"),
 		BodyLimit:                k.Int64("http.body_limit"),
 		Workers:                  k.Int("tasks.workers"),
+		HostWorkers:              k.Int("tasks.host_workers"),
+		QueueLimit:               k.Int("tasks.queue_limit"),
+		TaskLimit:                k.Int("tasks.limit"),
+		CallbackDeadline:         k.Duration("callback.deadline"),
+		CallbackConc:             k.Int("callback.concurrency"),
+		ReadTimeout:              k.Duration("http.read_timeout"),
+		IdleTimeout:              k.Duration("http.idle_timeout"),
 		TaskRetention:            k.Duration("tasks.retention"),
 		ShutdownTimeout:          k.Duration("shutdown.timeout"),
 		LogLevel:                 k.String("log.level"),

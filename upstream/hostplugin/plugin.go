@@ -95,11 +95,12 @@ func (p *HostPlugin) Start(s *kvmagent.Server) error {
 	if s == nil {
 		return errors.New("hostplugin: nil server")
 	}
+	// Host calls run in their own lane: a ping must never wait behind VM work.
 	s.RegisterSyncURI(ConnectPath, p.Connect)
 	s.RegisterSyncURI(EchoPath, p.Echo)
-	s.RegisterAsyncURI(PingPath, p.Ping)
-	s.RegisterAsyncURI(CapacityPath, p.Capacity)
-	s.RegisterAsyncURI(FactPath, p.Fact)
+	s.RegisterAsyncURI(PingPath, p.Ping, kvmagent.InLane(kvmagent.LaneHost))
+	s.RegisterAsyncURI(CapacityPath, p.Capacity, kvmagent.InLane(kvmagent.LaneHost))
+	s.RegisterAsyncURI(FactPath, p.Fact, kvmagent.InLane(kvmagent.LaneHost))
 	return nil
 }
 
