@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strataagent/strata/overlay/agentex"
+	"github.com/strataagent/strata/overlay/layer"
+	"github.com/strataagent/strata/overlay/layers"
 	stockagent "github.com/strataagent/strata/upstream/agent"
 	"github.com/strataagent/strata/upstream/kvmagent"
 	"github.com/strataagent/strata/upstream/virtconn"
@@ -88,13 +92,48 @@ func (mn *mnServer) wait(t *testing.T, id string, n int) []callback {
 	}
 }
 
-// agent is a running stock agent on loopback.
+// Compositions the suite runs against: the stock kvmagent, and
+// strata-agent's stock port (:7070) with its ex port (:7071) beside it.
+const (
+	compositionStock  = "kvmagent"
+	compositionStrata = "strata-agent"
+)
+
+// composition is the one startAgent builds; TestMain runs the suite once
+// per composition (STRATA_E2E_COMPOSITION=kvmagent|strata-agent picks one).
+var composition = compositionStock
+
+func TestMain(m *testing.M) {
+	runs := []string{compositionStock, compositionStrata}
+	if c := os.Getenv("STRATA_E2E_COMPOSITION"); c != "" {
+		runs = []string{c}
+	}
+	code := 0
+	for _, c := range runs {
+		composition = c
+		fmt.Fprintf(os.Stderr, "=== e2e suite against %s\n", c)
+		if rc := m.Run(); rc != 0 {
+			code = rc
+		}
+	}
+	os.Exit(code)
+}
+
+// agent is a running agent on loopback: URL is the stock port; ExURL the
+// ex port (strata-agent only).
 type agent struct {
 	URL    string
+	ExURL  string
 	Server *kvmagent.Server
 	Conn   *virtconn.Conn
 	MN     *mnServer
+	// Strata is the overlay agent when the composition is strata-agent.
+	Strata *agentex.Agent
 }
+
+// fixedReboot: strata-agent's :7070 serves the overlay's reboot, which
+// succeeds where the stock one fails (useBootMenu).
+func (a *agent) fixedReboot() bool { return a.Strata != nil }
 
 type agentOptions struct {
 	URI        string
@@ -102,6 +141,10 @@ type agentOptions struct {
 	Timing     vmplugin.Timing
 	// ConfinedDirs are where the agent may create channel directories (vm.managed_dirs).
 	ConfinedDirs []string
+	// Ex is strata-agent's own configuration (zero: its defaults).
+	Ex *agentex.Config
+	// LayerHost is strata-agent's layer host (nil: this machine, linux2).
+	LayerHost layer.Host
 }
 
 func startAgent(t *testing.T, opt agentOptions) *agent {
@@ -122,9 +165,13 @@ func startAgent(t *testing.T, opt agentOptions) *agent {
 	if opt.ConfinedDirs != nil {
 		cfg.ManagedDirs = opt.ConfinedDirs
 	}
-	a, err := stockagent.New(cfg, stockagent.Options{Logger: log, TuneServer: func(sc *kvmagent.ServerConfig) {
+	opts := stockagent.Options{Logger: log, TuneServer: func(sc *kvmagent.ServerConfig) {
 		sc.CallbackBackoff = 50 * time.Millisecond
-	}})
+	}}
+	if composition == compositionStrata {
+		return startStrata(t, cfg, opt.Ex, agentex.Options{Options: opts, LayerHost: opt.LayerHost})
+	}
+	a, err := stockagent.New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +189,45 @@ func startAgent(t *testing.T, opt agentOptions) *agent {
 		}
 	})
 	return &agent{URL: "http://" + addr.String(), Server: a.Server(), Conn: a.Conn(), MN: newMNServer(t)}
+}
+
+// startStrata runs strata-agent with both ports on loopback.
+func startStrata(t *testing.T, cfg stockagent.Config, ex *agentex.Config, opts agentex.Options) *agent {
+	t.Helper()
+	exCfg := agentex.Config{ExEnabled: true, StockEnabled: true, Layer: layerDefaults()}
+	if ex != nil {
+		exCfg = *ex
+	}
+	exCfg.ExListen = "127.0.0.1:0"
+	a, err := agentex.New(cfg, exCfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stock, exAddr, err := a.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("agent shutdown: %v", err)
+		}
+	})
+	out := &agent{Server: a.StockServer(), Conn: a.Conn(), MN: newMNServer(t), Strata: a}
+	if stock != nil {
+		out.URL = "http://" + stock.String()
+	}
+	if exAddr != nil {
+		out.ExURL = "http://" + exAddr.String()
+	}
+	return out
+}
+
+func layerDefaults() layer.Config {
+	return layer.Config{ConflictPolicy: layer.PolicyFail, NVRAMDir: layers.DefaultNVRAMDir}
 }
 
 // testWriter sends the agent's log to t.Log, so it shows only on failure.

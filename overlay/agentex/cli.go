@@ -1,0 +1,288 @@
+package agentex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/pmezard/go-difflib/difflib"
+	"github.com/spf13/pflag"
+
+	"github.com/strataagent/strata/linux2"
+	"github.com/strataagent/strata/overlay"
+	"github.com/strataagent/strata/overlay/excmd"
+	"github.com/strataagent/strata/overlay/layer"
+	"github.com/strataagent/strata/upstream/agent"
+	"github.com/strataagent/strata/upstream/vmplugin"
+)
+
+// Main is the strata-agent command: serve (default), render, layers, help.
+// It returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	sub := "serve"
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "render" || args[0] == "layers" || args[0] == "help") {
+		sub, args = args[0], args[1:]
+	}
+	if sub == "help" {
+		usage(stdout)
+		return 0
+	}
+	flags := pflag.NewFlagSet("strata-agent "+sub, pflag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	if err := agent.AddFlags(flags, Settings()); err != nil {
+		fmt.Fprintf(stderr, "strata-agent: %v\n", err)
+		return 2
+	}
+	if sub == "render" {
+		flags.Bool("explain", false, "render only: list every changed path with the layer that changed it")
+		flags.Bool("diff", false, "render only: unified diff of the stock XML against the ex XML")
+	}
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			usage(stdout)
+			return 0
+		}
+		fmt.Fprintf(stderr, "strata-agent %s: %v (see strata-agent --help)\n", sub, err)
+		return 2
+	}
+	cfg, ex, err := LoadConfig(flags, environ)
+	if sub == "layers" {
+		return printLayers(stdout, ex, err)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "strata-agent: configuration: %v\n", err)
+		return 2
+	}
+	switch sub {
+	case "render":
+		explain, _ := flags.GetBool("explain")
+		diff, _ := flags.GetBool("diff")
+		if err := Render(cfg, ex, flags.Args(), explain, diff, stdin, stdout); err != nil {
+			fmt.Fprintf(stderr, "strata-agent render: %v\n", err)
+			return 1
+		}
+		return 0
+	default:
+		if flags.NArg() > 0 {
+			fmt.Fprintf(stderr, "strata-agent: unexpected argument %q (see strata-agent --help)\n", flags.Arg(0))
+			return 2
+		}
+		a, err := New(cfg, ex, Options{Options: agent.Options{Logger: cfg.Logger(stderr)}})
+		if err != nil {
+			fmt.Fprintf(stderr, "strata-agent: %v\n", err)
+			return 1
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		a.HandleSIGHUP(ctx)
+		if err := a.Serve(ctx); err != nil {
+			fmt.Fprintf(stderr, "strata-agent: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `strata-agent: the stock KVM host agent with strata's overlay, in one process.
+
+Usage:
+  strata-agent [serve] [flags]          run the agent: the stock API on listen (:7070; its /vm/reboot
+                                        is the overlay's fix) and /ex/vm/start plus every stock VM and
+                                        host URI again under /ex/ on ex.listen (:7071); one libvirt
+                                        connection, one set of per-VM locks. SIGHUP reloads
+                                        layers.declarative from the configuration file (an invalid
+                                        one is refused and logged; the current layers stay).
+  strata-agent render [--explain] [--diff] [flags] [FILE]
+                                        print the domain XML a StartVmExCmd JSON (FILE, or standard
+                                        input) produces through the layers; offline: no libvirt, no
+                                        host capacity checks (pinning and hugepages are not checked
+                                        against this machine). --explain lists every changed path with
+                                        its layer and how (set, added, removed); --diff prints the
+                                        stock XML against the ex XML as a unified diff.
+  strata-agent layers [flags]           the effective layer order, each layer's reads, writes and
+                                        overrides, and the result of validating the configuration;
+                                        exit 1 when it is invalid.
+  strata-agent help | --help            this text
+
+Configuration, lowest precedence first: built-in defaults, the YAML file (--config, else
+/etc/strata/agent.yaml when it exists), STRATA_ environment variables, then flags. A bad
+configuration stops the agent, naming the file, line and key.
+
+Flags:
+  --config FILE                         YAML configuration file
+  --explain, --diff                     render only (above)
+
+Settings:
+`)
+	agent.PrintSettings(w, Settings())
+	fmt.Fprint(w, `
+Example YAML:
+  listen: 0.0.0.0:7070
+  libvirt:
+    uri: qemu:///system
+  ex:
+    listen: 0.0.0.0:7071
+  layers:
+    conflict_policy: fail
+    qemu_args:
+      allow: ["-global", "kvm-pit\\.lost_tick_policy=(delay|discard)"]
+    declarative:
+      - name: data-disk-native-io
+        after: disk-tuning
+        select: {name: "web-*"}
+        ops:
+          - path: devices/disk/driver
+            match: target.dev=vdb
+            set: {io: native}
+`)
+}
+
+// printLayers is the layers subcommand.
+func printLayers(w io.Writer, ex Config, loadErr error) int {
+	order, overlaps, err := ValidateLayers(ex.Declarative, ex.Layer.ConflictPolicy)
+	if loadErr != nil {
+		err = loadErr
+	}
+	fmt.Fprintln(w, "layer order:")
+	for i, l := range order {
+		kind := "go"
+		if strings.HasPrefix(l.Doc, "declarative") || !isGoLayer(l.Name) {
+			kind = "declarative"
+		}
+		fmt.Fprintf(w, "%2d. %s (%s)\n", i+1, l.Name, kind)
+		if s, _, _ := strings.Cut(l.Doc, "\n"); s != "" {
+			fmt.Fprintf(w, "    %s\n", s)
+		}
+		fmt.Fprintf(w, "    reads:     %s\n", listOrNone(l.Reads))
+		fmt.Fprintf(w, "    writes:    %s\n", listOrNone(l.Writes))
+		if len(l.Overrides) > 0 {
+			fmt.Fprintf(w, "    overrides: %s\n", strings.Join(l.Overrides, ", "))
+		}
+	}
+	for _, c := range overlaps {
+		fmt.Fprintf(w, "declared overlap (checked per request, policy %s): %s\n", ex.Layer.ConflictPolicy, c.Error())
+	}
+	if err != nil {
+		fmt.Fprintf(w, "configuration: INVALID\n%v\n", err)
+		return 1
+	}
+	fmt.Fprintln(w, "configuration: valid")
+	return 0
+}
+
+func isGoLayer(name string) bool {
+	for _, l := range goOrder() {
+		if l.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func listOrNone(s []string) string {
+	if len(s) == 0 {
+		return "-"
+	}
+	return strings.Join(s, ", ")
+}
+
+// Render prints what /ex/vm/start would define for a StartVmExCmd, with no
+// libvirt and no host side effect.
+func Render(cfg agent.Config, ex Config, args []string, explain, diff bool, stdin io.Reader, stdout io.Writer) error {
+	if len(args) > 1 {
+		return fmt.Errorf("takes at most one file, got %d", len(args))
+	}
+	in, name := stdin, "standard input"
+	if len(args) == 1 && args[0] != "-" {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return fmt.Errorf("open command: %w", err)
+		}
+		defer f.Close()
+		in, name = f, args[0]
+	}
+	data, err := io.ReadAll(in)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	cmd, err := excmd.Decode(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	order, _, err := ValidateLayers(ex.Declarative, ex.Layer.ConflictPolicy)
+	if err != nil {
+		return err
+	}
+	host := renderBuildHost{emulator: cfg.Emulator}
+	res, err := overlay.Render(context.Background(), cmd, vmplugin.Config{DomainType: cfg.DomainType, Arch: cfg.Arch}, host,
+		layer.Context{Host: RenderHost{}, Config: ex.Layer}, order)
+	if err != nil {
+		return err
+	}
+	switch {
+	case diff:
+		d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+			A: difflib.SplitLines(res.StockXML + "\n"), B: difflib.SplitLines(res.FinalXML + "\n"),
+			FromFile: "stock", ToFile: "ex", Context: 3,
+		})
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(stdout, d)
+		return err
+	case explain:
+		_, err = io.WriteString(stdout, res.Explain())
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, res.FinalXML)
+	return err
+}
+
+type renderBuildHost struct {
+	vmplugin.OfflineHost
+	emulator string
+}
+
+func (h renderBuildHost) QemuPath() (string, error) {
+	if h.emulator != "" {
+		return h.emulator, nil
+	}
+	return h.OfflineHost.QemuPath()
+}
+
+// RenderHost answers the layers offline: every CPU id online, no hugepage
+// shortage, /dev/vhost-net present, and the firmware this machine's OVMF
+// descriptors name (else Debian's ovmf paths), so render shows what a
+// command asks for without judging it against this machine.
+type RenderHost struct{}
+
+func (RenderHost) OnlineCPUs() ([]int, error) {
+	cpus := make([]int, 4096)
+	for i := range cpus {
+		cpus[i] = i
+	}
+	return cpus, nil
+}
+
+func (RenderHost) FreeHugepages(uint64) (uint64, error) { return math.MaxUint64 / 2, nil }
+
+func (RenderHost) OVMF(secure bool) (string, string, error) {
+	if code, vars, err := linux2.NewHost().OVMF(secure); err == nil {
+		return code, vars, nil
+	}
+	if secure {
+		return "/usr/share/OVMF/OVMF_CODE_4M.ms.fd", "/usr/share/OVMF/OVMF_VARS_4M.ms.fd", nil
+	}
+	return "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd", nil
+}
+
+func (RenderHost) HasVhostNet() bool { return true }
+
+var _ layer.Host = RenderHost{}

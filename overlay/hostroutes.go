@@ -1,0 +1,17 @@
+package overlay
+
+import (
+	"github.com/strataagent/strata/upstream/hostplugin"
+	"github.com/strataagent/strata/upstream/kvmagent"
+)
+
+// RegisterHostEx serves the stock host_plugin's URIs again under /ex/, by
+// path and with the stock sync/async choice (the release-merge tool checks
+// each still exists upstream, and was not switched).
+func RegisterHostEx(s *kvmagent.Server, h *hostplugin.HostPlugin) {
+	s.RegisterSyncURI(ExPrefix+hostplugin.ConnectPath, h.Connect)
+	s.RegisterSyncURI(ExPrefix+hostplugin.EchoPath, h.Echo)
+	s.RegisterAsyncURI(ExPrefix+hostplugin.PingPath, h.Ping)
+	s.RegisterAsyncURI(ExPrefix+hostplugin.CapacityPath, h.Capacity)
+	s.RegisterAsyncURI(ExPrefix+hostplugin.FactPath, h.Fact)
+}
