@@ -156,13 +156,15 @@ func (p *VmPluginEx) DoStartVmEx(ctx context.Context, cmd *excmd.StartVmExCmd, l
 }
 
 // startVmExLocked refuses a running VM, clears a stopped one, builds the
-// stock domain, runs the layers on it and defines+starts the result. The
-// stock start's undo of host objects a failed start created (secrets,
-// directories, iSCSI logins) is unexported upstream and not reached from
-// here: the ex checks that can fail (the layers) run before define.
+// stock domain, runs the layers on it and defines+starts the result. As the
+// stock start does, it undoes what a failed start created on the host
+// (secrets, directories, iSCSI logins). Unlike it, it takes no process-wide
+// start lock: the VM's own lock is enough.
 //
 //strata:copy upstream/vmplugin.(*VmPlugin).startVmLocked h1:QQ0NrE0VK/CRSxiEZfQnzXRTaW+xds8vebgyIc0Ro58=
-func (p *VmPluginEx) startVmExLocked(ctx context.Context, cmd *excmd.StartVmExCmd, layers []layer.Layer) error {
+func (p *VmPluginEx) startVmExLocked(ctx context.Context, cmd *excmd.StartVmExCmd, layers []layer.Layer) (err error) {
+	ctx, undo := vmplugin.BeginStart(ctx)
+	defer func() { p.FinishStart(ctx, cmd.VMInstanceUUID, undo, err) }()
 	existing, err := p.GetVmByUUIDNoRetry(ctx, cmd.VMInstanceUUID, false)
 	if err != nil {
 		return err

@@ -36,7 +36,7 @@ type LiveHost struct {
 
 	// undo, on the copy one start builds with (hostFor), collects what
 	// that start created so a failed start can remove it.
-	undo *startUndo
+	undo *StartUndo
 }
 
 var _ Host = (*LiveHost)(nil)

@@ -47,7 +47,14 @@ type VmPlugin struct {
 	Log    *slog.Logger
 
 	startLock sync.Mutex // the seed's @lock.lock('libvirt-startvm'), held only around Vm.Start
-	vmLocks   sync.Map   // uuid -> *sync.Mutex: one operation per VM at a time
+	vmLocksMu sync.Mutex
+	vmLocks   map[string]*vmLock // one operation per VM at a time; an entry lives while someone holds or waits for it
+}
+
+// vmLock is one VM's lock and the number of callers holding or waiting for it.
+type vmLock struct {
+	mu    sync.Mutex
+	users int
 }
 
 var _ kvmagent.Plugin = (*VmPlugin)(nil)
@@ -110,11 +117,40 @@ func (p *VmPlugin) Start(s *kvmagent.Server) error {
 func (p *VmPlugin) Stop() error { return nil }
 
 // LockVM serializes operations on one VM and returns the unlock.
+// The entry is dropped when its last user unlocks, so the map holds only
+// VMs being worked on, not every uuid ever seen.
 func (p *VmPlugin) LockVM(uuid string) func() {
-	m, _ := p.vmLocks.LoadOrStore(uuid, &sync.Mutex{})
-	mu := m.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+	p.vmLocksMu.Lock()
+	if p.vmLocks == nil {
+		p.vmLocks = map[string]*vmLock{}
+	}
+	l := p.vmLocks[uuid]
+	if l == nil {
+		l = &vmLock{}
+		p.vmLocks[uuid] = l
+	}
+	l.users++
+	p.vmLocksMu.Unlock()
+
+	l.mu.Lock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Unlock()
+			p.vmLocksMu.Lock()
+			defer p.vmLocksMu.Unlock()
+			if l.users--; l.users == 0 {
+				delete(p.vmLocks, uuid)
+			}
+		})
+	}
+}
+
+// lockedVMs is how many VMs have a lock entry (tests).
+func (p *VmPlugin) lockedVMs() int {
+	p.vmLocksMu.Lock()
+	defer p.vmLocksMu.Unlock()
+	return len(p.vmLocks)
 }
 
 func (p *VmPlugin) newVm(uuid string) *Vm {
@@ -231,8 +267,8 @@ func (p *VmPlugin) startValidated(ctx context.Context, cmd *StartVmCmd) error {
 // around the libvirt define+create window only. What the start created on
 // the host is undone when it fails.
 func (p *VmPlugin) startVmLocked(ctx context.Context, cmd *StartVmCmd) (err error) {
-	ctx, undo := beginStart(ctx)
-	defer func() { p.finishStart(ctx, cmd.VMInstanceUUID, undo, err) }()
+	ctx, undo := BeginStart(ctx)
+	defer func() { p.FinishStart(ctx, cmd.VMInstanceUUID, undo, err) }()
 	existing, err := p.GetVmByUUIDNoRetry(ctx, cmd.VMInstanceUUID, false)
 	if err != nil {
 		return err

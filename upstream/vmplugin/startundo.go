@@ -16,11 +16,11 @@ import (
 // may hang on a dead portal).
 const undoTimeout = 2 * time.Minute
 
-// startUndo is what one start created on the host: CHAP and Ceph secrets
+// StartUndo is what one start created on the host: CHAP and Ceph secrets
 // it defined, directories it made, iSCSI sessions it opened. The seed left
 // them behind when the start failed; a CHAP secret left so made every
 // later start of its target fail (libvirt allows one secret per target).
-type startUndo struct {
+type StartUndo struct {
 	mu    sync.Mutex
 	steps []undoStep
 }
@@ -30,9 +30,9 @@ type undoStep struct {
 	run  func(context.Context) error
 }
 
-// add records one undo step; on a nil startUndo (a host outside a start:
+// add records one undo step; on a nil StartUndo (a host outside a start:
 // render, tests) it does nothing.
-func (u *startUndo) add(what string, run func(context.Context) error) {
+func (u *StartUndo) add(what string, run func(context.Context) error) {
 	if u == nil {
 		return
 	}
@@ -41,7 +41,7 @@ func (u *startUndo) add(what string, run func(context.Context) error) {
 	u.steps = append(u.steps, undoStep{what, run})
 }
 
-func (u *startUndo) empty() bool {
+func (u *StartUndo) empty() bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return len(u.steps) == 0
@@ -49,7 +49,7 @@ func (u *startUndo) empty() bool {
 
 // run undoes the steps, last first, and logs each outcome; it goes on past
 // a failure, so one stuck step leaves no other behind.
-func (u *startUndo) run(ctx context.Context, log *slog.Logger) {
+func (u *StartUndo) run(ctx context.Context, log *slog.Logger) {
 	u.mu.Lock()
 	steps := u.steps
 	u.steps = nil
@@ -65,17 +65,19 @@ func (u *startUndo) run(ctx context.Context, log *slog.Logger) {
 
 type startUndoKey struct{}
 
-// beginStart returns ctx carrying a fresh undo list for one start: the
-// build that runs with it (FromStartVmCmd) records into the list.
-func beginStart(ctx context.Context) (context.Context, *startUndo) {
-	u := &startUndo{}
+// BeginStart returns ctx carrying a fresh undo list for one start: the
+// build that runs with it (FromStartVmCmd) records into the list, and
+// FinishStart undoes it if the start failed. Exported so that a start path
+// built on this plugin (an overlay's) leaves no more behind than this one.
+func BeginStart(ctx context.Context) (context.Context, *StartUndo) {
+	u := &StartUndo{}
 	return context.WithValue(ctx, startUndoKey{}, u), u
 }
 
 // hostFor is the Host a build in ctx uses: within a start, a copy of the
 // LiveHost that records into the start's undo list; else p.Host.
 func (p *VmPlugin) hostFor(ctx context.Context) Host {
-	u, _ := ctx.Value(startUndoKey{}).(*startUndo)
+	u, _ := ctx.Value(startUndoKey{}).(*StartUndo)
 	h, ok := p.Host.(*LiveHost)
 	if u == nil || !ok || h == nil {
 		return p.Host
@@ -85,11 +87,11 @@ func (p *VmPlugin) hostFor(ctx context.Context) Host {
 	return &scoped
 }
 
-// finishStart undoes what a failed start created on the host, unless the
+// FinishStart undoes what a failed start created on the host, unless the
 // VM's domain exists after all: then it may still use them (the seed
 // answers success when libvirt complains but the VM runs, and a start that
 // timed out waiting may yet run), and stop is what cleans up after it.
-func (p *VmPlugin) finishStart(ctx context.Context, uuid string, u *startUndo, err error) {
+func (p *VmPlugin) FinishStart(ctx context.Context, uuid string, u *StartUndo, err error) {
 	if err == nil || u.empty() {
 		return
 	}

@@ -142,7 +142,7 @@ func TestISCSILoginUndo(t *testing.T) {
 	}{{"", true}, {"present", false}} {
 		t.Run("mode "+tc.mode, func(t *testing.T) {
 			calls := fakeISCSIAdm(t, tc.mode)
-			u := &startUndo{}
+			u := &StartUndo{}
 			h := &LiveHost{undo: u}
 			// The by-path device never appears: the wait ends with ctx.
 			ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
@@ -167,13 +167,13 @@ func TestISCSILoginUndo(t *testing.T) {
 // TestStartUndoOutsideAStart: a LiveHost outside a start records nothing
 // (render, reboot) and hostFor hands out p.Host itself.
 func TestStartUndoOutsideAStart(t *testing.T) {
-	var u *startUndo
+	var u *StartUndo
 	u.add("nothing", nil) // must not panic
 	p := New(PluginConfig{}, virtconn.New("test:///default", nil), nil)
 	if p.hostFor(t.Context()) != p.Host {
 		t.Error("hostFor outside a start is not p.Host")
 	}
-	ctx, undo := beginStart(t.Context())
+	ctx, undo := BeginStart(t.Context())
 	h, ok := p.hostFor(ctx).(*LiveHost)
 	if !ok || h == p.Host || h.undo != undo || p.Host.(*LiveHost).undo != nil {
 		t.Errorf("hostFor inside a start: %+v", h)

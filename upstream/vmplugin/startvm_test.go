@@ -189,3 +189,26 @@ func TestConcurrentStartsOfOneVm(t *testing.T) {
 		t.Errorf("%d successes and %d 'is already running', want 1 and %d", ok.Load(), again.Load(), n-1)
 	}
 }
+
+func TestVMLockEntriesAreDropped(t *testing.T) {
+	p := &VmPlugin{}
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			unlock := p.LockVM(fmt.Sprintf("vm-%d", i%5))
+			unlock()
+			unlock() // a second call is harmless
+		}(i)
+	}
+	wg.Wait()
+	if n := p.lockedVMs(); n != 0 {
+		t.Fatalf("%d lock entries left after every holder unlocked, want 0", n)
+	}
+	unlock := p.LockVM("held")
+	if n := p.lockedVMs(); n != 1 {
+		t.Fatalf("%d lock entries while one is held, want 1", n)
+	}
+	unlock()
+}
