@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strataagent/strata/upstream/hostplugin"
+	stockagent "github.com/strataagent/strata/upstream/agent"
 	"github.com/strataagent/strata/upstream/kvmagent"
 	"github.com/strataagent/strata/upstream/virtconn"
 	"github.com/strataagent/strata/upstream/vmplugin"
@@ -100,40 +100,48 @@ type agentOptions struct {
 	URI        string
 	DomainType string
 	Timing     vmplugin.Timing
+	// ConfinedDirs are where the agent may create channel directories (vm.managed_dirs).
+	ConfinedDirs []string
 }
 
 func startAgent(t *testing.T, opt agentOptions) *agent {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	conn := virtconn.New(opt.URI, log)
-	srv := kvmagent.NewServer(kvmagent.ServerConfig{
-		CallbackBackoff: 50 * time.Millisecond,
-		CallbackRetries: 3,
-		Logger:          log,
-	})
-	if opt.DomainType == "" {
-		opt.DomainType = "kvm"
+	cfg := stockagent.DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.LibvirtURI = opt.URI
+	if opt.DomainType != "" {
+		cfg.DomainType = opt.DomainType
 	}
-	a := kvmagent.NewAgent(srv,
-		vmplugin.New(vmplugin.PluginConfig{Build: vmplugin.Config{DomainType: opt.DomainType, Arch: vmplugin.ArchX86_64}, Timing: opt.Timing}, conn, log),
-		hostplugin.New(hostplugin.Config{Arch: vmplugin.ArchX86_64}, conn, log),
-	)
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
+	cfg.Arch = vmplugin.ArchX86_64
+	cfg.CallbackRetries = 3
+	if opt.Timing.GracefulStopWait > 0 {
+		cfg.GracefulStopWait = opt.Timing.GracefulStopWait
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	cfg.ShutdownTimeout = hangGuard
+	if opt.ConfinedDirs != nil {
+		cfg.ManagedDirs = opt.ConfinedDirs
+	}
+	a, err := stockagent.New(cfg, stockagent.Options{Logger: log, TuneServer: func(sc *kvmagent.ServerConfig) {
+		sc.CallbackBackoff = 50 * time.Millisecond
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(l)
+	addr, err := a.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx) }()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
-		defer cancel()
-		srv.Shutdown(ctx)
-		a.Stop()
-		conn.Close()
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("agent shutdown: %v", err)
+		}
 	})
-	return &agent{URL: "http://" + l.Addr().String(), Server: srv, Conn: conn, MN: newMNServer(t)}
+	return &agent{URL: "http://" + addr.String(), Server: a.Server(), Conn: a.Conn(), MN: newMNServer(t)}
 }
 
 // testWriter sends the agent's log to t.Log, so it shows only on failure.

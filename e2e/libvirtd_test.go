@@ -78,7 +78,8 @@ func TestLifecycleOnLibvirtd(t *testing.T) {
 	domainType := requireLibvirtd(t)
 	const bridge = "br-strata-e2e"
 	testBridge(t, bridge)
-	a := startAgent(t, agentOptions{URI: systemURI, DomainType: domainType, Timing: vmplugin.Timing{GracefulStopWait: 3 * time.Second}})
+	channelDir := t.TempDir()
+	a := startAgent(t, agentOptions{URI: systemURI, DomainType: domainType, Timing: vmplugin.Timing{GracefulStopWait: 3 * time.Second}, ConfinedDirs: []string{channelDir}})
 
 	cmd := exampleA(t)
 	const uuid = "e2e0c0de9b2e4f60a8c4d2e1b7f9a013"
@@ -90,7 +91,7 @@ func TestLifecycleOnLibvirtd(t *testing.T) {
 	nic := cmd["nics"].([]any)[0].(map[string]any)
 	nic["bridgeName"] = bridge
 	nic["nicInternalName"] = "vnic901.0"
-	cmd["addons"].(map[string]any)["channel"].(map[string]any)["socketPath"] = t.TempDir() + "/" + uuid
+	cmd["addons"].(map[string]any)["channel"].(map[string]any)["socketPath"] = channelDir + "/" + uuid
 	t.Cleanup(func() {
 		// Whatever happened, leave no domain behind.
 		_ = a.Conn.Do(func(c *libvirt.Connect) error {
@@ -164,10 +165,11 @@ func TestCephExampleDefinesOnLibvirtd(t *testing.T) {
 	domainType := requireLibvirtd(t)
 	conn := virtconn.New(systemURI, nil)
 	defer conn.Close()
-	p := vmplugin.New(vmplugin.PluginConfig{Build: vmplugin.Config{DomainType: domainType, Arch: vmplugin.ArchX86_64}}, conn, nil)
+	channelDir := t.TempDir()
+	p := vmplugin.New(vmplugin.PluginConfig{Build: vmplugin.Config{DomainType: domainType, Arch: vmplugin.ArchX86_64}, ConfinedDirs: []string{channelDir}}, conn, nil)
 
 	raw := readCommand(t, "mn_example_b.json")
-	raw["addons"].(map[string]any)["channel"].(map[string]any)["socketPath"] = t.TempDir() + "/sock"
+	raw["addons"].(map[string]any)["channel"].(map[string]any)["socketPath"] = channelDir + "/sock"
 	data, _ := json.Marshal(raw)
 	cmd := &vmplugin.StartVmCmd{}
 	if err := json.Unmarshal(data, cmd); err != nil {

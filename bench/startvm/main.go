@@ -22,7 +22,7 @@ import (
 
 	"libvirt.org/go/libvirt"
 
-	"github.com/strataagent/strata/upstream/kvmagent"
+	"github.com/strataagent/strata/upstream/agent"
 	"github.com/strataagent/strata/upstream/virtconn"
 	"github.com/strataagent/strata/upstream/vmplugin"
 )
@@ -54,20 +54,24 @@ func run(runs int, uri string) error {
 		return fmt.Errorf("libvirt %s: %w", uri, err)
 	}
 
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	conn := virtconn.New(uri, log)
-	defer conn.Close()
-	plugin := vmplugin.New(vmplugin.PluginConfig{Build: vmplugin.Config{DomainType: domainType, Arch: vmplugin.ArchX86_64}}, conn, log)
-	srv := kvmagent.NewServer(kvmagent.ServerConfig{Logger: log})
-	if err := plugin.Start(srv); err != nil {
-		return err
-	}
-	agentL, err := net.Listen("tcp", "127.0.0.1:0")
+	cfg := agent.DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.LibvirtURI = uri
+	cfg.DomainType = domainType
+	cfg.Arch = vmplugin.ArchX86_64
+	a, err := agent.New(cfg, agent.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}
-	go srv.Serve(agentL)
-	defer srv.Shutdown(context.Background())
+	agentAddr, err := a.Listen()
+	if err != nil {
+		return err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx) }()
+	defer func() { stop(); <-served }()
+	conn, plugin := a.Conn(), a.VmPlugin()
 
 	done := make(chan string, 1)
 	cbL, err := net.Listen("tcp", "127.0.0.1:0")
@@ -88,7 +92,7 @@ func run(runs int, uri string) error {
 		}
 		body, _ := json.Marshal(cmd)
 		start := time.Now()
-		req, _ := http.NewRequest(http.MethodPost, "http://"+agentL.Addr().String()+"/vm/start", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, "http://"+agentAddr.String()+"/vm/start", bytes.NewReader(body))
 		req.Header.Set("taskuuid", fmt.Sprintf("%032x", time.Now().UnixNano()))
 		req.Header.Set("callbackurl", callbackURL)
 		req.Header.Set("Content-Type", "application/json;charset=utf-8")
@@ -123,11 +127,11 @@ func run(runs int, uri string) error {
 		virshTimes = append(virshTimes, time.Since(start))
 		cleanup(conn, cmd.VMInstanceUUID)
 	}
-	a, v := median(agentTimes), median(virshTimes)
+	am, v := median(agentTimes), median(virshTimes)
 	fmt.Printf("runs: %d, domain type: %s, libvirt: %s\n", runs, domainType, uri)
-	fmt.Printf("agent /vm/start (POST to callback): median %v (min %v, max %v)\n", a, minOf(agentTimes), maxOf(agentTimes))
+	fmt.Printf("agent /vm/start (POST to callback): median %v (min %v, max %v)\n", am, minOf(agentTimes), maxOf(agentTimes))
 	fmt.Printf("virsh define + start:              median %v (min %v, max %v)\n", v, minOf(virshTimes), maxOf(virshTimes))
-	fmt.Printf("ratio agent/virsh: %.2f\n", float64(a)/float64(v))
+	fmt.Printf("ratio agent/virsh: %.2f\n", float64(am)/float64(v))
 	return nil
 }
 

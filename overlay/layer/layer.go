@@ -13,8 +13,9 @@
 //     "/domain/devices/interface[mac=fa:16:3e:00:00:01]/driver/@queues",
 //     "/domain/devices/disk[target=vda]/driver/@io", "/domain/cputune/vcpupin[vcpu=0]".
 //
-// Change.Declared strips the predicates of a recorded path, giving the form
-// Writes uses.
+// Change.Declared (provenance.Declared) strips the predicates of a recorded
+// path, giving the form Writes uses. The full rules, with the key of each
+// repeated element, are in package provenance.
 package layer
 
 import (
@@ -24,6 +25,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/strataagent/strata/overlay/excmd"
+	"github.com/strataagent/strata/overlay/provenance"
 )
 
 // Layer is one patch layer. A Go layer is a package-level value in one file
@@ -82,23 +84,15 @@ type Context struct {
 	Log    *slog.Logger
 }
 
-// Op is how a path changed.
-type Op string
+// Op is how a path changed (provenance.Op).
+type Op = provenance.Op
 
 const (
-	OpSet     Op = "set"     // an attribute or text value changed
-	OpAdded   Op = "added"   // an element or attribute that was absent
-	OpRemoved Op = "removed" // an element or attribute that was present
+	OpSet     = provenance.OpSet     // an attribute or text value changed
+	OpAdded   = provenance.OpAdded   // an element or attribute that was absent
+	OpRemoved = provenance.OpRemoved // an element or attribute that was present
 )
 
-// Change is one recorded write: which layer did what at which path.
-type Change struct {
-	Layer string
-	Path  string // recorded path (with key predicates)
-	Op    Op
-	Old   string // the previous value (attributes and text), "" for elements
-	New   string
-	// OverrodeLayer is set when this write replaced another layer's write to
-	// the same path and Layer declares overrides: [OverrodeLayer].
-	OverrodeLayer string
-}
+// Change is one recorded write: which layer did what at which path
+// (provenance.Change; its paths are documented in package provenance).
+type Change = provenance.Change

@@ -40,15 +40,21 @@ func (p *HostPlugin) Capacity(ctx context.Context, req *kvmagent.Request) (any, 
 // usedByRunningVMs is vm_plugin.get_cpu_memory_used_by_running_vms: the
 // vcpus and the current memory (bytes) of every active domain, paused ones
 // included, as the seed's listDomainsID includes them.
-func (p *HostPlugin) usedByRunningVMs() (cpus int, memory int64, err error) {
+func (p *HostPlugin) usedByRunningVMs() (int, int64, error) {
 	if p.conn == nil {
 		return 0, 0, errors.New("get cpu and memory used by running vms: no libvirt connection")
 	}
-	err = p.conn.Do(func(c *libvirt.Connect) error {
-		cpus, memory = 0, 0 // Do may run this twice after a reconnect
+	type used struct {
+		cpus   int
+		memory int64
+	}
+	// Call, not Do: the totals come back as the result, so a call abandoned
+	// after libvirt's timeout writes nothing this function returns.
+	u, err := virtconn.Call(p.conn, func(c *libvirt.Connect) (used, error) {
+		var u used
 		doms, err := c.ListAllDomains(libvirt.CONNECT_LIST_DOMAINS_ACTIVE)
 		if err != nil {
-			return err
+			return used{}, err
 		}
 		defer func() {
 			for i := range doms {
@@ -61,15 +67,15 @@ func (p *HostPlugin) usedByRunningVMs() (cpus int, memory int64, err error) {
 				continue // stopped between the listing and now
 			}
 			if err != nil {
-				return err
+				return used{}, err
 			}
-			cpus += int(info.NrVirtCpu)
-			memory += int64(info.Memory) * 1024 // KiB
+			u.cpus += int(info.NrVirtCpu)
+			u.memory += int64(info.Memory) * 1024 // KiB
 		}
-		return nil
+		return u, nil
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("get cpu and memory used by running vms: %w", err)
 	}
-	return cpus, memory, nil
+	return u.cpus, u.memory, nil
 }

@@ -25,6 +25,9 @@ func (p *HostPlugin) Connect(ctx context.Context, req *kvmagent.Request) (any, e
 	p.mu.Unlock()
 	p.log.Info("host connected", "path", ConnectPath, "hostUuid", cmd.HostUUID, "sendCommandUrl", cmd.SendCommandURL)
 
+	if err := p.libvirtAnswers(); err != nil {
+		return nil, err
+	}
 	rsp := &ConnectResponse{AgentResponse: kvmagent.NewAgentResponse()}
 	var err error
 	if rsp.LibvirtVersion, err = p.getLibvirtVersion(ctx); err != nil {

@@ -13,6 +13,9 @@ import (
 // should, unless /dev/kvm works (a nested host hiding the flags, see
 // linux.Root.HvmCPUFlag); on aarch64 the flag is always "vt".
 func (p *HostPlugin) Fact(ctx context.Context, req *kvmagent.Request) (any, error) {
+	if err := p.libvirtAnswers(); err != nil {
+		return nil, err
+	}
 	rsp := &FactResponse{AgentResponse: kvmagent.NewAgentResponse()}
 	var err error
 	if rsp.QemuImgVersion, err = linux.QemuImgVersion(ctx); err != nil {

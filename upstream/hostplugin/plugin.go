@@ -3,9 +3,12 @@ package hostplugin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
+
+	"libvirt.org/go/libvirt"
 
 	"github.com/strataagent/strata/upstream/kvmagent"
 	"github.com/strataagent/strata/upstream/linux"
@@ -39,7 +42,7 @@ type Config struct {
 	QemuPath string        // the emulator whose version connect reports; "" = kvmagent.get_qemu_path's search
 	Arch     string        // ArchX86_64 or ArchAarch64; "" = this machine's
 	Runner   CommandRunner // runs iptables; nil = shell.Runner{}
-	System   *linux.Root   // where /proc and /sys are; nil = linux.System
+	System   *linux.Root   // where /proc and /sys are; nil = linux.System()
 }
 
 // HostPlugin is host_plugin.HostPlugin. Its handlers are exported methods so
@@ -69,7 +72,7 @@ func New(cfg Config, conn *virtconn.Conn, logger *slog.Logger) *HostPlugin {
 		cfg.Runner = shell.Runner{}
 	}
 	if cfg.System == nil {
-		sys := linux.System
+		sys := linux.System()
 		cfg.System = &sys
 	}
 	if logger == nil {
@@ -92,11 +95,12 @@ func (p *HostPlugin) Start(s *kvmagent.Server) error {
 	if s == nil {
 		return errors.New("hostplugin: nil server")
 	}
+	// Host calls run in their own lane: a ping must never wait behind VM work.
 	s.RegisterSyncURI(ConnectPath, p.Connect)
 	s.RegisterSyncURI(EchoPath, p.Echo)
-	s.RegisterAsyncURI(PingPath, p.Ping)
-	s.RegisterAsyncURI(CapacityPath, p.Capacity)
-	s.RegisterAsyncURI(FactPath, p.Fact)
+	s.RegisterAsyncURI(PingPath, p.Ping, kvmagent.InLane(kvmagent.LaneHost))
+	s.RegisterAsyncURI(CapacityPath, p.Capacity, kvmagent.InLane(kvmagent.LaneHost))
+	s.RegisterAsyncURI(FactPath, p.Fact, kvmagent.InLane(kvmagent.LaneHost))
 	return nil
 }
 
@@ -117,4 +121,23 @@ func (p *HostPlugin) SendCommandURL() string {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return p.sendCommandURL
+}
+
+// libvirtAnswers makes one cheap libvirt call, so connect and fact, which
+// the management node sends when it (re)connects, fail during a libvirt
+// outage instead of accepting a host that cannot start VMs. The call also
+// reopens the connection when libvirt is back. The error names the URI,
+// since when libvirt is unavailable and libvirt's own words.
+func (p *HostPlugin) libvirtAnswers() error {
+	if p.conn == nil {
+		return errors.New("no libvirt connection")
+	}
+	_, err := virtconn.Call(p.conn, func(c *libvirt.Connect) (uint32, error) { return c.GetLibVersion() })
+	if err == nil {
+		return nil
+	}
+	if uerr := p.conn.Err(); uerr != nil {
+		return uerr
+	}
+	return fmt.Errorf("libvirt at %s: %w", p.conn.URI(), err)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -27,10 +28,57 @@ const (
 	DefaultWorkers         = 10
 )
 
+// Defaults of the bounds http.py does not have (see the Server doc comment).
+const (
+	// DefaultHostWorkers is the host lane's pool: ping, fact and capacity
+	// never wait behind VM work.
+	DefaultHostWorkers = 4
+	// DefaultQueueLimit bounds, per lane, the tasks admitted but waiting for a worker.
+	DefaultQueueLimit = 256
+	// DefaultQueueBytes bounds, per lane, the request bodies those waiting tasks hold.
+	DefaultQueueBytes = 64 << 20
+	// DefaultMaxTaskUUIDLen bounds the taskuuid header (the MN sends 32 hex digits).
+	DefaultMaxTaskUUIDLen = 128
+	// DefaultTaskLimit bounds the task table: queued, running and finished
+	// tasks kept for duplicate suppression.
+	DefaultTaskLimit = 4096
+	// DefaultMaxRedeliveries bounds how often a finished task's result is
+	// posted again for resent requests.
+	DefaultMaxRedeliveries = 3
+	// DefaultCallbackDeadline bounds one task's whole callback delivery:
+	// waiting for a slot, every try and every backoff.
+	DefaultCallbackDeadline = 10 * time.Minute
+	// DefaultCallbackConcurrency bounds the callback POSTs in flight; more wait.
+	DefaultCallbackConcurrency = 32
+	// DefaultReadHeaderTimeout bounds reading a request's headers.
+	DefaultReadHeaderTimeout = 60 * time.Second
+	// DefaultReadTimeout bounds reading a whole request, body included.
+	DefaultReadTimeout = 60 * time.Second
+	// DefaultWriteTimeout bounds a request from its headers to the end of
+	// the answer, for async URIs and errors, which answer at once.
+	DefaultWriteTimeout = 30 * time.Second
+	// DefaultSyncWriteTimeout replaces WriteTimeout for sync URIs, whose
+	// handler runs before the answer: the MN reads for 300 s (/host/connect).
+	DefaultSyncWriteTimeout = 330 * time.Second
+	// DefaultIdleTimeout closes keep-alive connections idle that long.
+	DefaultIdleTimeout = 60 * time.Second
+	// DefaultHeaderLimit bounds the request headers' size.
+	DefaultHeaderLimit = 64 << 10
+)
+
+// Worker lanes. Each lane has its own bounded pool and queue.
+const (
+	// LaneVM is the default lane: every async URI registered without InLane.
+	LaneVM = "vm"
+	// LaneHost is for the host calls the MN uses to decide whether a host is alive.
+	LaneHost = "host"
+)
+
 // Texts the management node (and people reading its logs) see.
 const (
 	msgTaskUUIDMissing = "taskUuid missing in request header"
 	msgStopping        = "kvmagent is stopping"
+	msgNeverStarted    = "kvmagent is stopping; the task was never started"
 )
 
 // Header names of the async protocol. Go canonicalises them on the wire
@@ -41,6 +89,13 @@ const (
 	HeaderError       = "error"
 )
 
+// LaneConfig bounds one worker lane; zero fields take the defaults.
+type LaneConfig struct {
+	Workers    int   // concurrent handlers; default Workers for LaneVM, DefaultHostWorkers for LaneHost
+	QueueLimit int   // tasks admitted but waiting for a worker; default ServerConfig.QueueLimit
+	QueueBytes int64 // request bodies of the waiting tasks; default ServerConfig.QueueBytes
+}
+
 // ServerConfig configures a Server; zero fields take the defaults above.
 type ServerConfig struct {
 	Addr            string        // default "0.0.0.0:7070"
@@ -49,41 +104,113 @@ type ServerConfig struct {
 	CallbackBackoff time.Duration // first retry delay, default 1s; doubles, capped at 8x
 	BodyLimit       int64         // request body limit, default 16 MiB
 	TaskRetention   time.Duration // how long a finished task's result is kept for duplicate suppression, default 10m
-	Workers         int           // max concurrent async handlers (POOLSIZE), default 10; more requests wait
+	Workers         int           // max concurrent handlers of LaneVM (POOLSIZE), default 10; more requests wait
 	Logger          *slog.Logger  // default slog.Default()
+
+	QueueLimit          int                   // per lane: tasks waiting for a worker, default 256; beyond: 503
+	QueueBytes          int64                 // per lane: bodies of the waiting tasks, default 64 MiB; beyond: 503
+	Lanes               map[string]LaneConfig // per-lane overrides; LaneVM and LaneHost always exist
+	MaxTaskUUIDLen      int                   // longest taskuuid accepted, default 128 bytes; longer: 400
+	TaskLimit           int                   // task table size (queued, running, retained), default 4096; full: 503
+	MaxRedeliveries     int                   // re-posts of a finished task's result, default 3; more are ignored
+	CallbackDeadline    time.Duration         // one task's whole callback delivery, default 10m
+	CallbackConcurrency int                   // callback POSTs in flight, default 32; more wait (within the deadline)
+	ReadHeaderTimeout   time.Duration         // default 60s
+	ReadTimeout         time.Duration         // whole request, body included, default 60s
+	WriteTimeout        time.Duration         // async answers and errors, default 30s
+	SyncWriteTimeout    time.Duration         // sync URIs: handler plus answer, default 330s
+	IdleTimeout         time.Duration         // idle keep-alive connections, default 60s
+	HeaderLimit         int                   // request header bytes, default 64 KiB
 }
 
 func (c *ServerConfig) setDefaults() {
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
 	}
-	if c.CallbackTimeout <= 0 {
-		c.CallbackTimeout = DefaultCallbackTimeout
-	}
-	if c.CallbackRetries <= 0 {
-		c.CallbackRetries = DefaultCallbackRetries
-	}
-	if c.CallbackBackoff <= 0 {
-		c.CallbackBackoff = DefaultCallbackBackoff
-	}
-	if c.BodyLimit <= 0 {
-		c.BodyLimit = DefaultBodyLimit
-	}
-	if c.TaskRetention <= 0 {
-		c.TaskRetention = DefaultTaskRetention
-	}
-	if c.Workers <= 0 {
-		c.Workers = DefaultWorkers
-	}
+	setDefault(&c.CallbackTimeout, DefaultCallbackTimeout)
+	setDefault(&c.CallbackRetries, DefaultCallbackRetries)
+	setDefault(&c.CallbackBackoff, DefaultCallbackBackoff)
+	setDefault(&c.BodyLimit, DefaultBodyLimit)
+	setDefault(&c.TaskRetention, DefaultTaskRetention)
+	setDefault(&c.Workers, DefaultWorkers)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	setDefault(&c.QueueLimit, DefaultQueueLimit)
+	setDefault(&c.QueueBytes, DefaultQueueBytes)
+	setDefault(&c.MaxTaskUUIDLen, DefaultMaxTaskUUIDLen)
+	setDefault(&c.TaskLimit, DefaultTaskLimit)
+	setDefault(&c.MaxRedeliveries, DefaultMaxRedeliveries)
+	setDefault(&c.CallbackDeadline, DefaultCallbackDeadline)
+	setDefault(&c.CallbackConcurrency, DefaultCallbackConcurrency)
+	setDefault(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	setDefault(&c.ReadTimeout, DefaultReadTimeout)
+	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
+	setDefault(&c.SyncWriteTimeout, DefaultSyncWriteTimeout)
+	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&c.HeaderLimit, DefaultHeaderLimit)
+
+	// A copy: the caller's map is not changed.
+	lanes := make(map[string]LaneConfig, len(c.Lanes)+2)
+	for name, lc := range c.Lanes {
+		lanes[name] = lc
+	}
+	for _, name := range []string{LaneVM, LaneHost} {
+		if _, ok := lanes[name]; !ok {
+			lanes[name] = LaneConfig{}
+		}
+	}
+	for name, lc := range lanes {
+		switch name {
+		case LaneVM:
+			setDefault(&lc.Workers, c.Workers)
+		case LaneHost:
+			setDefault(&lc.Workers, DefaultHostWorkers)
+		default:
+			setDefault(&lc.Workers, DefaultWorkers)
+		}
+		setDefault(&lc.QueueLimit, c.QueueLimit)
+		setDefault(&lc.QueueBytes, c.QueueBytes)
+		lanes[name] = lc
+	}
+	c.Lanes = lanes
 }
+
+func setDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// lane is one bounded worker pool with its bounded queue.
+type lane struct {
+	name    string
+	cfg     LaneConfig
+	workers chan struct{}
+	// Under Server.mu: the tasks admitted but waiting for a worker.
+	waiting      int
+	waitingBytes int64
+}
+
+// RouteOption changes how an async URI is served.
+type RouteOption func(*routeOptions)
+
+type routeOptions struct{ lane string }
+
+// InLane runs the URI's handlers in the named lane's pool instead of
+// LaneVM's. The lane must be LaneVM, LaneHost or a key of ServerConfig.Lanes.
+func InLane(name string) RouteOption { return func(o *routeOptions) { o.lane = name } }
 
 // Route is one registered URI (without its trailing-slash twin).
 type Route struct {
 	Path  string
 	Async bool
+	Lane  string // the worker lane of an async URI; "" for a sync one
+}
+
+type route struct {
+	async bool
+	lane  *lane
 }
 
 // Server is http.py's HttpServer: sync and async URIs, callbacks, and the
@@ -97,9 +224,24 @@ type Route struct {
 //   - a callback is retried on connection errors and 5xx, not on 4xx (the MN's
 //     404 means it stopped waiting), with a growing delay;
 //   - a resent task uuid never runs twice: ignored while running, answered
-//     with the stored result for TaskRetention after it finished;
-//   - async handlers run on a bounded pool (POOLSIZE) and Shutdown refuses
-//     new ones ("kvmagent is stopping"), as newer http.py does.
+//     with the stored result for TaskRetention after it finished, at most
+//     MaxRedeliveries times; a task uuid reused with another path or body is
+//     refused (400), since the MN resends only byte-identical requests and
+//     answering with the first task's result would hide the second command;
+//   - async handlers run on bounded pools (POOLSIZE), one per lane: host calls
+//     (LaneHost) never wait behind VM work (LaneVM); a lane's queue of tasks
+//     waiting for a worker is bounded in count and body bytes, and a full
+//     queue or task table is refused with 503 and a JSON failure (the MN
+//     retries); task uuids are bounded in length (400);
+//   - every connection is bounded in time (read, write, idle) and headers in
+//     size; sync URIs get a longer write deadline, since their handler runs
+//     before the answer;
+//   - one task's callback delivery is bounded in total time, and callback
+//     POSTs in flight are capped (more wait for a slot within that time);
+//   - Shutdown refuses new async calls ("kvmagent is stopping"), as newer
+//     http.py does; it lets running tasks finish, answers queued ones with a
+//     failure callback without running them, stops callback retries after
+//     the try in flight, and logs every task it abandons by taskuuid and path.
 type Server struct {
 	cfg    ServerConfig
 	log    *slog.Logger
@@ -109,21 +251,22 @@ type Server struct {
 	now    func() time.Time
 
 	// hardCtx is cancelled when Shutdown's deadline passes: handlers see it
-	// as their context and callback retries stop on it.
+	// as their context and callback tries stop on it.
 	hardCtx    context.Context
 	hardCancel context.CancelFunc
 
-	sem chan struct{} // the worker pool
+	lanes  map[string]*lane
+	cbSlot chan struct{} // callback POSTs in flight
 
 	routesMu sync.Mutex
-	routes   map[string]bool // path → async
+	routes   map[string]route
 
 	mu         sync.Mutex
 	stopping   bool
 	stoppingCh chan struct{} // closed when Shutdown begins
 	tasks      map[string]*task
 	finished   []*task // finished tasks in finishing order, for expiry
-	active     int     // async tasks and re-posted callbacks in flight
+	active     int     // async tasks and callback deliveries in flight
 	idle       chan struct{}
 }
 
@@ -149,8 +292,9 @@ func NewServer(cfg ServerConfig) *Server {
 		now:        time.Now,
 		hardCtx:    hardCtx,
 		hardCancel: hardCancel,
-		sem:        make(chan struct{}, cfg.Workers),
-		routes:     map[string]bool{},
+		lanes:      map[string]*lane{},
+		cbSlot:     make(chan struct{}, cfg.CallbackConcurrency),
+		routes:     map[string]route{},
 		stoppingCh: make(chan struct{}),
 		tasks:      map[string]*task{},
 		idle:       idle,
@@ -161,17 +305,33 @@ func NewServer(cfg ServerConfig) *Server {
 			Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
 		},
 	}
+	for name, lc := range cfg.Lanes {
+		s.lanes[name] = &lane{name: name, cfg: lc, workers: make(chan struct{}, lc.Workers)}
+	}
 	e.Use(s.recoverPlumbing)
+	// Failures are JSON objects everywhere, unknown paths and methods included.
+	e.NoRoute(func(c *gin.Context) {
+		c.Data(http.StatusNotFound, "application/json", failureBody("no URI "+c.Request.URL.Path))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		c.Data(http.StatusMethodNotAllowed, "application/json",
+			failureBody(fmt.Sprintf("method %s not allowed on %s; use POST", c.Request.Method, c.Request.URL.Path)))
+	})
 	s.http = &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           e,
-		ReadHeaderTimeout: 60 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.HeaderLimit,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	return s
 }
 
 // Engine returns the gin engine, to mount elsewhere or to serve with httptest.
+// Connection timeouts apply only when the Server serves (Serve, ListenAndServe).
 func (s *Server) Engine() *gin.Engine { return s.engine }
 
 // Config returns the effective configuration (defaults filled in).
@@ -179,26 +339,42 @@ func (s *Server) Config() ServerConfig { return s.cfg }
 
 // RegisterSyncURI routes path (and path + "/") to a handler whose reply is the HTTP body.
 // Register before serving: gin's router is not safe to change while it serves.
-func (s *Server) RegisterSyncURI(path string, h Handler) { s.register(path, false, h) }
+func (s *Server) RegisterSyncURI(path string, h Handler) { s.register(path, false, h, nil) }
 
 // RegisterAsyncURI routes path (and path + "/") to a handler that runs in the
-// background and whose reply goes to the request's callback URL.
-func (s *Server) RegisterAsyncURI(path string, h Handler) { s.register(path, true, h) }
+// background and whose reply goes to the request's callback URL. It runs in
+// LaneVM's pool unless an InLane option names another lane.
+func (s *Server) RegisterAsyncURI(path string, h Handler, opts ...RouteOption) {
+	s.register(path, true, h, opts)
+}
 
-func (s *Server) register(path string, async bool, h Handler) {
+func (s *Server) register(path string, async bool, h Handler, opts []RouteOption) {
 	if h == nil {
 		panic(fmt.Sprintf("kvmagent: nil handler for %s", path))
 	}
+	o := routeOptions{lane: LaneVM}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	p := "/" + strings.Trim(path, "/")
+	r := route{async: async}
+	if async {
+		l, ok := s.lanes[o.lane]
+		if !ok {
+			panic(fmt.Sprintf("kvmagent: URI %s registered in lane %q, which is not configured (lanes: %s)",
+				p, o.lane, strings.Join(slices.Sorted(maps.Keys(s.lanes)), ", ")))
+		}
+		r.lane = l
+	}
 	s.routesMu.Lock()
 	defer s.routesMu.Unlock()
 	if _, dup := s.routes[p]; dup {
 		panic(fmt.Sprintf("kvmagent: URI %s registered twice", p))
 	}
-	s.routes[p] = async
+	s.routes[p] = r
 	var gh gin.HandlerFunc
 	if async {
-		gh = func(c *gin.Context) { s.serveAsync(c, p, h) }
+		gh = func(c *gin.Context) { s.serveAsync(c, p, r.lane, h) }
 	} else {
 		gh = func(c *gin.Context) { s.serveSync(c, p, h) }
 	}
@@ -213,8 +389,12 @@ func (s *Server) Routes() []Route {
 	s.routesMu.Lock()
 	defer s.routesMu.Unlock()
 	out := make([]Route, 0, len(s.routes))
-	for p, a := range s.routes {
-		out = append(out, Route{Path: p, Async: a})
+	for p, r := range s.routes {
+		rt := Route{Path: p, Async: r.async}
+		if r.lane != nil {
+			rt.Lane = r.lane.name
+		}
+		out = append(out, rt)
 	}
 	slices.SortFunc(out, func(a, b Route) int { return strings.Compare(a.Path, b.Path) })
 	return out
@@ -235,11 +415,13 @@ func (s *Server) Serve(l net.Listener) error {
 	return s.http.Serve(l)
 }
 
-// Shutdown refuses new async calls ("kvmagent is stopping"), waits for the
-// running tasks and their callbacks, then closes the listeners and waits for
-// open requests. Sync calls are served until the listeners close. When ctx
-// ends first, handlers' contexts are cancelled, callback retries stop, the
-// connections are closed and ctx's error is returned.
+// Shutdown refuses new async calls ("kvmagent is stopping"), answers queued
+// tasks with a failure callback without running them, stops callback retries
+// after the try in flight, waits for the running tasks and their callbacks,
+// then closes the listeners and waits for open requests. Sync calls are
+// served until the listeners close. When ctx ends first, handlers' contexts
+// are cancelled, callbacks stop, every task still in flight is logged as
+// abandoned, the connections are closed and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.stopping {
@@ -251,6 +433,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 	if err := s.waitIdle(ctx); err != nil {
 		s.hardCancel()
+		s.logAbandoned()
 		_ = s.http.Close()
 		s.client.CloseIdleConnections()
 		return fmt.Errorf("kvmagent: shutdown with tasks still running: %w", err)
@@ -264,6 +447,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.log.Info("kvmagent stopped")
 	return nil
+}
+
+// logAbandoned logs, at the hard stop, every task whose handler or callback
+// is still in flight: the process may exit before they log anything.
+func (s *Server) logAbandoned() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tasks {
+		switch {
+		case !t.done:
+			s.log.Error("task abandoned: still running at the shutdown deadline; no callback will be sent",
+				"taskuuid", t.uuid, "path", t.path)
+		case t.delivering > 0:
+			s.log.Error("task abandoned: callback still being delivered at the shutdown deadline",
+				"taskuuid", t.uuid, "path", t.path)
+		default:
+			continue
+		}
+		t.abandoned = true
+	}
 }
 
 // Wait blocks until no async task or callback is in flight.
@@ -308,6 +511,11 @@ func (s *Server) isStopping() bool {
 	return s.stopping
 }
 
+// fail answers a refused request with a JSON failure envelope.
+func fail(c *gin.Context, status int, msg string) {
+	c.Data(status, "application/json", failureBody(msg))
+}
+
 // readBody reads the request body within the limit, answering 413 itself.
 func (s *Server) readBody(c *gin.Context) ([]byte, bool) {
 	if c.Request.Body == nil {
@@ -318,12 +526,11 @@ func (s *Server) readBody(c *gin.Context) ([]byte, bool) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.log.Warn("request body too large", "path", c.Request.URL.Path, "limit", s.cfg.BodyLimit)
-			c.Data(http.StatusRequestEntityTooLarge, "application/json",
-				failureBody(fmt.Sprintf("request body exceeds the limit of %d bytes", s.cfg.BodyLimit)))
+			fail(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.cfg.BodyLimit))
 			return nil, false
 		}
 		s.log.Warn("cannot read request body", "path", c.Request.URL.Path, "err", err)
-		c.Data(http.StatusBadRequest, "application/json", failureBody("cannot read request body: "+err.Error()))
+		fail(c, http.StatusBadRequest, "cannot read request body: "+err.Error())
 		return nil, false
 	}
 	return body, true
@@ -340,11 +547,16 @@ func (s *Server) serveSync(c *gin.Context, path string, h Handler) {
 	if tu := c.GetHeader(HeaderTaskUUID); tu != "" {
 		// http.py refuses this too: the caller believes the URI is async and
 		// would wait for a callback that never comes.
+		tu = clip(tu, s.cfg.MaxTaskUUIDLen)
 		msg := fmt.Sprintf("URI %s is synchronous but the request carries a taskuuid header [%s]; it was sent as an async call", path, tu)
 		s.log.Error("sync URI called with a taskuuid", "path", path, "taskuuid", tu)
-		c.Data(http.StatusInternalServerError, "application/json", failureBody(msg))
+		fail(c, http.StatusInternalServerError, msg)
 		return
 	}
+	// The handler runs before the answer is written; the server-wide write
+	// timeout is sized for answers that come at once. Without a Server (under
+	// httptest) there may be no deadline to extend, which is fine.
+	_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Now().Add(s.cfg.SyncWriteTimeout))
 	body, ok := s.readBody(c)
 	if !ok {
 		return
@@ -359,7 +571,15 @@ func (s *Server) serveSync(c *gin.Context, path string, h Handler) {
 	c.Data(http.StatusOK, "application/json", out)
 }
 
-func (s *Server) serveAsync(c *gin.Context, path string, h Handler) {
+// clip shortens s to at most n bytes for logs and answers, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func (s *Server) serveAsync(c *gin.Context, path string, l *lane, h Handler) {
 	if s.isStopping() {
 		c.String(http.StatusBadRequest, msgStopping)
 		return
@@ -370,6 +590,12 @@ func (s *Server) serveAsync(c *gin.Context, path string, h Handler) {
 		c.String(http.StatusBadRequest, msgTaskUUIDMissing)
 		return
 	}
+	if len(taskUUID) > s.cfg.MaxTaskUUIDLen {
+		s.log.Warn("taskuuid too long; refused", "path", path, "taskuuid", clip(taskUUID, 64), "len", len(taskUUID))
+		fail(c, http.StatusBadRequest, fmt.Sprintf("taskuuid is %d bytes long, more than the limit of %d bytes; refusing",
+			len(taskUUID), s.cfg.MaxTaskUUIDLen))
+		return
+	}
 	body, ok := s.readBody(c)
 	if !ok {
 		return
@@ -378,30 +604,34 @@ func (s *Server) serveAsync(c *gin.Context, path string, h Handler) {
 	callbackURL := c.GetHeader(HeaderCallbackURL)
 	req := &Request{Path: path, TaskUUID: taskUUID, Header: c.Request.Header.Clone(), Body: body}
 
-	switch t, outcome := s.admit(path, taskUUID); outcome {
+	t, outcome, msg := s.admit(path, l, taskUUID, requestSum(path, body), int64(len(body)))
+	switch outcome {
 	case admitStopping:
 		c.String(http.StatusBadRequest, msgStopping)
 		return
+	case admitMismatch:
+		s.log.Warn("taskuuid reused for another request; refused", "taskuuid", taskUUID, "path", path, "firstPath", t.path)
+		fail(c, http.StatusBadRequest, msg)
+		return
+	case admitQueueFull, admitTableFull:
+		s.log.Warn("async request refused", "taskuuid", taskUUID, "path", path, "reason", msg)
+		fail(c, http.StatusServiceUnavailable, msg)
+		return
 	case admitRunning:
-		s.logDuplicate(t, path, "ignored duplicated task")
+		s.log.Info("ignored duplicated task", "taskuuid", taskUUID, "path", path)
+	case admitRedeliveryLimit:
+		s.log.Warn("duplicated task already finished and its result already posted again; ignored",
+			"taskuuid", taskUUID, "path", path, "reposts", s.cfg.MaxRedeliveries)
 	case admitFinished:
-		s.logDuplicate(t, path, "duplicated task already finished, posting its result again")
+		s.log.Info("duplicated task already finished, posting its result again", "taskuuid", taskUUID, "path", path)
 		go func() {
 			defer s.end()
-			s.postCallback(callbackURL, t.uuid, t.result, t.errText)
+			s.postCallback(t, callbackURL, t.result, t.errText)
 		}()
-	case admitNew:
-		go s.runTask(t, h, req, callbackURL)
+	case admitNew, admitQueued:
+		go s.runTask(t, h, req, callbackURL, outcome == admitQueued)
 	}
 	c.Status(http.StatusOK)
-}
-
-func (s *Server) logDuplicate(t *task, path, msg string) {
-	if t.path != path {
-		s.log.Warn(msg+" (same taskuuid, different path)", "taskuuid", t.uuid, "path", path, "firstPath", t.path)
-		return
-	}
-	s.log.Info(msg, "taskuuid", t.uuid, "path", path)
 }
 
 // recoverPlumbing keeps a bug in the plumbing itself from answering with a
@@ -414,7 +644,7 @@ func (s *Server) recoverPlumbing(c *gin.Context) {
 			}
 			s.log.Error("panic in kvmagent HTTP plumbing", "path", c.Request.URL.Path, "panic", fmt.Sprint(v), "stack", stack())
 			if !c.Writer.Written() {
-				c.Data(http.StatusInternalServerError, "application/json", failureBody(fmt.Sprintf("internal error: %v", v)))
+				fail(c, http.StatusInternalServerError, fmt.Sprintf("internal error: %v", v))
 			}
 			c.Abort()
 		}

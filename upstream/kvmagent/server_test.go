@@ -286,7 +286,8 @@ func TestCallbackIsASCII(t *testing.T) {
 }
 
 func TestDuplicateTaskWhileRunning(t *testing.T) {
-	for _, secondPath := range []string{"/vm/start", "/vm/stop"} {
+	// A resend of another path or body is refused: TestReusedTaskUUID.
+	for _, secondPath := range []string{"/vm/start", "/vm/start/"} {
 		t.Run("second to "+secondPath, func(t *testing.T) {
 			cb := newCollector(t)
 			var runs atomic.Int32
@@ -597,8 +598,8 @@ func TestWorkersBound(t *testing.T) {
 	s.mu.Lock()
 	active := s.active
 	s.mu.Unlock()
-	if len(s.sem) != 2 || active != 3 {
-		t.Errorf("pool %d/2 busy, %d tasks accepted; want 2 and 3", len(s.sem), active)
+	if len(s.lanes[LaneVM].workers) != 2 || active != 3 {
+		t.Errorf("pool %d/2 busy, %d tasks accepted; want 2 and 3", len(s.lanes[LaneVM].workers), active)
 	}
 	close(release)
 	s.Wait()
@@ -673,7 +674,7 @@ func TestRoutes(t *testing.T) {
 	s.RegisterAsyncURI("/vm/start", nop)
 	s.RegisterSyncURI("/host/echo/", nop)
 	s.RegisterAsyncURI("host/ping", nop)
-	want := []Route{{"/host/echo", false}, {"/host/ping", true}, {"/vm/start", true}}
+	want := []Route{{"/host/echo", false, ""}, {"/host/ping", true, LaneVM}, {"/vm/start", true, LaneVM}}
 	if got := s.Routes(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Routes %v, want %v", got, want)
 	}
@@ -716,6 +717,29 @@ func TestDefaults(t *testing.T) {
 		got.CallbackBackoff != time.Second || got.BodyLimit != 16<<20 || got.TaskRetention != 10*time.Minute ||
 		got.Workers != 10 || got.Logger == nil {
 		t.Errorf("defaults %+v", got)
+	}
+	if got.QueueLimit != 256 || got.QueueBytes != 64<<20 || got.MaxTaskUUIDLen != 128 || got.TaskLimit != 4096 ||
+		got.MaxRedeliveries != 3 || got.CallbackDeadline != 10*time.Minute || got.CallbackConcurrency != 32 ||
+		got.ReadHeaderTimeout != time.Minute || got.ReadTimeout != time.Minute || got.WriteTimeout != 30*time.Second ||
+		got.SyncWriteTimeout != 330*time.Second || got.IdleTimeout != time.Minute || got.HeaderLimit != 64<<10 {
+		t.Errorf("bounds %+v", got)
+	}
+	wantLanes := map[string]LaneConfig{
+		LaneVM:   {Workers: 10, QueueLimit: 256, QueueBytes: 64 << 20},
+		LaneHost: {Workers: 4, QueueLimit: 256, QueueBytes: 64 << 20},
+	}
+	if fmt.Sprint(got.Lanes) != fmt.Sprint(wantLanes) {
+		t.Errorf("lanes %v, want %v", got.Lanes, wantLanes)
+	}
+	mine := map[string]LaneConfig{"disk": {Workers: 2}}
+	got = NewServer(ServerConfig{Workers: 3, QueueLimit: 5, Lanes: mine}).Config()
+	wantLanes = map[string]LaneConfig{
+		"disk":   {Workers: 2, QueueLimit: 5, QueueBytes: 64 << 20},
+		LaneVM:   {Workers: 3, QueueLimit: 5, QueueBytes: 64 << 20},
+		LaneHost: {Workers: 4, QueueLimit: 5, QueueBytes: 64 << 20},
+	}
+	if fmt.Sprint(got.Lanes) != fmt.Sprint(wantLanes) || len(mine) != 1 {
+		t.Errorf("lanes %v, want %v (caller's map %v)", got.Lanes, wantLanes, mine)
 	}
 }
 

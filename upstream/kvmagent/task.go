@@ -3,6 +3,8 @@ package kvmagent
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,43 +20,106 @@ import (
 type task struct {
 	uuid string
 	path string
-	// Set once, under Server.mu, when the handler has returned.
-	done       bool
-	result     []byte // the callback body (ASCII JSON object)
-	errText    string // the error header, "" on success
-	finishedAt time.Time
+	sum  [sha256.Size]byte // of path and body: a resend must be byte-identical
+	lane *lane
+	size int64 // body bytes, counted in the lane's queue while waiting
+
+	// Under Server.mu.
+	queued       bool   // admitted, waiting for a worker
+	done         bool   // the handler has returned (or the task was dropped unstarted)
+	result       []byte // the callback body (ASCII JSON object)
+	errText      string // the error header, "" on success
+	finishedAt   time.Time
+	redeliveries int  // results posted again for resends
+	delivering   int  // callback deliveries in flight
+	abandoned    bool // Shutdown's hard stop logged it already
 }
 
 type admitOutcome int
 
 const (
-	admitNew admitOutcome = iota
+	admitNew admitOutcome = iota // holds a worker
+	admitQueued
 	admitRunning
 	admitFinished
+	admitRedeliveryLimit
+	admitMismatch
+	admitQueueFull
+	admitTableFull
 	admitStopping
 )
 
+// requestSum identifies a request for duplicate detection.
+func requestSum(path string, body []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte(path))
+	h.Write([]byte{0})
+	h.Write(body)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
 // admit looks the task up and, for a new one or a finished one whose result
 // is posted again, counts a background job before the lock is released, so
-// that Shutdown cannot miss it.
-func (s *Server) admit(path, taskUUID string) (*task, admitOutcome) {
+// that Shutdown cannot miss it. A new task takes a free worker of its lane
+// at once or joins the lane's bounded queue. msg explains a refusal.
+func (s *Server) admit(path string, l *lane, taskUUID string, sum [sha256.Size]byte, size int64) (*task, admitOutcome, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
-		return nil, admitStopping
+		return nil, admitStopping, ""
 	}
 	s.expireLocked()
 	if t, ok := s.tasks[taskUUID]; ok {
-		if !t.done {
-			return t, admitRunning
+		if t.sum != sum {
+			msg := fmt.Sprintf("taskuuid %s was already used for %s with a different body; refusing", taskUUID, path)
+			if t.path != path {
+				msg = fmt.Sprintf("taskuuid %s was already used for %s; refusing it for %s", taskUUID, t.path, path)
+			}
+			return t, admitMismatch, msg
 		}
+		switch {
+		case !t.done:
+			return t, admitRunning, ""
+		case t.redeliveries >= s.cfg.MaxRedeliveries:
+			return t, admitRedeliveryLimit, ""
+		}
+		t.redeliveries++
+		t.delivering++
 		s.beginLocked()
-		return t, admitFinished
+		return t, admitFinished, ""
 	}
-	t := &task{uuid: taskUUID, path: path}
+	if len(s.tasks) >= s.cfg.TaskLimit {
+		return nil, admitTableFull, fmt.Sprintf("task table full: %d tasks queued, running or kept %s for duplicate suppression; retry later",
+			len(s.tasks), s.cfg.TaskRetention)
+	}
+	t := &task{uuid: taskUUID, path: path, sum: sum, lane: l, size: size}
+	outcome := admitNew
+	select {
+	case l.workers <- struct{}{}:
+	default:
+		if l.waiting >= l.cfg.QueueLimit || (l.waiting > 0 && l.waitingBytes+size > l.cfg.QueueBytes) {
+			return nil, admitQueueFull, fmt.Sprintf("async queue of lane %s is full: %d tasks (%d body bytes) wait for its %d workers; retry later",
+				l.name, l.waiting, l.waitingBytes, l.cfg.Workers)
+		}
+		t.queued = true
+		l.waiting++
+		l.waitingBytes += size
+		outcome = admitQueued
+	}
 	s.tasks[taskUUID] = t
 	s.beginLocked()
-	return t, admitNew
+	return t, outcome, ""
+}
+
+// dequeueLocked takes t out of its lane's queue.
+func (s *Server) dequeueLocked(t *task) {
+	if t.queued {
+		t.queued = false
+		t.lane.waiting--
+		t.lane.waitingBytes -= t.size
+	}
 }
 
 // expireLocked drops finished tasks older than the retention. Tasks finish in
@@ -78,22 +143,42 @@ func (s *Server) finish(t *task, result []byte, errText string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t.done, t.result, t.errText, t.finishedAt = true, result, errText, s.now()
+	t.delivering++
 	s.finished = append(s.finished, t)
 	s.expireLocked()
 }
 
-func (s *Server) runTask(t *task, h Handler, req *Request, callbackURL string) {
+// acquireWorker waits for a worker of t's lane. It reports false when
+// Shutdown began first: a task that never started is not started then.
+func (s *Server) acquireWorker(t *task) bool {
+	got := false
+	select {
+	case t.lane.workers <- struct{}{}:
+		got = true
+	case <-s.stoppingCh:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dequeueLocked(t)
+	if got && s.stopping {
+		<-t.lane.workers
+		got = false
+	}
+	return got
+}
+
+func (s *Server) runTask(t *task, h Handler, req *Request, callbackURL string, queued bool) {
 	defer s.end()
 	var result []byte
 	var errText string
-	select {
-	case s.sem <- struct{}{}:
+	if !queued || s.acquireWorker(t) {
 		result, errText = s.invoke(s.hardCtx, h, req, false)
-		<-s.sem
-	case <-s.hardCtx.Done():
-		// Accepted but never started before the shutdown deadline.
-		errText = msgStopping
+		<-t.lane.workers
+	} else {
+		errText = msgNeverStarted
 		result = failureBody(errText)
+		s.log.Warn("task abandoned: kvmagent is stopping and the task never started; posting a failure",
+			"taskuuid", t.uuid, "path", t.path)
 	}
 	s.finish(t, result, errText)
 	if errText != "" {
@@ -101,7 +186,7 @@ func (s *Server) runTask(t *task, h Handler, req *Request, callbackURL string) {
 	} else {
 		s.log.Info("task done", "taskuuid", t.uuid, "path", t.path)
 	}
-	s.postCallback(callbackURL, t.uuid, result, errText)
+	s.postCallback(t, callbackURL, result, errText)
 }
 
 // invoke runs h the way @replyerror wraps a handler: an error or a panic
@@ -148,9 +233,17 @@ func (s *Server) backoff(n int) time.Duration {
 
 // postCallback POSTs the result to the callback URL, retrying connection
 // errors and 5xx. Any other answer counts as delivered: the MN says 404 for
-// a task it no longer waits for, and resending would not change that.
-func (s *Server) postCallback(callbackURL, taskUUID string, body []byte, errText string) {
-	log := s.log.With("taskuuid", taskUUID, "callbackurl", callbackURL)
+// a task it no longer waits for, and resending would not change that. The
+// whole delivery ends at CallbackDeadline; each try waits for one of
+// CallbackConcurrency slots. Once Shutdown began, the try in flight is the
+// last. The caller counted the delivery in t.delivering.
+func (s *Server) postCallback(t *task, callbackURL string, body []byte, errText string) {
+	log := s.log.With("taskuuid", t.uuid, "path", t.path, "callbackurl", callbackURL)
+	defer func() {
+		s.mu.Lock()
+		t.delivering--
+		s.mu.Unlock()
+	}()
 	if callbackURL == "" {
 		log.Warn("no callbackurl header in the request; reply not sent", "reply", string(MaskSensitive(body)))
 		return
@@ -159,9 +252,24 @@ func (s *Server) postCallback(callbackURL, taskUUID string, body []byte, errText
 		log.Error("invalid callbackurl; reply not sent", "reply", string(MaskSensitive(body)))
 		return
 	}
+	ctx, cancel := context.WithTimeout(s.hardCtx, s.cfg.CallbackDeadline)
+	defer cancel()
+	giveUp := func(why string, try int) {
+		if s.hardCtx.Err() != nil && s.isAbandoned(t) {
+			return // logged by Shutdown
+		}
+		log.Error("callback given up: "+why, "tries", try, "reply", string(MaskSensitive(body)))
+	}
 	log.Debug("posting callback", "body", string(MaskSensitive(body)))
 	for try := 1; ; try++ {
-		status, err := s.postOnce(callbackURL, taskUUID, body, errText)
+		select {
+		case s.cbSlot <- struct{}{}:
+		case <-ctx.Done():
+			giveUp(s.ctxReason(ctx)+" while waiting for a delivery slot", try-1)
+			return
+		}
+		status, err := s.postOnce(ctx, callbackURL, t.uuid, body, errText)
+		<-s.cbSlot
 		switch {
 		case err == nil && status < 500:
 			if status == http.StatusNotFound {
@@ -177,23 +285,51 @@ func (s *Server) postCallback(callbackURL, taskUUID string, body []byte, errText
 		default:
 			log.Warn("callback failed", "try", try, "status", status)
 		}
-		if try >= s.cfg.CallbackRetries {
-			log.Error("callback given up", "tries", try, "reply", string(MaskSensitive(body)))
+		switch {
+		case ctx.Err() != nil:
+			giveUp(s.ctxReason(ctx), try)
+			return
+		case s.isStopping():
+			giveUp("kvmagent is stopping", try)
+			return
+		case try >= s.cfg.CallbackRetries:
+			giveUp("no tries left", try)
 			return
 		}
 		timer := time.NewTimer(s.backoff(try))
 		select {
 		case <-timer.C:
-		case <-s.hardCtx.Done():
+		case <-ctx.Done():
 			timer.Stop()
-			log.Error("callback abandoned: kvmagent stopped", "tries", try)
+			giveUp(s.ctxReason(ctx), try)
+			return
+		case <-s.stoppingCh:
+			timer.Stop()
+			giveUp("kvmagent is stopping", try)
 			return
 		}
 	}
 }
 
-func (s *Server) postOnce(callbackURL, taskUUID string, body []byte, errText string) (int, error) {
-	req, err := http.NewRequestWithContext(s.hardCtx, http.MethodPost, callbackURL, bytes.NewReader(body))
+// ctxReason says why a delivery's context ended.
+func (s *Server) ctxReason(ctx context.Context) string {
+	if s.hardCtx.Err() != nil {
+		return "kvmagent stopped"
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("delivery deadline of %s passed", s.cfg.CallbackDeadline)
+	}
+	return ctx.Err().Error()
+}
+
+func (s *Server) isAbandoned(t *task) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return t.abandoned
+}
+
+func (s *Server) postOnce(ctx context.Context, callbackURL, taskUUID string, body []byte, errText string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, callbackURL, bytes.NewReader(body))
 	if err != nil {
 		return 0, fmt.Errorf("build callback request: %w", err)
 	}

@@ -48,7 +48,7 @@ func CreateBridge(ctx context.Context, br, iface string, moveRoute bool) error {
 	if _, err := ipCmd(ctx, "link", "set", "dev", iface, "master", br); err != nil {
 		return fmt.Errorf("add %s to bridge %s: %w", iface, br, err)
 	}
-	mac, err := System.MACAddress(iface)
+	mac, err := System().MACAddress(iface)
 	if err != nil {
 		return err
 	}

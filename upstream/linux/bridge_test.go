@@ -77,15 +77,15 @@ func TestCreateAndDeleteBridge(t *testing.T) {
 	if ports, err := ListBridgeInterfaces(br); err != nil || len(ports) != 1 || ports[0] != veth {
 		t.Fatalf("ListBridgeInterfaces = %v, %v", ports, err)
 	}
-	brMAC, _ := System.MACAddress(br)
-	vethMAC, _ := System.MACAddress(veth)
+	brMAC, _ := System().MACAddress(br)
+	vethMAC, _ := System().MACAddress(veth)
 	if brMAC != vethMAC {
 		t.Errorf("bridge mac %s, want the interface's %s", brMAC, vethMAC)
 	}
-	if fd, _ := readText(System.sysPath("class", "net", br, "bridge", "forward_delay")); strings.TrimSpace(fd) != "0" {
+	if fd, _ := readText(System().sysPath("class", "net", br, "bridge", "forward_delay")); strings.TrimSpace(fd) != "0" {
 		t.Errorf("forward_delay = %q", fd)
 	}
-	if stp, _ := readText(System.sysPath("class", "net", br, "bridge", "stp_state")); strings.TrimSpace(stp) != "0" {
+	if stp, _ := readText(System().sysPath("class", "net", br, "bridge", "stp_state")); strings.TrimSpace(stp) != "0" {
 		t.Errorf("stp_state = %q", stp)
 	}
 

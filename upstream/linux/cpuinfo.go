@@ -175,16 +175,16 @@ func parseMemInfo(text, key string) (int64, error) {
 }
 
 // GetCPUNum is linux.get_cpu_num on this machine.
-func GetCPUNum() (int, error) { return System.CPUNum() }
+func GetCPUNum() (int, error) { return System().CPUNum() }
 
 // GetCPUSpeed is linux.get_cpu_speed on this machine, in MHz.
-func GetCPUSpeed() (int, error) { return System.CPUSpeed() }
+func GetCPUSpeed() (int, error) { return System().CPUSpeed() }
 
 // GetCPUSockets counts this machine's CPU sockets.
-func GetCPUSockets() (int, error) { return System.CPUSockets() }
+func GetCPUSockets() (int, error) { return System().CPUSockets() }
 
 // GetTotalMemory is this machine's MemTotal in bytes.
-func GetTotalMemory() (int64, error) { return System.TotalMemory() }
+func GetTotalMemory() (int64, error) { return System().TotalMemory() }
 
 // HvmCPUFlag is this machine's "vmx", "svm" or "".
-func HvmCPUFlag() (string, error) { return System.HvmCPUFlag() }
+func HvmCPUFlag() (string, error) { return System().HvmCPUFlag() }

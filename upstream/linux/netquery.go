@@ -96,16 +96,16 @@ func (r Root) MACAddress(name string) (string, error) {
 }
 
 // InterfaceExists reports whether a network device called name exists.
-func InterfaceExists(name string) bool { return System.InterfaceExists(name) }
+func InterfaceExists(name string) bool { return System().InterfaceExists(name) }
 
 // IsBridge is linux.is_bridge.
-func IsBridge(name string) bool { return System.IsBridge(name) }
+func IsBridge(name string) bool { return System().IsBridge(name) }
 
 // IsVlan reports whether name is a VLAN device.
-func IsVlan(name string) bool { return System.IsVlan(name) }
+func IsVlan(name string) bool { return System().IsVlan(name) }
 
 // BridgeOf returns the bridge iface is a port of, or "".
-func BridgeOf(iface string) (string, error) { return System.BridgeOf(iface) }
+func BridgeOf(iface string) (string, error) { return System().BridgeOf(iface) }
 
 // ListBridgeInterfaces returns the ports of bridge br.
-func ListBridgeInterfaces(br string) ([]string, error) { return System.ListBridgeInterfaces(br) }
+func ListBridgeInterfaces(br string) ([]string, error) { return System().ListBridgeInterfaces(br) }

@@ -6,29 +6,49 @@ import (
 	"sync"
 )
 
-// QemuCandidates is the seed's search order for the emulator.
-var QemuCandidates = []string{"/usr/libexec/qemu-kvm", "/bin/qemu-kvm", "/usr/bin/qemu-system-x86_64"}
+// QemuCandidates is the seed's search order for the emulator. It returns a
+// fresh slice each time, so no caller can change what another one sees.
+func QemuCandidates() []string {
+	return []string{"/usr/libexec/qemu-kvm", "/bin/qemu-kvm", "/usr/bin/qemu-system-x86_64"}
+}
 
-var qemuPath struct {
-	sync.Mutex
+// QemuFinder finds the emulator among Candidates and remembers the first
+// one found (a failure is not remembered). Its zero value searches
+// QemuCandidates. A wrapper wanting another list builds its own finder
+// instead of changing the agent's.
+type QemuFinder struct {
+	Candidates []string // nil: QemuCandidates()
+
+	mu   sync.Mutex
 	path string
 }
 
-// GetQemuPath is kvmagent.get_qemu_path: the first emulator of the seed's
-// list that exists, remembered once found.
-func GetQemuPath() (string, error) {
-	qemuPath.Lock()
-	defer qemuPath.Unlock()
-	if qemuPath.path != "" {
-		return qemuPath.path, nil
+// Path returns the first candidate that exists.
+func (f *QemuFinder) Path() (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.path != "" {
+		return f.path, nil
 	}
-	p, err := findQemu(QemuCandidates)
+	candidates := f.Candidates
+	if candidates == nil {
+		candidates = QemuCandidates()
+	}
+	p, err := findQemu(candidates)
 	if err != nil {
 		return "", err
 	}
-	qemuPath.path = p
+	f.path = p
 	return p, nil
 }
+
+// systemQemu is the agent's own finder: unexported, so nothing outside this
+// package can change which emulator the stock agent uses.
+var systemQemu QemuFinder
+
+// GetQemuPath is kvmagent.get_qemu_path: the first emulator of the seed's
+// list that exists, remembered once found.
+func GetQemuPath() (string, error) { return systemQemu.Path() }
 
 func findQemu(candidates []string) (string, error) {
 	for _, p := range candidates {

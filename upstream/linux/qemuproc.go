@@ -78,8 +78,8 @@ func (r Root) IsQemuRunning(uuid string) bool {
 
 // FindQemuProcessByUUID looks in this machine's /proc.
 func FindQemuProcessByUUID(uuid string) (pid int, found bool, err error) {
-	return System.FindQemuProcessByUUID(uuid)
+	return System().FindQemuProcessByUUID(uuid)
 }
 
 // IsQemuRunning looks in this machine's /proc.
-func IsQemuRunning(uuid string) bool { return System.IsQemuRunning(uuid) }
+func IsQemuRunning(uuid string) bool { return System().IsQemuRunning(uuid) }

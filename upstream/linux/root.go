@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 )
 
-// Root locates the kernel's pseudo filesystems. The agent uses System;
+// Root locates the kernel's pseudo filesystems. The agent uses System();
 // tests build a Root over a fixture tree.
 type Root struct {
 	Proc string // usually /proc
@@ -14,8 +14,9 @@ type Root struct {
 	Dev  string // usually /dev; "" leaves device checks out (fixtures)
 }
 
-// System is the running kernel's /proc, /sys and /dev.
-var System = Root{Proc: "/proc", Sys: "/sys", Dev: "/dev"}
+// System is the running kernel's /proc, /sys and /dev. It is a function, not
+// a variable, so nothing can repoint the stock agent at another tree.
+func System() Root { return Root{Proc: "/proc", Sys: "/sys", Dev: "/dev"} }
 
 func (r Root) procPath(elem ...string) string {
 	return filepath.Join(append([]string{r.Proc}, elem...)...)

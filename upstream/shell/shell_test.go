@@ -3,6 +3,7 @@ package shell
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +58,85 @@ func TestRunReportsExitWithoutError(t *testing.T) {
 	res, err := Run(context.Background(), "false")
 	if err != nil || res.ExitCode != 1 {
 		t.Fatalf("Run(false) = %+v, %v; want exit 1 and no error", res, err)
+	}
+}
+
+// TestSecretsMasked runs commands that carry a secret and fail in each way
+// a command can (non-zero exit echoing its arguments, timeout, missing
+// program) and checks the secret is in no text the error gives.
+func TestSecretsMasked(t *testing.T) {
+	const pw = "chap-Pw-7x"
+	tests := []struct {
+		name   string
+		runner Runner
+		argv   []string
+	}{
+		{"exit 1, argv echoed to stderr and stdout", Runner{}.WithSecrets(pw),
+			[]string{"sh", "-c", `echo "out: $*"; echo "err: $*" >&2; exit 1`, "sh", "--value", pw}},
+		{"secret inside a longer argument", Runner{}.WithSecrets(pw),
+			[]string{"sh", "-c", `echo "$1" >&2; exit 3`, "sh", "--value=" + pw}},
+		{"timeout", Runner{Timeout: 50 * time.Millisecond}.WithSecrets(pw),
+			[]string{"sleep", "10", pw}},
+		{"missing program", Runner{}.WithSecrets(pw),
+			[]string{"/nonexistent/iscsiadm-" + pw, "--value", pw}},
+		{"a secret that contains another", Runner{}.WithSecrets("Pw", pw),
+			[]string{"sh", "-c", `echo "$1" >&2; exit 1`, "sh", pw}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := tc.runner.Call(context.Background(), tc.argv...)
+			if err == nil {
+				t.Fatal("command succeeded, want a failure")
+			}
+			var serr *Error
+			if !errors.As(err, &serr) {
+				t.Fatalf("err = %T %v, want *Error", err, err)
+			}
+			texts := map[string]string{
+				"Error()": err.Error(), "stdout returned": out, "Argv": strings.Join(serr.Argv, " "),
+				"Stdout": serr.Stdout, "Stderr": serr.Stderr, "%+v": fmt.Sprintf("%+v", serr),
+			}
+			for name, s := range texts {
+				if strings.Contains(s, "Pw") {
+					t.Errorf("%s shows the secret: %s", name, s)
+				}
+			}
+			if !strings.Contains(err.Error(), Masked) {
+				t.Errorf("error %q does not show where the secret was", err)
+			}
+		})
+	}
+}
+
+func TestWithSecretsCopies(t *testing.T) {
+	base := Runner{Secrets: []string{"a"}}
+	r1 := base.WithSecrets("b")
+	r2 := base.WithSecrets("c")
+	if got := strings.Join(r1.Secrets, ","); got != "a,b" {
+		t.Errorf("r1.Secrets = %s", got)
+	}
+	if got := strings.Join(r2.Secrets, ","); got != "a,c" {
+		t.Errorf("r2.Secrets = %s", got)
+	}
+	if len(base.Secrets) != 1 {
+		t.Errorf("base changed: %q", base.Secrets)
+	}
+}
+
+func TestMask(t *testing.T) {
+	tests := []struct {
+		in      string
+		secrets []string
+		want    string
+	}{
+		{"--value pw x", []string{"pw"}, "--value ***** x"},
+		{"abcabc", []string{"abc", "abcabc"}, "*****"},
+		{"keep", []string{""}, "keep"},
+		{"keep", nil, "keep"},
+	}
+	for _, tc := range tests {
+		if got := Mask(tc.in, tc.secrets...); got != tc.want {
+			t.Errorf("Mask(%q, %q) = %q, want %q", tc.in, tc.secrets, got, tc.want)
+		}
 	}
 }

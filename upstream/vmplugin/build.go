@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,8 +19,11 @@ type Step struct {
 
 // Steps is from_StartVmCmd's call order. The order matters beyond the
 // sections: devices of one kind (disks, controllers, channels, hostdevs)
-// are listed in the order the steps append them.
-var Steps = []Step{
+// are listed in the order the steps append them. Each call returns a fresh
+// slice, so a caller's edit never changes what Build runs.
+func Steps() []Step { return slices.Clone(steps) }
+
+var steps = []Step{
 	{"make_root", MakeRoot},
 	{"make_meta", MakeMeta},
 	{"make_cpu", MakeCPU},
@@ -50,7 +54,7 @@ type serializationError struct{ error }
 
 func (e serializationError) Unwrap() error { return e.error }
 
-// Build is Vm.from_StartVmCmd: it runs Steps in order over an empty Domain
+// Build is Vm.from_StartVmCmd: it runs Steps() in order over an empty Domain
 // and stops at the first failure, naming the step (`make_volumes: ...`);
 // a serializationError is reported after the last step instead.
 // It does not call Validate: the seed builds whatever it is given, and the
@@ -67,7 +71,7 @@ func Build(ctx context.Context, cmd *StartVmCmd, cfg Config, host Host) (*libvir
 	}
 	bc := &BuildContext{Ctx: ctx, Cmd: cmd, Config: cfg, Host: host, Domain: &libvirtxml.Domain{}}
 	var late error
-	for _, s := range Steps {
+	for _, s := range steps {
 		// Steps may call the host (qemu-img, iscsiadm, libvirt secrets), so a
 		// cancelled request stops between them.
 		if err := ctx.Err(); err != nil {

@@ -2,9 +2,12 @@ package vmplugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/strataagent/strata/upstream/linux"
+	"github.com/strataagent/strata/upstream/pathguard"
 	"github.com/strataagent/strata/upstream/shell"
 	"github.com/strataagent/strata/upstream/virtconn"
 )
@@ -24,6 +28,15 @@ type LiveHost struct {
 	Emulator string // configured default emulator; "" finds one as get_qemu_path does
 	Runner   shell.Runner
 	Log      *slog.Logger
+	// ConfinedDirs are the only directories the agent creates paths in or
+	// removes paths from (channel sockets and their directories), checked
+	// with symbolic links resolved; nil means pathguard.DefaultDirs, an
+	// empty list allows nothing. Image paths, only read, are not confined.
+	ConfinedDirs []string
+
+	// undo, on the copy one start builds with (hostFor), collects what
+	// that start created so a failed start can remove it.
+	undo *startUndo
 }
 
 var _ Host = (*LiveHost)(nil)
@@ -41,14 +54,62 @@ func (h *LiveHost) QemuPath() (string, error) {
 	return linux.GetQemuPath()
 }
 
-// MkdirAll is linux.mkdir.
-func (h *LiveHost) MkdirAll(path string, perm fs.FileMode) error { return linux.Mkdir(path, perm) }
+// Guard is the confinement of the paths this host creates and removes.
+func (h *LiveHost) Guard() pathguard.Guard {
+	if h == nil || h.ConfinedDirs == nil {
+		return pathguard.Guard{Dirs: pathguard.DefaultDirs}
+	}
+	return pathguard.Guard{Dirs: h.ConfinedDirs}
+}
+
+// MkdirAll is linux.mkdir, for a path inside ConfinedDirs only (a
+// *pathguard.OutsideError otherwise). The directories it creates are
+// recorded for a failed start to remove.
+func (h *LiveHost) MkdirAll(path string, perm fs.FileMode) error {
+	dir, err := h.Guard().Create(path)
+	if err != nil {
+		return err
+	}
+	missing := missingDirs(dir)
+	if err := linux.Mkdir(dir, perm); err != nil {
+		return err
+	}
+	guard := h.Guard()
+	for _, d := range missing {
+		if _, err := guard.Remove(d); err != nil {
+			continue // an allowed directory itself, or above one: it stays
+		}
+		h.undo.add("directory "+d, func(context.Context) error {
+			// Only if still empty: another VM's socket may be in it by now.
+			if err := os.Remove(d); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
+				return err
+			}
+			return nil
+		})
+	}
+	return nil
+}
+
+// missingDirs lists dir and its ancestors that do not exist, outermost first.
+func missingDirs(dir string) []string {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append([]string{d}, missing...)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return missing
+}
 
 // CreateCephSecret is _create_ceph_secret_key, through the libvirt API
 // instead of virsh: keep an existing secret whose value matches, update one
 // whose value differs, else define an ephemeral ceph secret and set its value.
 func (h *LiveHost) CreateCephSecret(ctx context.Context, userKey, uuid string) error {
-	return h.Conn.Do(func(c *libvirt.Connect) error {
+	err := h.Conn.Do(func(c *libvirt.Connect) error {
 		if sec, err := c.LookupSecretByUUIDString(uuid); err == nil {
 			defer sec.Free()
 			if val, err := sec.GetValue(0); err == nil && string(val) == userKey {
@@ -72,18 +133,21 @@ func (h *LiveHost) CreateCephSecret(ctx context.Context, userKey, uuid string) e
 			return fmt.Errorf("define ceph secret %s: %w", uuid, err)
 		}
 		defer sec.Free()
+		h.undo.add("ceph secret "+uuid, h.undefineSecret(uuid))
 		if err := sec.SetValue([]byte(userKey), 0); err != nil {
 			return fmt.Errorf("set value of ceph secret %s: %w", uuid, err)
 		}
 		return nil
 	})
+	return maskError(err, userKey)
 }
 
 // ISCSILogin logs in as BlkIscsi does and waits for the LUN's by-path device.
 // The LUN is always 1: the seed's login helper never sets it.
 func (h *LiveHost) ISCSILogin(ctx context.Context, t ISCSITarget) (string, error) {
 	portal := t.Hostname + ":" + t.Port
-	if _, err := h.Runner.Call(ctx, "iscsiadm", "-m", "discovery", "-t", "sendtargets", "-p", portal); err != nil {
+	run := h.Runner.WithSecrets(t.ChapPassword) // iscsiadm takes it as --value
+	if _, err := run.Call(ctx, "iscsiadm", "-m", "discovery", "-t", "sendtargets", "-p", portal); err != nil {
 		return "", fmt.Errorf("iscsi discovery on %s: %w", portal, err)
 	}
 	node := []string{"iscsiadm", "--mode", "node", "--targetname", t.Target, "-p", portal}
@@ -94,12 +158,20 @@ func (h *LiveHost) ISCSILogin(ctx context.Context, t ISCSITarget) (string, error
 			{"node.session.auth.password", t.ChapPassword},
 		} {
 			argv := append(append([]string{}, node...), "--op=update", "--name", kv[0], "--value", kv[1])
-			if _, err := h.Runner.Call(ctx, argv...); err != nil {
+			if _, err := run.Call(ctx, argv...); err != nil {
 				return "", fmt.Errorf("iscsi chap setup for %s: %w", t.Target, err)
 			}
 		}
 	}
-	if _, err := h.Runner.Call(ctx, append(node, "--login")...); err != nil && !strings.Contains(err.Error(), "already present") {
+	_, err := run.Call(ctx, append(node, "--login")...)
+	switch {
+	case err == nil:
+		// A session this start opened; one already present serves others.
+		h.undo.add("iscsi session "+t.Target+" on "+portal, func(ctx context.Context) error {
+			_, err := h.Runner.Call(ctx, "iscsiadm", "-m", "node", "--targetname", t.Target, "--portal", portal, "--logout")
+			return err
+		})
+	case !strings.Contains(err.Error(), "already present"):
 		return "", fmt.Errorf("iscsi login to %s: %w", t.Target, err)
 	}
 	dev := fmt.Sprintf("/dev/disk/by-path/ip-%s-iscsi-%s-lun-1", portal, t.Target)
@@ -127,13 +199,37 @@ func (h *LiveHost) ISCSISecret(ctx context.Context, volumeUUID, target, password
 			return fmt.Errorf("define iscsi secret for volume %s: %w", volumeUUID, err)
 		}
 		defer sec.Free()
+		if id, err = sec.GetUUIDString(); err != nil {
+			// Without its uuid the secret could not be undone: undefine now.
+			_ = sec.Undefine()
+			return fmt.Errorf("read uuid of iscsi secret for volume %s: %w", volumeUUID, err)
+		}
+		// Its usage (the target) is unique in libvirt: left behind, it
+		// makes every later start of this target fail.
+		h.undo.add("iscsi secret "+id, h.undefineSecret(id))
 		if err := sec.SetValue([]byte(password), 0); err != nil {
 			return fmt.Errorf("set iscsi secret for volume %s: %w", volumeUUID, err)
 		}
-		id, err = sec.GetUUIDString()
-		return err
+		return nil
 	})
-	return id, err
+	return id, maskError(err, password)
+}
+
+// undefineSecret is the undo of a secret this start defined.
+func (h *LiveHost) undefineSecret(uuid string) func(context.Context) error {
+	return func(context.Context) error {
+		return h.Conn.Do(func(c *libvirt.Connect) error {
+			sec, err := c.LookupSecretByUUIDString(uuid)
+			if err != nil {
+				if lerr, ok := err.(libvirt.Error); ok && lerr.Code == libvirt.ERR_NO_SECRET {
+					return nil
+				}
+				return err
+			}
+			defer sec.Free()
+			return sec.Undefine()
+		})
+	}
 }
 
 // FusionstorFormat is lichbd_get_format: the cluster must be running, then
@@ -207,7 +303,7 @@ func (h *LiveHost) killQemu(uuid string) {
 }
 
 func (h *LiveHost) log() *slog.Logger {
-	if h.Log != nil {
+	if h != nil && h.Log != nil {
 		return h.Log
 	}
 	return slog.Default()

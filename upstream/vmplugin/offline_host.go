@@ -42,7 +42,8 @@ func (OfflineHost) QemuPath() (string, error) {
 	if p, err := linux.GetQemuPath(); err == nil {
 		return p, nil
 	}
-	return linux.QemuCandidates[len(linux.QemuCandidates)-1], nil
+	candidates := linux.QemuCandidates()
+	return candidates[len(candidates)-1], nil
 }
 
 // MkdirAll does nothing: a render creates no directories.

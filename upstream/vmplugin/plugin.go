@@ -34,6 +34,9 @@ type PluginConfig struct {
 	Build    Config
 	Emulator string // default emulator when addons.qemuPath is unset; "" searches like get_qemu_path
 	Timing   Timing // zero fields take DefaultTiming's
+	// ConfinedDirs are the only directories the agent creates or removes
+	// paths in (LiveHost.ConfinedDirs); nil means pathguard.DefaultDirs.
+	ConfinedDirs []string
 }
 
 // VmPlugin is vm_plugin.VmPlugin.
@@ -64,7 +67,7 @@ func New(cfg PluginConfig, conn *virtconn.Conn, log *slog.Logger) *VmPlugin {
 	return &VmPlugin{
 		Config: cfg,
 		Conn:   conn,
-		Host:   &LiveHost{Conn: conn, Emulator: cfg.Emulator, Log: log},
+		Host:   &LiveHost{Conn: conn, Emulator: cfg.Emulator, Log: log, ConfinedDirs: cfg.ConfinedDirs},
 		Log:    log,
 	}
 }
@@ -173,7 +176,7 @@ func (p *VmPlugin) FromStartVmCmd(ctx context.Context, cmd *StartVmCmd) (*Vm, er
 // buildVm builds and marshals a validated command. It only reads images,
 // so it takes no lock.
 func (p *VmPlugin) buildVm(ctx context.Context, cmd *StartVmCmd) (*Vm, error) {
-	dom, err := Build(ctx, cmd, p.Config.Build, p.Host)
+	dom, err := Build(ctx, cmd, p.Config.Build, p.hostFor(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -225,8 +228,11 @@ func (p *VmPlugin) startValidated(ctx context.Context, cmd *StartVmCmd) error {
 }
 
 // startVmLocked runs under the VM's lock; it takes the start lock itself,
-// around the libvirt define+create window only.
-func (p *VmPlugin) startVmLocked(ctx context.Context, cmd *StartVmCmd) error {
+// around Vm.Start only. What a failed start created is undone after the
+// start lock is released.
+func (p *VmPlugin) startVmLocked(ctx context.Context, cmd *StartVmCmd) (err error) {
+	ctx, undo := beginStart(ctx)
+	defer func() { p.finishStart(ctx, cmd.VMInstanceUUID, undo, err) }()
 	existing, err := p.GetVmByUUIDNoRetry(ctx, cmd.VMInstanceUUID, false)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -149,6 +150,9 @@ func (vm *Vm) stateIs(want string) func() bool {
 // Start defines and starts the domain and waits for it to run (Vm.start).
 // timeout is in seconds; 0 checks once.
 func (vm *Vm) Start(ctx context.Context, timeout int64) error {
+	if err := checkChannelSockets(vm.Domain); err != nil {
+		return err
+	}
 	err := vm.conn.Do(func(c *libvirt.Connect) error {
 		dom, err := c.DomainDefineXML(vm.DomainXML)
 		if err != nil {
@@ -165,7 +169,8 @@ func (vm *Vm) Start(ctx context.Context, timeout int64) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		// libvirt's text may quote the XML it refused, passwords included.
+		return maskError(err, graphicsPasswords(vm.Domain)...)
 	}
 	wait := time.Duration(timeout) * time.Second
 	if !waitFor(ctx, wait, vm.timing.PollInterval, vm.stateIs(VMStateRunning)) {
@@ -243,7 +248,7 @@ func (vm *Vm) Stop(ctx context.Context, graceful bool, host *LiveHost) error {
 			return kvmagent.Errorf("failed to stop vm, timeout after %d secs", int(vm.timing.DestroyWait/time.Second))
 		}
 	}
-	removeChannelSockets(vm.Domain)
+	host.removeChannelSockets(vm.Domain)
 	return vm.undefine(ctx, host)
 }
 
@@ -291,15 +296,85 @@ func (vm *Vm) undefine(ctx context.Context, host *LiveHost) error {
 
 // removeChannelSockets is the seed's `rm -f` of unix channel sockets: like
 // rm -f, a socket that is already gone or cannot be removed is no failure.
-func removeChannelSockets(d *libvirtxml.Domain) {
-	if d == nil || d.Devices == nil {
-		return
+// Unlike it, only a socket inside the confined directories goes: the path
+// comes from the command (or whoever defined the domain), and the agent is
+// root. A refused path is logged and the stop goes on.
+func (h *LiveHost) removeChannelSockets(d *libvirtxml.Domain) {
+	for _, path := range channelSocketPaths(d) {
+		resolved, err := h.Guard().Remove(path)
+		if err == nil {
+			var st os.FileInfo
+			if st, err = os.Lstat(resolved); err != nil {
+				continue // already gone
+			}
+			if st.Mode().Type() != fs.ModeSocket {
+				err = fmt.Errorf("channel socket path %s is a %s, not a socket", path, fileKind(st.Mode()))
+			}
+		}
+		if err != nil {
+			h.log().Warn("not removing channel socket", "err", err)
+			continue
+		}
+		_ = os.Remove(resolved)
 	}
-	for _, ch := range d.Devices.Channels {
-		if ch.Source != nil && ch.Source.UNIX != nil && ch.Source.UNIX.Path != "" {
-			_ = os.Remove(ch.Source.UNIX.Path)
+}
+
+// checkChannelSockets refuses a domain whose channel socket path holds
+// something else than a socket: QEMU unlinks whatever is there to bind.
+func checkChannelSockets(d *libvirtxml.Domain) error {
+	for _, path := range channelSocketPaths(d) {
+		st, err := os.Lstat(path)
+		if err != nil {
+			continue
+		}
+		if st.Mode().Type() != fs.ModeSocket {
+			return fmt.Errorf("addons.channel.socketPath: %s is a %s, not a socket: QEMU would replace it", path, fileKind(st.Mode()))
 		}
 	}
+	return nil
+}
+
+func channelSocketPaths(d *libvirtxml.Domain) []string {
+	if d == nil || d.Devices == nil {
+		return nil
+	}
+	var paths []string
+	for _, ch := range d.Devices.Channels {
+		if ch.Source != nil && ch.Source.UNIX != nil && ch.Source.UNIX.Path != "" {
+			paths = append(paths, ch.Source.UNIX.Path)
+		}
+	}
+	return paths
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m.Type() == fs.ModeSymlink:
+		return "symbolic link"
+	case m.IsRegular():
+		return "regular file"
+	default:
+		return "special file"
+	}
+}
+
+// graphicsPasswords are the console passwords a domain's XML carries.
+func graphicsPasswords(d *libvirtxml.Domain) []string {
+	if d == nil || d.Devices == nil {
+		return nil
+	}
+	var pw []string
+	for _, g := range d.Devices.Graphics {
+		switch {
+		case g.VNC != nil:
+			pw = append(pw, g.VNC.Passwd)
+		case g.Spice != nil:
+			pw = append(pw, g.Spice.Passwd)
+		}
+	}
+	return pw
 }
 
 // Destroy is Vm.destroy(): a hard stop that also undefines.

@@ -1,0 +1,297 @@
+package layer
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/strataagent/strata/overlay/provenance"
+	"github.com/strataagent/strata/upstream/vmplugin"
+)
+
+// Conflict policies for Config.ConflictPolicy.
+const (
+	PolicyFail = "fail" // a request-time conflict fails the request (the default)
+	PolicyWarn = "warn" // it is logged, recorded in Result.Conflicts, and the chain goes on
+)
+
+// Conflict is two layers writing one path without the later declaring
+// overrides: [earlier]. At request time Path is the recorded path both
+// wrote (or the element the second removed under the first's write); at
+// config load Path and OtherPath are the overlapping declared writes.
+type Conflict struct {
+	First, Second string // layer names, in chain order
+	Path          string
+	OtherPath     string // config load only, when it differs from Path
+}
+
+// Error uses containerd NRI's wording (pkg/api/owners.go).
+func (c Conflict) Error() string {
+	if c.OtherPath != "" {
+		// a config-load overlap: name the narrower path, which both may write
+		inner := c.Path
+		if len(c.OtherPath) > len(inner) {
+			inner = c.OtherPath
+		}
+		return fmt.Sprintf("layers %q and %q both write %s (declared %s and %s)", c.First, c.Second, inner, c.Path, c.OtherPath)
+	}
+	return fmt.Sprintf("layers %q and %q both wrote %s", c.First, c.Second, c.Path)
+}
+
+// Result is what a chain run did, for the request and for render --explain.
+type Result struct {
+	StockXML  string // the domain before the first layer (vmplugin.MarshalDomain)
+	FinalXML  string // after the last
+	Applied   []string
+	Changes   []Change   // in the order made; OverrodeLayer marks acknowledged wins
+	Conflicts []Conflict // request-time conflicts let through by policy warn
+	// Undeclared are changes outside their layer's declared Writes, let
+	// through by policy warn (under fail they fail the request).
+	Undeclared []Change
+}
+
+// Error wraps a layer's failure as "layer/<name>: <cause>", like CoreDNS's plugin.Error.
+func Error(name string, err error) error { return fmt.Errorf("layer/%s: %w", name, err) }
+
+// Run applies layers in order to ctx.Domain, skipping those whose Applies
+// is false, and records per layer what changed. A layer error, a conflict or
+// an undeclared write (the last two under policy fail) stops the chain; the
+// Domain is then partly changed and must not be defined.
+func Run(ctx *Context, layers []Layer) (Result, error) {
+	var res Result
+	if ctx == nil || ctx.Domain == nil {
+		return res, errors.New("layer chain: no domain")
+	}
+	stock, err := vmplugin.MarshalDomain(ctx.Domain)
+	if err != nil {
+		return res, fmt.Errorf("layer chain: %w", err)
+	}
+	res.StockXML, res.FinalXML = stock, stock
+	policy := ctx.Config.ConflictPolicy
+	if policy == "" {
+		policy = PolicyFail
+	}
+	if policy != PolicyFail && policy != PolicyWarn {
+		return res, fmt.Errorf("layer chain: conflict policy %q: want %q or %q", policy, PolicyFail, PolicyWarn)
+	}
+
+	var before *provenance.Tree // taken lazily: a chain with nothing to do marshals once
+	owner := map[string]string{}
+	var owned []string // paths in owner, in the order first written
+	for _, l := range layers {
+		if ctx.Ctx != nil {
+			if err := ctx.Ctx.Err(); err != nil {
+				return res, Error(l.Name, err)
+			}
+		}
+		if l.Applies != nil && !l.Applies(ctx) {
+			continue
+		}
+		if before == nil {
+			if before, err = provenance.Parse(stockRaw(ctx, stock)); err != nil {
+				return res, fmt.Errorf("layer chain: %w", err)
+			}
+		}
+		if err := l.Apply(ctx); err != nil {
+			return res, Error(l.Name, err)
+		}
+		after, err := provenance.Snapshot(ctx.Domain)
+		if err != nil {
+			return res, Error(l.Name, err)
+		}
+		res.Applied = append(res.Applied, l.Name)
+		for _, ch := range provenance.Diff(before, after) {
+			ch.Layer = l.Name
+			if !declares(l, ch) {
+				if policy == PolicyFail {
+					return res, Error(l.Name, fmt.Errorf("wrote %s, which is not among its declared writes", ch.Path))
+				}
+				res.Undeclared = append(res.Undeclared, ch)
+				ctx.warn("layer wrote an undeclared path", "layer", l.Name, "path", ch.Path)
+			}
+			for _, c := range conflictsOf(l, ch, owner, owned) {
+				if slices.Contains(l.Overrides, c.First) {
+					if c.Path == ch.Path {
+						ch.OverrodeLayer = c.First
+					}
+					continue
+				}
+				if policy == PolicyFail {
+					return res, Error(l.Name, c)
+				}
+				res.Conflicts = append(res.Conflicts, c)
+				ctx.warn("layer conflict", "first", c.First, "second", c.Second, "path", c.Path)
+			}
+			if _, ok := owner[ch.Path]; !ok {
+				owned = append(owned, ch.Path)
+			}
+			owner[ch.Path] = l.Name
+			res.Changes = append(res.Changes, ch)
+		}
+		before = after
+	}
+	if len(res.Applied) > 0 {
+		if res.FinalXML, err = vmplugin.MarshalDomain(ctx.Domain); err != nil {
+			return res, fmt.Errorf("layer chain: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// stockRaw is the stock domain as libvirtxml marshals it, the form every
+// later snapshot takes (MarshalDomain adds a namespace declaration and
+// reorders USB sources, which would read as changes).
+func stockRaw(ctx *Context, stock string) string {
+	if x, err := ctx.Domain.Marshal(); err == nil {
+		return x
+	}
+	return stock
+}
+
+// conflictsOf lists the earlier writes ch collides with: the same path, or
+// (when ch removes an element) any path under it.
+func conflictsOf(l Layer, ch Change, owner map[string]string, owned []string) []Conflict {
+	var out []Conflict
+	if o, ok := owner[ch.Path]; ok && o != l.Name {
+		out = append(out, Conflict{First: o, Second: l.Name, Path: ch.Path})
+	}
+	if ch.Op == OpRemoved {
+		for _, p := range owned {
+			if o := owner[p]; o != l.Name && p != ch.Path && provenance.Covers(ch.Path, p) {
+				out = append(out, Conflict{First: o, Second: l.Name, Path: p})
+			}
+		}
+	}
+	return out
+}
+
+// declares reports whether ch lies within l's declared writes. An element
+// added or removed above a declared path counts: it is the container the
+// write needs (<memoryBacking> for .../memoryBacking/hugepages).
+func declares(l Layer, ch Change) bool {
+	d := ch.Declared()
+	for _, w := range l.Writes {
+		if provenance.Covers(w, d) {
+			return true
+		}
+		if ch.Op != OpSet && !strings.Contains(d, "/@") && provenance.Covers(d, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Context) warn(msg string, args ...any) {
+	if c.Log != nil {
+		c.Log.Warn(msg, args...)
+	}
+}
+
+var (
+	layerName    = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	declaredPath = regexp.MustCompile(`^/domain(/[A-Za-z_][A-Za-z0-9_.:-]*)*(/@[A-Za-z_][A-Za-z0-9_.:-]*)?$`)
+)
+
+// ValidateOrder checks a chain order: names well-formed and unique, Apply
+// set, Writes declared paths, and overrides naming layers that run earlier.
+func ValidateOrder(layers []Layer) error {
+	var errs []error
+	pos := map[string]int{}
+	for i, l := range layers {
+		switch {
+		case !layerName.MatchString(l.Name):
+			errs = append(errs, fmt.Errorf("layer %d: name %q: want lower-case words joined by dashes", i, l.Name))
+		case hasKey(pos, l.Name):
+			errs = append(errs, fmt.Errorf("layer/%s: listed twice in the order (positions %d and %d)", l.Name, pos[l.Name], i))
+		default:
+			pos[l.Name] = i
+		}
+		if l.Apply == nil {
+			errs = append(errs, fmt.Errorf("layer/%s: no Apply", l.Name))
+		}
+		if len(l.Writes) == 0 {
+			errs = append(errs, fmt.Errorf("layer/%s: declares no writes", l.Name))
+		}
+		for _, w := range l.Writes {
+			if !declaredPath.MatchString(w) {
+				errs = append(errs, fmt.Errorf("layer/%s: write %q is not a declared path (/domain/element/.../@attribute, no predicates)", l.Name, w))
+			}
+		}
+	}
+	for i, l := range layers {
+		for _, o := range l.Overrides {
+			j, ok := pos[o]
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Errorf("layer/%s: overrides %q, which is not in the order", l.Name, o))
+			case j >= i:
+				errs = append(errs, fmt.Errorf("layer/%s: overrides %q, which does not run before it", l.Name, o))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func hasKey(m map[string]int, k string) bool { _, ok := m[k]; return ok }
+
+// CheckDeclarations is the config-load check: two layers whose declared
+// writes overlap (equal, or one under the other at an element boundary),
+// the later not declaring overrides: [earlier]. In chain order.
+func CheckDeclarations(layers []Layer) []Conflict {
+	var out []Conflict
+	for j, b := range layers {
+		for _, a := range layers[:j] {
+			if slices.Contains(b.Overrides, a.Name) {
+				continue
+			}
+			for _, wa := range a.Writes {
+				for _, wb := range b.Writes {
+					if provenance.Overlap(wa, wb) {
+						out = append(out, Conflict{First: a.Name, Second: b.Name, Path: wa, OtherPath: wb})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Explain is the per-change listing of render --explain: one line per
+// change (layer, op, path, values, an acknowledged win), then conflicts and
+// undeclared writes let through by policy warn.
+func (r Result) Explain() string {
+	var b strings.Builder
+	if len(r.Applied) == 0 {
+		b.WriteString("no layer changed the domain\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "layers applied: %s\n", strings.Join(r.Applied, ", "))
+	for _, c := range r.Changes {
+		fmt.Fprintf(&b, "%-16s %-7s %s", c.Layer, c.Op, c.Path)
+		switch c.Op {
+		case OpSet:
+			fmt.Fprintf(&b, " = %q (was %q)", c.New, c.Old)
+		case OpAdded:
+			if c.New != "" {
+				fmt.Fprintf(&b, " = %q", c.New)
+			}
+		case OpRemoved:
+			if c.Old != "" {
+				fmt.Fprintf(&b, " (was %q)", c.Old)
+			}
+		}
+		if c.OverrodeLayer != "" {
+			fmt.Fprintf(&b, " [overrides %s: acknowledged]", c.OverrodeLayer)
+		}
+		b.WriteByte('\n')
+	}
+	for _, c := range r.Conflicts {
+		fmt.Fprintf(&b, "conflict: %s\n", c.Error())
+	}
+	for _, c := range r.Undeclared {
+		fmt.Fprintf(&b, "undeclared: layer %q wrote %s\n", c.Layer, c.Path)
+	}
+	return b.String()
+}

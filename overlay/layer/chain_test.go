@@ -1,0 +1,145 @@
+package layer
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/strataagent/strata/overlay/excmd"
+)
+
+func newCtx(policy string) *Context {
+	return &Context{
+		Ctx: context.Background(),
+		Cmd: &excmd.StartVmExCmd{},
+		Domain: &libvirtxml.Domain{Type: "kvm", Name: "vm", Devices: &libvirtxml.DomainDeviceList{
+			Disks: []libvirtxml.DomainDisk{{Device: "disk", Driver: &libvirtxml.DomainDiskDriver{Name: "qemu"}, Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"}}},
+		}},
+		Config: Config{ConflictPolicy: policy},
+	}
+}
+
+func setIO(name, io string, overrides ...string) Layer {
+	return Layer{Name: name, Writes: []string{"/domain/devices/disk/driver/@io"}, Overrides: overrides,
+		Apply: func(c *Context) error { c.Domain.Devices.Disks[0].Driver.IO = io; return nil }}
+}
+
+func TestRun(t *testing.T) {
+	skipped := Layer{Name: "skipped", Writes: []string{"/domain/title"}, Applies: func(*Context) bool { return false },
+		Apply: func(c *Context) error { c.Domain.Title = "x"; return nil }}
+	res, err := Run(newCtx(""), []Layer{skipped, setIO("a", "native")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Applied) != 1 || res.Applied[0] != "a" || len(res.Changes) != 1 || res.Changes[0].Path != "/domain/devices/disk[target=vda]/driver/@io" || res.Changes[0].Layer != "a" {
+		t.Errorf("result %+v", res)
+	}
+	if !strings.Contains(res.FinalXML, `io="native"`) || strings.Contains(res.StockXML, `io=`) {
+		t.Errorf("stock/final XML:\n%s\n%s", res.StockXML, res.FinalXML)
+	}
+
+	cause := errors.New("boom")
+	_, err = Run(newCtx(""), []Layer{{Name: "bad", Writes: []string{"/domain"}, Apply: func(*Context) error { return cause }}})
+	if !errors.Is(err, cause) || err.Error() != "layer/bad: boom" {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestRunConflicts(t *testing.T) {
+	_, err := Run(newCtx("fail"), []Layer{setIO("a", "native"), setIO("b", "threads")})
+	var c Conflict
+	if !errors.As(err, &c) || err.Error() != `layer/b: layers "a" and "b" both wrote /domain/devices/disk[target=vda]/driver/@io` {
+		t.Errorf("error %v", err)
+	}
+	res, err := Run(newCtx("warn"), []Layer{setIO("a", "native"), setIO("b", "threads")})
+	if err != nil || len(res.Conflicts) != 1 || res.Conflicts[0] != (Conflict{First: "a", Second: "b", Path: "/domain/devices/disk[target=vda]/driver/@io"}) {
+		t.Errorf("warn: %+v %v", res.Conflicts, err)
+	}
+	res, err = Run(newCtx("fail"), []Layer{setIO("a", "native"), setIO("b", "threads", "a")})
+	if err != nil || len(res.Changes) != 2 || res.Changes[1].OverrodeLayer != "a" {
+		t.Errorf("override: %+v %v", res.Changes, err)
+	}
+	if !strings.Contains(res.Explain(), "[overrides a: acknowledged]") {
+		t.Errorf("explain:\n%s", res.Explain())
+	}
+	// removing an element another layer wrote inside is a conflict too
+	remove := Layer{Name: "rm", Writes: []string{"/domain/devices/disk"}, Apply: func(c *Context) error { c.Domain.Devices.Disks = nil; return nil }}
+	_, err = Run(newCtx("fail"), []Layer{setIO("a", "native"), remove})
+	if err == nil || err.Error() != `layer/rm: layers "a" and "rm" both wrote /domain/devices/disk[target=vda]/driver/@io` {
+		t.Errorf("remove: %v", err)
+	}
+	// the same layer may rewrite its own path
+	twice := setIO("a", "native")
+	if _, err := Run(newCtx("fail"), []Layer{twice}); err != nil {
+		t.Error(err)
+	}
+	if _, err := Run(newCtx("sometimes"), nil); err == nil || !strings.Contains(err.Error(), `conflict policy "sometimes"`) {
+		t.Errorf("policy: %v", err)
+	}
+}
+
+func TestRunUndeclared(t *testing.T) {
+	sneaky := Layer{Name: "sneaky", Writes: []string{"/domain/title"}, Apply: func(c *Context) error { c.Domain.Description = "x"; return nil }}
+	_, err := Run(newCtx("fail"), []Layer{sneaky})
+	if err == nil || err.Error() != "layer/sneaky: wrote /domain/description, which is not among its declared writes" {
+		t.Errorf("error %v", err)
+	}
+	res, err := Run(newCtx("warn"), []Layer{sneaky})
+	if err != nil || len(res.Undeclared) != 1 {
+		t.Errorf("warn: %+v %v", res.Undeclared, err)
+	}
+	// a container added for a declared write is within it
+	mb := Layer{Name: "mb", Writes: []string{"/domain/memoryBacking/hugepages"}, Apply: func(c *Context) error {
+		c.Domain.MemoryBacking = &libvirtxml.DomainMemoryBacking{MemoryHugePages: &libvirtxml.DomainMemoryHugepages{}}
+		return nil
+	}}
+	if _, err := Run(newCtx("fail"), []Layer{mb}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestRunCancelled(t *testing.T) {
+	c := newCtx("")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c.Ctx = ctx
+	if _, err := Run(c, []Layer{setIO("a", "native")}); !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestValidateOrder(t *testing.T) {
+	ok := setIO("a", "native")
+	err := ValidateOrder([]Layer{ok, setIO("a", "x"), setIO("Bad_Name", "x"), setIO("c", "x", "zz"), setIO("d", "x", "e"), setIO("e", "x"),
+		{Name: "f", Writes: []string{"/domain/devices/disk[target=vda]"}}})
+	want := []string{
+		`layer/a: listed twice in the order (positions 0 and 1)`,
+		`layer 2: name "Bad_Name": want lower-case words joined by dashes`,
+		`layer/f: no Apply`,
+		`layer/f: write "/domain/devices/disk[target=vda]" is not a declared path (/domain/element/.../@attribute, no predicates)`,
+		`layer/c: overrides "zz", which is not in the order`,
+		`layer/d: overrides "e", which does not run before it`,
+	}
+	if err == nil || err.Error() != strings.Join(want, "\n") {
+		t.Errorf("got:\n%v\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+	if err := ValidateOrder([]Layer{ok, setIO("b", "x", "a")}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestCheckDeclarations(t *testing.T) {
+	disk := Layer{Name: "disk", Writes: []string{"/domain/devices/disk"}}
+	got := CheckDeclarations([]Layer{disk, setIO("a", "x"), setIO("b", "x", "a", "disk"), {Name: "os", Writes: []string{"/domain/os/loader"}}})
+	var s []string
+	for _, c := range got {
+		s = append(s, c.Error())
+	}
+	want := `layers "disk" and "a" both write /domain/devices/disk/driver/@io (declared /domain/devices/disk and /domain/devices/disk/driver/@io)`
+	if strings.Join(s, "\n") != want {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(s, "\n"), want)
+	}
+}

@@ -1,0 +1,84 @@
+package layers_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/strataagent/strata/overlay/layer"
+	"github.com/strataagent/strata/overlay/layers"
+)
+
+func TestRng(t *testing.T) {
+	ctx, err := applyLayer(t, layers.Rng, errCase{ex: `{"rng":{"backend":"/dev/random","rate":{"bytes":2048}}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ctx.Domain.Devices.RNGs
+	if len(r) != 1 || r[0].Model != "virtio" || r[0].Backend.Random.Device != "/dev/random" || r[0].Rate.Bytes != 2048 {
+		t.Errorf("rng %+v", r)
+	}
+	runErrCases(t, layers.Rng, []errCase{
+		{name: "backend", ex: `{"rng":{"backend":"/dev/zero"}}`, want: `ex.rng.backend: "/dev/zero": want one of [/dev/urandom /dev/random /dev/hwrng]`},
+		{name: "rate", ex: `{"rng":{"rate":{"period":10}}}`, want: `ex.rng.rate.bytes: must be positive`},
+	})
+}
+
+func TestWatchdog(t *testing.T) {
+	ctx, err := applyLayer(t, layers.Watchdog, errCase{ex: `{"watchdog":{"model":"ib700","action":"pause"}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := ctx.Domain.Devices.Watchdogs; len(w) != 1 || w[0].Model != "ib700" || w[0].Action != "pause" {
+		t.Errorf("watchdog %+v", w)
+	}
+	runErrCases(t, layers.Watchdog, []errCase{
+		{name: "model", ex: `{"watchdog":{"model":"diag288"}}`, want: `ex.watchdog.model: "diag288": want one of [i6300esb ib700 itco]`},
+		{name: "action", ex: `{"watchdog":{"model":"i6300esb","action":"explode"}}`, want: `ex.watchdog.action: "explode": want one of [reset shutdown poweroff pause none dump inject-nmi]`},
+		{name: "itco on pc", ex: `{"watchdog":{"model":"itco"}}`, want: `ex.watchdog.model: itco is built into q35's ICH9; this domain's machine is "pc" (set ex.machine)`},
+	})
+}
+
+func TestTags(t *testing.T) {
+	ctx, err := applyLayer(t, layers.Tags, errCase{ex: `{"tags":{"tier":"a\"<b>&","team":"x"}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ctx.Domain.Metadata.XML
+	want := `<zs:zstack xmlns:zs="http://zstack.org"><internalId>17</internalId><hostManagementIp>10.0.0.21</hostManagementIp></zs:zstack>` +
+		`<strata:tags xmlns:strata="https://strata.dev/xmlns/1"><tag name="team" value="x"/><tag name="tier" value="a&#34;&lt;b&gt;&amp;"/></strata:tags>`
+	if got != want {
+		t.Errorf("metadata\n got %s\nwant %s", got, want)
+	}
+	// the metadata survives a marshal and unmarshal, stock part included
+	x, err := ctx.Domain.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(x, want) {
+		t.Errorf("marshalled metadata lost: %s", x)
+	}
+	runErrCases(t, layers.Tags, []errCase{
+		{name: "name", ex: `{"tags":{"a b":"x"}}`, want: `ex.tags.a b: a tag name is 1-63 letters, digits and _.:/-, starting with a letter or digit`},
+		{name: "control char", ex: `{"tags":{"a":"x\u0001"}}`, want: `ex.tags.a: value holds U+0001, which XML cannot carry`},
+	})
+}
+
+func TestQemuArgs(t *testing.T) {
+	allow := func(c *layer.Config) {
+		c.QemuArgsAllow = []string{"-global", `kvm-pit\.lost_tick_policy=(delay|discard)`}
+	}
+	ctx, err := applyLayer(t, layers.QemuArgs, errCase{ex: `{"qemuArgs":["-global","kvm-pit.lost_tick_policy=discard"]}`, cfg: allow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := ctx.Domain.QEMUCommandline.Args; len(a) != 2 || a[1].Value != "kvm-pit.lost_tick_policy=discard" {
+		t.Errorf("args %+v", a)
+	}
+	runErrCases(t, layers.QemuArgs, []errCase{
+		{name: "not allowed", ex: `{"qemuArgs":["-global","-device"]}`, cfg: allow, want: `ex.qemuArgs[1]: "-device" is not allowed by layers.qemu_args.allow`},
+		{name: "partial match", ex: `{"qemuArgs":["-global","kvm-pit.lost_tick_policy=delay,x=1"]}`, cfg: allow, want: `ex.qemuArgs[1]: "kvm-pit.lost_tick_policy=delay,x=1" is not allowed by layers.qemu_args.allow`},
+		{name: "empty allow", ex: `{"qemuArgs":["-S"]}`, want: `ex.qemuArgs[0]: "-S" is not allowed: layers.qemu_args.allow is empty`},
+		{name: "bad pattern", ex: `{"qemuArgs":["-S"]}`, cfg: func(c *layer.Config) { c.QemuArgsAllow = []string{"("} },
+			want: "config layers.qemu_args.allow[0]: error parsing regexp: missing closing ): `^(?:()$`"},
+	})
+}

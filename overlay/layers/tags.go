@@ -1,0 +1,81 @@
+package layers
+
+import (
+	"encoding/xml"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/strataagent/strata/overlay/layer"
+)
+
+// TagsNamespace is strata's own XML namespace in the domain metadata.
+const TagsNamespace = "https://strata.dev/xmlns/1"
+
+var tagName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}$`)
+
+// Tags writes free-form tags into the domain metadata.
+var Tags = layer.Layer{
+	Name: "tags",
+	Doc: `Free-form tags in the domain metadata, in strata's namespace, next to the stock zstack metadata.
+
+	"ex": {"tags": {"team": "storage", "tier": "gold"}}
+
+Written as <strata:tags xmlns:strata="https://strata.dev/xmlns/1"><tag
+name="team" value="storage"/>...</strata:tags>, sorted by name. A name is
+1-63 letters, digits and _.:/- starting with a letter or digit.`,
+	Reads:   []string{"ex.tags"},
+	Writes:  []string{"/domain/metadata/strata:tags"},
+	Applies: func(c *layer.Context) bool { e := ex(c); return e != nil && len(e.Tags) > 0 },
+	Apply:   applyTags,
+}
+
+func applyTags(c *layer.Context) error {
+	tags, d := ex(c).Tags, c.Domain
+	names := make([]string, 0, len(tags))
+	for k := range tags {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if !tagName.MatchString(k) {
+			return fmt.Errorf("ex.tags.%s: a tag name is 1-63 letters, digits and _.:/-, starting with a letter or digit", k)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`<strata:tags xmlns:strata="` + TagsNamespace + `">`)
+	for _, k := range names {
+		b.WriteString(`<tag name="`)
+		_ = xml.EscapeText(&b, []byte(k)) // a strings.Builder never fails
+		b.WriteString(`" value="`)
+		if err := escapeAttr(&b, tags[k]); err != nil {
+			return fmt.Errorf("ex.tags.%s: %w", k, err)
+		}
+		b.WriteString(`"/>`)
+	}
+	b.WriteString(`</strata:tags>`)
+	// DomainMetadata holds raw inner XML: append, so the stock <zs:zstack>
+	// stays exactly as it was.
+	if d.Metadata == nil {
+		d.Metadata = &libvirtxml.DomainMetadata{}
+	}
+	if strings.Contains(d.Metadata.XML, `"`+TagsNamespace+`"`) {
+		return fmt.Errorf("ex.tags: the domain metadata already holds strata tags")
+	}
+	d.Metadata.XML += b.String()
+	return nil
+}
+
+// escapeAttr escapes an attribute value; text XML cannot carry (control
+// characters other than tab and newlines) is refused rather than mangled.
+func escapeAttr(b *strings.Builder, v string) error {
+	for _, r := range v {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
+			return fmt.Errorf("value holds %U, which XML cannot carry", r)
+		}
+	}
+	return xml.EscapeText(b, []byte(v))
+}

@@ -1,0 +1,63 @@
+package layers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/strataagent/strata/overlay/layer"
+)
+
+var (
+	watchdogModels  = []string{"i6300esb", "ib700", "itco"}
+	watchdogActions = []string{"reset", "shutdown", "poweroff", "pause", "none", "dump", "inject-nmi"}
+)
+
+// Watchdog adds a watchdog device.
+var Watchdog = layer.Layer{
+	Name: "watchdog",
+	Doc: `A watchdog device (i6300esb, ib700, or itco on q35) and what the host does when it fires.
+
+	"ex": {"watchdog": {"model": "i6300esb", "action": "reset"}}
+
+action is reset (default), shutdown, poweroff, pause, none, dump or
+inject-nmi. itco is part of q35's ICH9 chipset: it needs ex.machine, and
+libvirt 9.2 or later (9.0 answers "unknown watchdog model 'itco'").`,
+	Reads:   []string{"ex.watchdog.model", "ex.watchdog.action"},
+	Writes:  []string{"/domain/devices/watchdog"},
+	Applies: func(c *layer.Context) bool { e := ex(c); return e != nil && e.Watchdog != nil },
+	Apply:   applyWatchdog,
+}
+
+func applyWatchdog(c *layer.Context) error {
+	w, d := ex(c).Watchdog, c.Domain
+	if !slices.Contains(watchdogModels, w.Model) {
+		return fmt.Errorf("ex.watchdog.model: %q: want one of %v", w.Model, watchdogModels)
+	}
+	action := w.Action
+	if action == "" {
+		action = "reset"
+	}
+	if !slices.Contains(watchdogActions, action) {
+		return fmt.Errorf("ex.watchdog.action: %q: want one of %v", w.Action, watchdogActions)
+	}
+	if w.Model == "itco" {
+		machine := ""
+		if d.OS != nil && d.OS.Type != nil {
+			machine = d.OS.Type.Machine
+		}
+		if !strings.Contains(machine, "q35") {
+			return fmt.Errorf("ex.watchdog.model: itco is built into q35's ICH9; this domain's machine is %q (set ex.machine)", machine)
+		}
+	}
+	if d.Devices == nil {
+		d.Devices = &libvirtxml.DomainDeviceList{}
+	}
+	if len(d.Devices.Watchdogs) > 0 {
+		return fmt.Errorf("ex.watchdog: the domain already has a %s watchdog", d.Devices.Watchdogs[0].Model)
+	}
+	d.Devices.Watchdogs = append(d.Devices.Watchdogs, libvirtxml.DomainWatchdog{Model: w.Model, Action: action})
+	return nil
+}

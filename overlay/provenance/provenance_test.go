@@ -1,0 +1,94 @@
+package provenance
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestDiff(t *testing.T) {
+	before := `<domain type="kvm"><memory unit="k">1024</memory>
+<metadata><zs:zstack xmlns:zs="http://zstack.org"><internalId>1</internalId></zs:zstack></metadata>
+<devices>
+<disk device="disk"><driver name="qemu" cache="none"/><target dev="vda"/></disk>
+<disk device="cdrom"><target dev="hdc" bus="ide"/></disk>
+<interface><mac address="fa:00:00:00:00:01"/></interface>
+<controller type="usb" index="0"/><controller type="scsi"/><controller type="scsi"/>
+<video><model type="cirrus"/></video>
+<serial type="pty"/>
+</devices></domain>`
+	after := `<domain type="qemu"><memory unit="k">2048</memory>
+<metadata><zs:zstack xmlns:zs="http://zstack.org"><internalId>1</internalId></zs:zstack><s:tags xmlns:s="https://strata.dev/xmlns/1"><tag name="a" value="b"/></s:tags></metadata>
+<devices>
+<disk device="disk"><driver name="qemu" io="native"/><target dev="vda"/></disk>
+<disk device="cdrom"><target dev="sda" bus="sata"/></disk>
+<interface><mac address="fa:00:00:00:00:01"/><driver queues="2"/></interface>
+<controller type="usb" index="0" model="ehci"/><controller type="scsi"/><controller type="scsi" model="x"/>
+<video><model type="cirrus"/></video>
+<serial type="pty"/><serial type="file"/>
+</devices>
+<commandline xmlns="http://libvirt.org/schemas/domain/qemu/1.0"><arg value="-S"/></commandline></domain>`
+	a, err := Parse(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range Diff(a, b) {
+		got = append(got, fmt.Sprintf("%s %s %q->%q", c.Op, c.Path, c.Old, c.New))
+	}
+	want := []string{
+		`set /domain/@type "kvm"->"qemu"`,
+		`set /domain/memory "1024"->"2048"`,
+		`added /domain/metadata/strata:tags ""->""`,
+		`removed /domain/devices/disk[target=hdc] ""->""`,
+		`removed /domain/devices/disk[target=vda]/driver/@cache "none"->""`,
+		`added /domain/devices/disk[target=vda]/driver/@io ""->"native"`,
+		`added /domain/devices/disk[target=sda] ""->""`,
+		`added /domain/devices/interface[mac=fa:00:00:00:00:01]/driver ""->""`,
+		`added /domain/devices/controller[type=usb,index=0]/@model ""->"ehci"`,
+		`added /domain/devices/controller[type=scsi][2]/@model ""->"x"`,
+		`added /domain/devices/serial[2] ""->""`,
+		`added /domain/qemu:commandline ""->""`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diff\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d := Diff(a, a); len(d) != 0 {
+		t.Errorf("a tree differs from itself: %v", d)
+	}
+}
+
+func TestDeclared(t *testing.T) {
+	for in, want := range map[string]string{
+		"/domain/devices/disk[target=vda]/driver/@io":        "/domain/devices/disk/driver/@io",
+		"/domain/devices/controller[type=scsi][2]/@model":    "/domain/devices/controller/@model",
+		`/domain/devices/disk[target="a]b"]/driver`:          "/domain/devices/disk/driver",
+		"/domain/os/loader":                                  "/domain/os/loader",
+		"/domain/metadata/strata:tags/tag[name=team]/@value": "/domain/metadata/strata:tags/tag/@value",
+		"/domain/qemu:commandline/qemu:arg[2]/@value":        "/domain/qemu:commandline/qemu:arg/@value",
+	} {
+		if got := Declared(in); got != want {
+			t.Errorf("Declared(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestOverlap(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"/domain/devices/disk", "/domain/devices/disk/driver/@io", true},
+		{"/domain/devices/disk/driver/@io", "/domain/devices/disk/driver/@io", true},
+		{"/domain/devices/disk", "/domain/devices/diskx", false},
+		{"/domain/os/loader", "/domain/os/nvram", false},
+	} {
+		if got := Overlap(c.a, c.b); got != c.want {
+			t.Errorf("Overlap(%s, %s) = %v", c.a, c.b, got)
+		}
+	}
+}

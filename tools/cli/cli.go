@@ -1,0 +1,275 @@
+// Package cli is cmd/strata: argument parsing and the commands, over the
+// tools library. Every command runs from the repository root.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/pflag"
+
+	"github.com/strataagent/strata/tools/diff"
+	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
+	"github.com/strataagent/strata/tools/pass"
+	"github.com/strataagent/strata/tools/passes"
+	"github.com/strataagent/strata/tools/refresh"
+	"github.com/strataagent/strata/tools/release"
+	"github.com/strataagent/strata/tools/report"
+	"github.com/strataagent/strata/tools/touchpoints"
+)
+
+// Exit codes.
+const (
+	ExitClean     = 0
+	ExitConflicts = 1
+	ExitError     = 2
+)
+
+const usage = `strata: the release-merge tool (run from the repository root)
+
+Commands:
+  strata touchpoints [--json]
+      every touch point of overlay/, linux2/ and cmd/strata-agent on upstream/
+  strata diff --new PATH|REF [--old PATH|REF] [--json|--sarif] [--no-xml]
+      the conflicts of moving the overlay from the old release (default:
+      upstream/ as it is) to the new one; a release is a directory laid out
+      like upstream/ or a git ref whose upstream/ is used
+  strata import PATH|REF --version V [--name kvmagent] [--json|--sarif]
+      replace upstream/ with the release, write upstream/UPSTREAM, print the
+      diff report
+  strata verify
+      upstream/ matches upstream/UPSTREAM
+  strata check [--json|--sarif] [--no-xml]
+      the tree against overlay/strata.lock (CI runs this)
+  strata accept [--no-xml]
+      rewrite overlay/strata.lock (and overlay/strata.lock.d/) from the tree
+  strata refresh [SYMBOL...]
+      3-way merge (git merge-file) of drifted stamped copies
+  strata stamp SYMBOL
+      print the //strata:copy line for an upstream symbol
+
+Exit codes: 0 clean, 1 conflicts (or a conflicted refresh, or verify
+failing), 2 usage or analysis error.
+`
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return ExitError
+		}
+		return ExitClean
+	}
+	if err := pass.Validate(passes.All); err != nil {
+		fmt.Fprintf(stderr, "strata: %v\n", err)
+		return ExitError
+	}
+	cmd, rest := args[0], args[1:]
+	fs := pflag.NewFlagSet("strata "+cmd, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	asJSON := fs.Bool("json", false, "print JSON")
+	asSARIF := fs.Bool("sarif", false, "print SARIF 2.1.0")
+	noXML := fs.Bool("no-xml", false, "do not render the stock corpus (no xml-overlap)")
+	newRel := fs.String("new", "", "the new release: a directory laid out like upstream/, or a git ref")
+	oldRel := fs.String("old", "", "the old release (default: upstream/ as it is)")
+	version := fs.String("version", "", "the imported release's version")
+	name := fs.String("name", "kvmagent", "the imported release's name")
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return ExitClean
+		}
+		return ExitError
+	}
+	root, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(stderr, "strata: %v\n", err)
+		return ExitError
+	}
+	ctx := context.Background()
+	out := output{w: stdout, json: *asJSON, sarif: *asSARIF}
+	if out.json && out.sarif {
+		fmt.Fprintln(stderr, "strata: --json and --sarif exclude each other")
+		return ExitError
+	}
+	code, err := func() (int, error) {
+		switch cmd {
+		case "touchpoints":
+			return ExitClean, touchpointsCmd(root, stdout, *asJSON)
+		case "diff":
+			if *newRel == "" || fs.NArg() != 0 {
+				return ExitError, errors.New("diff: --new PATH|REF is required, and nothing else")
+			}
+			rep, err := diff.Run(ctx, diff.Options{Root: root, Old: *oldRel, New: *newRel, NoXML: *noXML})
+			if err != nil {
+				return ExitError, err
+			}
+			return out.print(rep)
+		case "import":
+			if fs.NArg() != 1 || *version == "" {
+				return ExitError, errors.New("import: PATH|REF and --version V are required")
+			}
+			spec := fs.Arg(0)
+			if st, err := os.Stat(spec); err == nil && st.IsDir() {
+				// The release is copied away before upstream/ is replaced.
+				abs, _ := filepath.Abs(spec)
+				spec = abs
+			}
+			rep, err := diff.Run(ctx, diff.Options{Root: root, New: spec, NoXML: *noXML})
+			if err != nil {
+				return ExitError, err
+			}
+			if _, err := release.Import(root, spec, *name, *version); err != nil {
+				return ExitError, err
+			}
+			rep.New.Version = *version
+			return out.print(rep)
+		case "verify":
+			if err := release.Verify(filepath.Join(root, "upstream")); err != nil {
+				fmt.Fprintf(stderr, "strata verify: %v\n", err)
+				return ExitConflicts, nil
+			}
+			fmt.Fprintln(stdout, "upstream/ matches upstream/UPSTREAM")
+			return ExitClean, nil
+		case "check":
+			rep, err := lock.Check(ctx, root, *noXML)
+			if err != nil {
+				return ExitError, err
+			}
+			return out.print(rep)
+		case "accept":
+			n, err := lock.Accept(ctx, root, *noXML)
+			if err != nil {
+				return ExitError, err
+			}
+			fmt.Fprintf(stdout, "wrote %s (%d touch points)\n", lock.File, n)
+			return ExitClean, nil
+		case "refresh":
+			res, err := refresh.Run(root, fs.Args())
+			if err != nil {
+				return ExitError, err
+			}
+			for _, r := range res {
+				fmt.Fprintln(stdout, r)
+			}
+			return refresh.ExitCode(res), nil
+		case "stamp":
+			if fs.NArg() != 1 {
+				return ExitError, errors.New("stamp: one SYMBOL, as upstream/<pkg>.<Name>")
+			}
+			t, err := touchpoints.Load(root)
+			if err != nil {
+				return ExitError, err
+			}
+			o := t.Object(fs.Arg(0))
+			if o == nil || o.Hash == "" {
+				return ExitError, fmt.Errorf("stamp: %s is not a function or method of upstream/", fs.Arg(0))
+			}
+			fmt.Fprintf(stdout, "%s%s %s\n", touchpoints.StampDirective, o.Symbol, o.Hash)
+			return ExitClean, nil
+		}
+		return ExitError, fmt.Errorf("unknown command %q (strata --help lists them)", cmd)
+	}()
+	if err != nil {
+		fmt.Fprintf(stderr, "strata: %v\n", err)
+	}
+	return code
+}
+
+type output struct {
+	w           io.Writer
+	json, sarif bool
+}
+
+func (o output) print(rep *finding.Report) (int, error) {
+	var err error
+	switch {
+	case o.json:
+		err = report.JSON(o.w, rep)
+	case o.sarif:
+		err = report.SARIF(o.w, rep, passes.All)
+	default:
+		color := false
+		if f, ok := o.w.(*os.File); ok {
+			color = isatty.IsTerminal(f.Fd())
+		}
+		err = report.Text(o.w, rep, report.Classes(passes.All), color)
+	}
+	if err != nil {
+		return ExitError, err
+	}
+	return report.ExitCode(rep), nil
+}
+
+// touchpointsCmd lists the touch points, as text lines or one JSON object.
+func touchpointsCmd(root string, w io.Writer, asJSON bool) error {
+	t, err := touchpoints.Load(root)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		v := map[string]any{
+			"uses": t.Uses, "embeds": t.Embeds, "overrides": t.Overrides, "stamps": stampsJSON(t.Stamps),
+			"routes": t.Routes, "settings": t.Settings, "reads": t.Reads, "writes": t.Writes,
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	var lines []string
+	for _, u := range t.Uses {
+		kind := "use"
+		if u.Call {
+			kind = "call"
+		}
+		lines = append(lines, fmt.Sprintf("%s\t%s %s", u.Pos, kind, u.Symbol))
+	}
+	for _, e := range t.Embeds {
+		lines = append(lines, fmt.Sprintf("%s\tembed %s in %s", e.Pos, e.Symbol, e.Overlay))
+	}
+	for _, o := range t.Overrides {
+		lines = append(lines, fmt.Sprintf("%s\toverride %s by %s", o.Pos, o.Symbol, o.Overlay))
+	}
+	for _, s := range t.Stamps {
+		lines = append(lines, fmt.Sprintf("%s\tcopy %s %s in %s", s.Pos, s.Symbol, s.Fingerprint, s.Overlay))
+	}
+	for _, r := range t.Routes {
+		mode := "sync"
+		if r.Async {
+			mode = "async"
+		}
+		lines = append(lines, fmt.Sprintf("%s\troute %s %s (%s)", r.Pos, r.Side, r.Path, mode))
+	}
+	for _, s := range t.Settings {
+		if s.Side == "overlay" {
+			lines = append(lines, fmt.Sprintf("%s\tsetting defines %s (%s)", s.Pos, s.Key, s.Type))
+		}
+	}
+	for _, r := range t.Reads {
+		lines = append(lines, fmt.Sprintf("%s\tsetting reads %s", r.Pos, r.Key))
+	}
+	for _, wr := range t.Writes {
+		lines = append(lines, fmt.Sprintf("%s\txml %s by layer %s", wr.Pos, wr.Path, wr.Layer))
+	}
+	sort.Strings(lines)
+	_, err = io.WriteString(w, strings.Join(lines, "\n")+"\n")
+	return err
+}
+
+func stampsJSON(ss []touchpoints.Stamp) []map[string]any {
+	out := []map[string]any{}
+	for _, s := range ss {
+		out = append(out, map[string]any{"overlay": s.Overlay, "symbol": s.Symbol, "fingerprint": s.Fingerprint, "pos": s.Pos})
+	}
+	return out
+}

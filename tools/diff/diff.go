@@ -1,0 +1,174 @@
+// Package diff runs the conflict passes between two releases under the
+// same overlay and lists every other upstream change as information.
+package diff
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/pass"
+	"github.com/strataagent/strata/tools/passes"
+	"github.com/strataagent/strata/tools/passes/apibreak"
+	"github.com/strataagent/strata/tools/passes/routechange"
+	"github.com/strataagent/strata/tools/passes/settingschange"
+	"github.com/strataagent/strata/tools/release"
+	"github.com/strataagent/strata/tools/stockxml"
+	"github.com/strataagent/strata/tools/touchpoints"
+)
+
+// Options says what to compare. Old empty means root's upstream/ as it is.
+type Options struct {
+	Root     string
+	Old, New string
+	// NoXML skips rendering the stock corpus (xml-overlap then reports nothing).
+	NoXML bool
+}
+
+// Run materialises both releases, loads them and runs every pass.
+func Run(ctx context.Context, o Options) (*finding.Report, error) {
+	if err := pass.Validate(passes.All); err != nil {
+		return nil, fmt.Errorf("pass set: %w", err)
+	}
+	oldDir := o.Root
+	if o.Old != "" {
+		d, err := release.Materialize(o.Root, o.Old)
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		oldDir = d
+	}
+	newDir, err := release.Materialize(o.Root, o.New)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(newDir)
+	return Trees(ctx, oldDir, newDir, o.NoXML)
+}
+
+// Trees compares two materialised trees with the same overlay.
+func Trees(ctx context.Context, oldDir, newDir string, noXML bool) (*finding.Report, error) {
+	oldT, err := touchpoints.Load(oldDir)
+	if err != nil {
+		return nil, err
+	}
+	newT, err := touchpoints.Load(newDir)
+	if err != nil {
+		return nil, err
+	}
+	rep := &finding.Report{Old: describe(oldDir), New: describe(newDir)}
+	in := &pass.Input{Old: oldT, New: newT}
+	if len(oldT.Writes) > 0 && !noXML {
+		corpus := filepath.Join(oldDir, "upstream", "vmplugin", "testdata")
+		if in.OldXML, err = stockxml.Render(ctx, oldDir, corpus); err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("xml-overlap: old release: %v", err))
+		}
+		if in.NewXML, err = stockxml.Render(ctx, newDir, corpus); err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("xml-overlap: new release: %v", err))
+			in.OldXML = nil
+		}
+	}
+	if len(newT.LoadErrors) > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the new release itself does not type-check (%d errors, first: %s: %s)", len(newT.LoadErrors), newT.LoadErrors[0].Pos, newT.LoadErrors[0].Msg))
+	}
+	fs, err := pass.RunAll(passes.All, in)
+	if err != nil {
+		return nil, err
+	}
+	rep.Conflicts = fs
+	rep.Info = Info(in, fs)
+	rep.Normalize()
+	return rep, nil
+}
+
+func describe(dir string) finding.Release {
+	up := filepath.Join(dir, "upstream")
+	p, _ := release.ReadProvenance(up)
+	if p.Tree == "" {
+		p.Tree, _ = release.TreeHash(up)
+	}
+	return finding.Release{Version: p.Version, Tree: p.Tree}
+}
+
+// Info lists the upstream changes no conflict names: API changes (apidiff),
+// changed function bodies, route and settings table changes.
+func Info(in *pass.Input, conflicts []finding.Finding) []finding.Finding {
+	named := map[string]bool{}
+	for _, f := range conflicts {
+		named[f.Symbol] = true
+	}
+	var out []finding.Finding
+	add := func(class, sym, msg string, old, new *finding.Pos) {
+		if named[sym] {
+			return
+		}
+		out = append(out, finding.Finding{Class: class, Severity: finding.Info, Symbol: sym, Message: msg, Upstream: finding.Upstream{Old: old, New: new}})
+	}
+	api := map[string]bool{}
+	for _, c := range apibreak.APIChanges(in.Old, in.New) {
+		api[c.Symbol] = true
+		var op, np *finding.Pos
+		if o := in.Old.Object(c.Symbol); o != nil {
+			op = finding.PosOf(o.Pos)
+		}
+		if n := in.New.Object(c.Symbol); n != nil {
+			np = finding.PosOf(n.Pos)
+		}
+		add("api", c.Symbol, c.Symbol+": "+c.Message, op, np)
+	}
+	syms := make([]string, 0, len(in.Old.Objects))
+	for s := range in.Old.Objects {
+		syms = append(syms, s)
+	}
+	sort.Strings(syms)
+	for _, s := range syms {
+		o, n := in.Old.Objects[s], in.New.Objects[s]
+		if n == nil || o.Hash == "" || n.Hash == "" || o.Hash == n.Hash || api[s] {
+			continue
+		}
+		add("body", s, "the body of "+s+" changed", finding.PosOf(o.Pos), finding.PosOf(n.Pos))
+	}
+	for s, n := range in.New.Objects {
+		if in.Old.Objects[s] == nil && n.Hash != "" && !api[s] {
+			add("body", s, s+" added (unexported)", nil, finding.PosOf(n.Pos))
+		}
+	}
+	oldR, newR := routechange.Table(in.Old, "upstream"), routechange.Table(in.New, "upstream")
+	for p, r := range newR {
+		if o, ok := oldR[p]; !ok {
+			add("route", p, "upstream registers a new route "+p, nil, finding.PosOf(r.Pos))
+		} else if o.Async != r.Async {
+			add("route", p, "route "+p+" switched between sync and async", finding.PosOf(o.Pos), finding.PosOf(r.Pos))
+		}
+	}
+	for p, r := range oldR {
+		if _, ok := newR[p]; !ok {
+			add("route", p, "upstream no longer registers "+p, finding.PosOf(r.Pos), nil)
+		}
+	}
+	oldS, newS := settingschange.Table(in.Old, "upstream"), settingschange.Table(in.New, "upstream")
+	for k, s := range newS {
+		if o, ok := oldS[k]; !ok {
+			add("setting", k, "upstream defines a new settings key "+k, nil, finding.PosOf(s.Pos))
+		} else if o.Type != s.Type {
+			add("setting", k, "settings key "+k+" changed type from "+o.Type+" to "+s.Type, finding.PosOf(o.Pos), finding.PosOf(s.Pos))
+		}
+	}
+	for k, s := range oldS {
+		if _, ok := newS[k]; !ok {
+			add("setting", k, "upstream no longer defines settings key "+k, finding.PosOf(s.Pos), nil)
+		}
+	}
+	if in.OldXML != nil && in.NewXML != nil {
+		for _, name := range in.OldXML.Names() {
+			if n, ok := in.NewXML[name]; ok && n != in.OldXML[name] {
+				add("xml", "corpus:"+name, "the stock XML of corpus case "+name+" changed", nil, nil)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,55 @@
+// Package tools is the release-merge tool's library; cmd/strata is its
+// command. It reads upstream/, the overlay (overlay/, linux2/,
+// cmd/strata-agent) and each release as source and never links them, so it
+// keeps working exactly when a release breaks the build.
+//
+// The parts, one folder each: touchpoints loads a tree with go/packages and
+// go/types and lists what the overlay touches plus the upstream model
+// (objects, normalised body hashes, routes, settings); release materialises a
+// release (a directory or a git ref) into a temporary copy of the tree and
+// reads and writes upstream/UPSTREAM; stockxml renders the start-command
+// corpus with a harness built against a release; passes/<class> holds one
+// pass per conflict class; report prints findings as text, JSON and SARIF;
+// lock reads and writes overlay/strata.lock; refresh 3-way merges drifted
+// copies with git merge-file.
+//
+// # Stamped copies
+//
+// A function or method in overlay/ or linux2/ copied from upstream carries,
+// in its doc comment, one line
+//
+//	//strata:copy upstream/<pkg>.<Name> h1:<base64 sha256>
+//
+// (for methods upstream/<pkg>.(*T).Method or upstream/<pkg>.T.Method). The
+// fingerprint is touchpoints.Fingerprint of the ORIGINAL upstream
+// declaration: the FuncDecl without its doc comment is printed with
+// go/printer, re-parsed, every position cleared and printed again, then
+// hashed with SHA-256; comments and layout never count. `strata stamp
+// SYMBOL` prints the line for the current upstream/.
+//
+// # The lock
+//
+// overlay/strata.lock is text, one touch point per line, sorted:
+//
+//	<kind> <symbol> <fingerprint>
+//
+// kinds: use (an upstream object the overlay uses; fingerprint of its type),
+// call (an upstream function called directly; its body), embed (an embedded
+// upstream type), override (an overridden upstream method; signature and
+// body as sig:h1:...,body:h1:...), copy (a stamped copy's original), route
+// (a path the overlay registers: "sync"/"async" and whether upstream also
+// registers it), setting (a key the overlay defines or reads: the upstream
+// type of its default or "absent"), xml (a domain path a layer writes: the
+// hash of the stock corpus XML at that path). The original source of every
+// stamped copy, the base of `strata refresh`, lives next to it in
+// overlay/strata.lock.d/<symbol>.go.txt (symbol with "/", "*", "(", ")"
+// replaced by "_").
+//
+// # UPSTREAM
+//
+// upstream/UPSTREAM is four lines: "name kvmagent", "version 2.3.0",
+// "source <where it came from>", "tree h1:<...>". The tree hash is
+// golang.org/x/mod/sumdb/dirhash.HashDir(upstream, "upstream",
+// dirhash.Hash1) over the folder without the UPSTREAM file itself;
+// `strata verify` recomputes it.
+package tools

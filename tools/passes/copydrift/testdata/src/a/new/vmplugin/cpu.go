@@ -1,0 +1,22 @@
+package vmplugin
+
+// MakeCPU writes the cpu element.
+func MakeCPU(n int) string {
+	if n > 1 {
+		return "smp"
+	}
+	if n == 0 {
+		return "none"
+	}
+	return "up"
+}
+
+// MakeClock only changes in layout and comments.
+func MakeClock(utc bool) string {
+	// A new comment.
+	if utc {
+		return "utc"
+	}
+
+	return "localtime"
+}

@@ -1,0 +1,5 @@
+// Package overridedrift reports override-drift (warning): the body of an
+// upstream method that an overlay method overrides changed (normalised:
+// formatting and comments alone do not count), so the override may need the
+// same change.
+package overridedrift

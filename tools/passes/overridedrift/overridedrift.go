@@ -1,0 +1,32 @@
+package overridedrift
+
+import (
+	_ "embed"
+	"fmt"
+
+	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/pass"
+)
+
+//go:embed doc.go
+var doc string
+
+// Pass is the override-drift class.
+var Pass = &pass.Pass{Name: "override-drift", Doc: pass.DocOf(doc), Run: run}
+
+func run(in *pass.Input) ([]finding.Finding, error) {
+	var out []finding.Finding
+	for _, o := range in.Old.Overrides {
+		oldObj, newObj := in.Old.Object(o.Symbol), in.New.Object(o.Symbol)
+		if oldObj == nil || newObj == nil || oldObj.Type != newObj.Type || oldObj.Hash == newObj.Hash {
+			continue
+		}
+		out = append(out, finding.Finding{
+			Severity: finding.Warning, Symbol: o.Symbol, Overlay: o.Pos,
+			Upstream: finding.Upstream{Old: finding.PosOf(oldObj.Pos), New: finding.PosOf(newObj.Pos)},
+			Message:  fmt.Sprintf("the body of %s, which %s overrides, changed", o.Symbol, o.Overlay),
+			Action:   "read the upstream change and carry it into the override if it applies",
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,27 @@
+// Package passes lists the conflict classes, one pass per class, in the
+// order the report lists them.
+package passes
+
+import (
+	"github.com/strataagent/strata/tools/pass"
+	"github.com/strataagent/strata/tools/passes/apibreak"
+	"github.com/strataagent/strata/tools/passes/behaviorchange"
+	"github.com/strataagent/strata/tools/passes/copydrift"
+	"github.com/strataagent/strata/tools/passes/overridedrift"
+	"github.com/strataagent/strata/tools/passes/overridelost"
+	"github.com/strataagent/strata/tools/passes/routechange"
+	"github.com/strataagent/strata/tools/passes/settingschange"
+	"github.com/strataagent/strata/tools/passes/xmloverlap"
+)
+
+// All is every class.
+var All = []*pass.Pass{
+	apibreak.Pass,
+	overridelost.Pass,
+	overridedrift.Pass,
+	copydrift.Pass,
+	routechange.Pass,
+	settingschange.Pass,
+	xmloverlap.Pass,
+	behaviorchange.Pass,
+}

@@ -1,0 +1,206 @@
+package touchpoints
+
+import (
+	"go/ast"
+	"go/constant"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// isNamed reports whether t (or *t) is the named type pkg.name of this module.
+func (t *Tree) isNamed(typ types.Type, relPkg, name string) bool {
+	if typ == nil {
+		return false
+	}
+	if p, ok := typ.(*types.Pointer); ok {
+		typ = p.Elem()
+	}
+	n, ok := types.Unalias(typ).(*types.Named)
+	if !ok || n.Obj().Pkg() == nil {
+		return false
+	}
+	return n.Obj().Name() == name && n.Obj().Pkg().Path() == t.Module+"/"+relPkg
+}
+
+// constString is the constant string value of e, if it has one.
+func constString(info *types.Info, e ast.Expr) (string, bool) {
+	tv, ok := info.Types[e]
+	if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
+		return "", false
+	}
+	return constant.StringVal(tv.Value), true
+}
+
+// routes records calls to (*kvmagent.Server).RegisterSyncURI and
+// RegisterAsyncURI with a constant path.
+func (t *Tree) routes(p *packages.Package, side string) {
+	if p.TypesInfo == nil {
+		return
+	}
+	for _, f := range p.Syntax {
+		if isTest(t.fset, f) {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			fn, ok := p.TypesInfo.Uses[sel.Sel].(*types.Func)
+			if !ok || (fn.Name() != "RegisterSyncURI" && fn.Name() != "RegisterAsyncURI") {
+				return true
+			}
+			recv := fn.Type().(*types.Signature).Recv()
+			if recv == nil || !t.isNamed(recv.Type(), "upstream/kvmagent", "Server") {
+				return true
+			}
+			path, ok := constString(p.TypesInfo, call.Args[0])
+			if !ok {
+				return true
+			}
+			t.Routes = append(t.Routes, Route{Side: side, Path: path, Async: fn.Name() == "RegisterAsyncURI", Pos: t.pos(call.Pos())})
+			return true
+		})
+	}
+}
+
+// field returns the expression given for the named field of a struct
+// composite literal, keyed or positional.
+func field(info *types.Info, lit *ast.CompositeLit, name string) ast.Expr {
+	st, ok := info.Types[lit].Type.Underlying().(*types.Struct)
+	if !ok {
+		return nil
+	}
+	for i, el := range lit.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			if id, ok := kv.Key.(*ast.Ident); ok && id.Name == name {
+				return kv.Value
+			}
+			continue
+		}
+		if i < st.NumFields() && st.Field(i).Name() == name {
+			return el
+		}
+	}
+	return nil
+}
+
+// settings records composite literals of upstream/agent.Setting.
+func (t *Tree) settings(p *packages.Package, side string) {
+	if p.TypesInfo == nil {
+		return
+	}
+	for _, f := range p.Syntax {
+		if isTest(t.fset, f) {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.CompositeLit)
+			if !ok {
+				return true
+			}
+			tv, ok := p.TypesInfo.Types[lit]
+			if !ok || !t.isNamed(tv.Type, "upstream/agent", "Setting") {
+				return true
+			}
+			key, ok := constString(p.TypesInfo, field(p.TypesInfo, lit, "Key"))
+			if !ok {
+				return true
+			}
+			typ := "none"
+			if d := field(p.TypesInfo, lit, "Default"); d != nil {
+				if dt := p.TypesInfo.Types[d].Type; dt != nil {
+					typ = types.TypeString(types.Default(dt), t.qualifier)
+				}
+			}
+			t.Settings = append(t.Settings, Setting{Side: side, Key: key, Type: typ, Pos: t.pos(lit.Pos())})
+			return false
+		})
+	}
+}
+
+// koanfRead recognises k.String("x.y") and the other getters of
+// *koanf.Koanf called with a constant key.
+func (t *Tree) koanfRead(info *types.Info, call *ast.CallExpr) (string, bool) {
+	if len(call.Args) == 0 {
+		return "", false
+	}
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return "", false
+	}
+	fn, ok := info.Uses[sel.Sel].(*types.Func)
+	if !ok {
+		return "", false
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return "", false
+	}
+	rt := recv.Type()
+	if p, ok := rt.(*types.Pointer); ok {
+		rt = p.Elem()
+	}
+	n, ok := types.Unalias(rt).(*types.Named)
+	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != "github.com/knadh/koanf/v2" || n.Obj().Name() != "Koanf" {
+		return "", false
+	}
+	switch fn.Name() {
+	case "Load", "Set", "Delete", "Unmarshal", "UnmarshalWithConf", "Merge", "MergeAt", "Cut", "Copy":
+		return "", false
+	}
+	return constString(info, call.Args[0])
+}
+
+// layers records the Writes of package-level vars of type layer.Layer
+// initialised with a composite literal.
+func (t *Tree) layers(p *packages.Package) {
+	for _, f := range p.Syntax {
+		if isTest(t.fset, f) {
+			continue
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok {
+				continue
+			}
+			for _, s := range gd.Specs {
+				vs, ok := s.(*ast.ValueSpec)
+				if !ok {
+					continue
+				}
+				for _, v := range vs.Values {
+					if u, ok := v.(*ast.UnaryExpr); ok {
+						v = u.X
+					}
+					lit, ok := v.(*ast.CompositeLit)
+					if !ok || !t.isNamed(p.TypesInfo.Types[lit].Type, "overlay/layer", "Layer") {
+						continue
+					}
+					name, _ := constString(p.TypesInfo, field(p.TypesInfo, lit, "Name"))
+					w, ok := field(p.TypesInfo, lit, "Writes").(*ast.CompositeLit)
+					if !ok {
+						continue
+					}
+					for _, el := range w.Elts {
+						if path, ok := constString(p.TypesInfo, el); ok {
+							t.Writes = append(t.Writes, LayerWrite{Layer: name, Path: path, Pos: t.pos(el.Pos())})
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// isTest reports whether a syntax tree is a _test.go file.
+func isTest(fset *token.FileSet, f *ast.File) bool {
+	return strings.HasSuffix(fset.File(f.Pos()).Name(), "_test.go")
+}

@@ -1,0 +1,137 @@
+package vmplugin
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"libvirt.org/go/libvirt"
+
+	"github.com/strataagent/strata/upstream/shell"
+)
+
+// undoTimeout bounds the whole undo of a failed start (an iscsiadm logout
+// may hang on a dead portal).
+const undoTimeout = 2 * time.Minute
+
+// startUndo is what one start created on the host: CHAP and Ceph secrets
+// it defined, directories it made, iSCSI sessions it opened. The seed left
+// them behind when the start failed; a CHAP secret left so made every
+// later start of its target fail (libvirt allows one secret per target).
+type startUndo struct {
+	mu    sync.Mutex
+	steps []undoStep
+}
+
+type undoStep struct {
+	what string
+	run  func(context.Context) error
+}
+
+// add records one undo step; on a nil startUndo (a host outside a start:
+// render, tests) it does nothing.
+func (u *startUndo) add(what string, run func(context.Context) error) {
+	if u == nil {
+		return
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.steps = append(u.steps, undoStep{what, run})
+}
+
+func (u *startUndo) empty() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.steps) == 0
+}
+
+// run undoes the steps, last first, and logs each outcome; it goes on past
+// a failure, so one stuck step leaves no other behind.
+func (u *startUndo) run(ctx context.Context, log *slog.Logger) {
+	u.mu.Lock()
+	steps := u.steps
+	u.steps = nil
+	u.mu.Unlock()
+	for i := len(steps) - 1; i >= 0; i-- {
+		if err := steps[i].run(ctx); err != nil {
+			log.Warn("failed start: could not undo", "what", steps[i].what, "err", err)
+		} else {
+			log.Info("failed start: undone", "what", steps[i].what)
+		}
+	}
+}
+
+type startUndoKey struct{}
+
+// beginStart returns ctx carrying a fresh undo list for one start: the
+// build that runs with it (FromStartVmCmd) records into the list.
+func beginStart(ctx context.Context) (context.Context, *startUndo) {
+	u := &startUndo{}
+	return context.WithValue(ctx, startUndoKey{}, u), u
+}
+
+// hostFor is the Host a build in ctx uses: within a start, a copy of the
+// LiveHost that records into the start's undo list; else p.Host.
+func (p *VmPlugin) hostFor(ctx context.Context) Host {
+	u, _ := ctx.Value(startUndoKey{}).(*startUndo)
+	h, ok := p.Host.(*LiveHost)
+	if u == nil || !ok || h == nil {
+		return p.Host
+	}
+	scoped := *h
+	scoped.undo = u
+	return &scoped
+}
+
+// finishStart undoes what a failed start created on the host, unless the
+// VM's domain exists after all: then it may still use them (the seed
+// answers success when libvirt complains but the VM runs, and a start that
+// timed out waiting may yet run), and stop is what cleans up after it.
+func (p *VmPlugin) finishStart(ctx context.Context, uuid string, u *startUndo, err error) {
+	if err == nil || u.empty() {
+		return
+	}
+	// The request's context may be what failed the start; the undo still runs.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+	defer cancel()
+	vm, lerr := p.GetVmByUUIDNoRetry(ctx, uuid, false)
+	switch {
+	case lerr != nil:
+		p.Log.Warn("failed start: keeping what it created, cannot tell whether vm exists", "vm", uuid, "err", lerr)
+	case vm != nil:
+		p.Log.Info("failed start: vm exists, keeping what it created", "vm", uuid, "state", vm.State)
+	default:
+		u.run(ctx, p.Log.With("vm", uuid))
+	}
+}
+
+// maskError returns err with secrets masked in its text. An error that
+// shows none is returned as is. A libvirt error inside stays reachable with
+// errors.As, its message masked (the start path maps libvirt errors); the
+// rest of the chain, which holds the secret, is dropped.
+func maskError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	masked := shell.Mask(text, secrets...)
+	if masked == text {
+		return err
+	}
+	var lerr libvirt.Error
+	if !errors.As(err, &lerr) {
+		return errors.New(masked)
+	}
+	lerr.Message = shell.Mask(lerr.Message, secrets...)
+	return &maskedError{text: masked, lerr: lerr}
+}
+
+type maskedError struct {
+	text string
+	lerr libvirt.Error
+}
+
+func (e *maskedError) Error() string { return e.text }
+func (e *maskedError) Unwrap() error { return e.lerr }
