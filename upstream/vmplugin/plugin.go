@@ -264,8 +264,8 @@ func (p *VmPlugin) startValidated(ctx context.Context, cmd *StartVmCmd) error {
 }
 
 // startVmLocked runs under the VM's lock; it takes the start lock itself,
-// around the libvirt define+create window only. What the start created on
-// the host is undone when it fails.
+// around Vm.Start only. What a failed start created is undone after the
+// start lock is released.
 func (p *VmPlugin) startVmLocked(ctx context.Context, cmd *StartVmCmd) (err error) {
 	ctx, undo := BeginStart(ctx)
 	defer func() { p.FinishStart(ctx, cmd.VMInstanceUUID, undo, err) }()
