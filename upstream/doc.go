@@ -103,4 +103,23 @@
 //     flags, and the management node refuses a host without one.
 //   - handle_vfio_irq_conflict names the vfio device whose INTx setup failed
 //     but does not run lspci to list the devices sharing its IRQ.
+//
+// # Hardening: what the port refuses or bounds that the seed did not
+//
+//   - Every number of a start command is bounded by libvirt's and QEMU's
+//     limits (vmplugin/bounds.go, the source of each bound beside it), and
+//     duplicate deviceIds are refused, before any lock or host call.
+//   - The start lock covers libvirt's define+create only; image probing,
+//     iSCSI logins and the waits for Running run outside it.
+//   - Paths the agent creates or removes (the channel socket) are confined
+//     to vm.managed_dirs, symlinks resolved (pathguard).
+//   - Secrets are masked in command lines, errors, callbacks and logs.
+//   - A failed start undoes the secrets, directories and iSCSI logins it
+//     created (vmplugin/startundo.go).
+//   - Host calls run in their own worker lane; queues, the task table,
+//     task ids, connection times and callback deliveries are bounded; a
+//     task id reused with another path or body is refused (kvmagent).
+//   - Every libvirt call is bounded (libvirt.call_timeout, keepalive); the
+//     agent listens before libvirt answers, and host calls report an
+//     outage in their envelope (virtconn, hostplugin).
 package upstream

@@ -285,8 +285,7 @@ func (p *VmPlugin) startVmLocked(ctx context.Context, cmd *StartVmCmd) (err erro
 	if err != nil {
 		return err
 	}
-	p.startLock.Lock()
-	defer p.startLock.Unlock()
+	vm.defineLock = &p.startLock
 	return vm.Start(ctx, cmd.Timeout)
 }
 

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"libvirt.org/go/libvirt"
@@ -85,6 +86,9 @@ type Vm struct {
 	timing Timing
 	// checkVncPort is off on libvirt's test driver, where no qemu listens.
 	checkVncPort bool
+	// defineLock, when set, is held around define+create only (the seed's
+	// libvirt-startvm lock), not around the waits that follow.
+	defineLock sync.Locker
 }
 
 // Name is get_name(): the domain's <description>, which holds the vmName.
@@ -153,6 +157,9 @@ func (vm *Vm) Start(ctx context.Context, timeout int64) error {
 	if err := checkChannelSockets(vm.Domain); err != nil {
 		return err
 	}
+	if vm.defineLock != nil {
+		vm.defineLock.Lock()
+	}
 	err := vm.conn.Do(func(c *libvirt.Connect) error {
 		dom, err := c.DomainDefineXML(vm.DomainXML)
 		if err != nil {
@@ -168,6 +175,9 @@ func (vm *Vm) Start(ctx context.Context, timeout int64) error {
 		}
 		return nil
 	})
+	if vm.defineLock != nil {
+		vm.defineLock.Unlock()
+	}
 	if err != nil {
 		// libvirt's text may quote the XML it refused, passwords included.
 		return maskError(err, graphicsPasswords(vm.Domain)...)
