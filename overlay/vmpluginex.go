@@ -93,14 +93,15 @@ func (p *VmPluginEx) snapshot() []layer.Layer {
 // lock, so distinct VMs start in parallel. Its replies are the stock
 // start's, except that the vfio IRQ hint (unexported upstream) is absent.
 //
-//strata:copy upstream/vmplugin.(*VmPlugin).StartVm h1:SbO1nf4Ou7xoGusuD1Z886VqbdOPI8SFXdp1OHuRyNo=
+//strata:copy upstream/vmplugin.(*VmPlugin).StartVm h1:05ftdY+cEotGhPGUqnMDMY2SXZeRSYA25Qu5FKLS6o4=
 func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any, error) {
 	cmd, err := excmd.Decode(req.Body)
 	if err != nil {
 		return nil, err
 	}
 	rsp := &vmplugin.StartVmResponse{AgentResponse: kvmagent.NewAgentResponse()}
-	if err := cmd.Validate(); err != nil {
+	// Validation takes no lock, as the stock start's: a refused command waits for nothing.
+	if err := cmd.ValidateFor(ctx, p.Config.Build, p.Host); err != nil {
 		return nil, err
 	}
 	layers := p.snapshot()
@@ -128,10 +129,12 @@ func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any,
 	return rsp, nil
 }
 
-// DoStartVmEx is DoStartVm for a StartVmExCmd with the given layer order;
-// the caller holds the VM's lock and has validated cmd.
+// DoStartVmEx is the stock start of a validated command (startValidated,
+// which DoStartVm calls after validating) for a StartVmExCmd with the given
+// layer order: it maps libvirt's refusal as the seed does. The caller holds
+// the VM's lock and has validated cmd.
 //
-//strata:copy upstream/vmplugin.(*VmPlugin).DoStartVm h1:B6C5SUwzEEfmDrka8BkMlnZnS2U2/gDR/a1Ubb2lYvA=
+//strata:copy upstream/vmplugin.(*VmPlugin).startValidated h1:qlKPe6NVNzi+Gqslvc49TUREnCDOcLHazTIF0xCyjDk=
 func (p *VmPluginEx) DoStartVmEx(ctx context.Context, cmd *excmd.StartVmExCmd, layers []layer.Layer) error {
 	err := p.startVmExLocked(ctx, cmd, layers)
 	var lerr libvirt.Error
@@ -161,7 +164,7 @@ func (p *VmPluginEx) DoStartVmEx(ctx context.Context, cmd *excmd.StartVmExCmd, l
 // (secrets, directories, iSCSI logins). Unlike it, it takes no process-wide
 // start lock: the VM's own lock is enough.
 //
-//strata:copy upstream/vmplugin.(*VmPlugin).startVmLocked h1:QQ0NrE0VK/CRSxiEZfQnzXRTaW+xds8vebgyIc0Ro58=
+//strata:copy upstream/vmplugin.(*VmPlugin).startVmLocked h1:gZXJrwXfCNG5m/iM933rXSz8L6uBGLNIpB6IwbiG+Zk=
 func (p *VmPluginEx) startVmExLocked(ctx context.Context, cmd *excmd.StartVmExCmd, layers []layer.Layer) (err error) {
 	ctx, undo := vmplugin.BeginStart(ctx)
 	defer func() { p.FinishStart(ctx, cmd.VMInstanceUUID, undo, err) }()
