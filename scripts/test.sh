@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the Debian packages it needs when missing,
 # starts libvirtd (qemu:///system) for the end-to-end tests, then runs
-# gofmt, go vet and go test over every package.
+# gofmt, go vet, go test over every package, the release-merge tool's
+# `strata verify` (upstream/ is the recorded release) and `strata check`
+# (the overlay against its lock), and each fuzz target briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/host-setup.sh --libvirtd
@@ -11,3 +13,15 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -race -count=1 -timeout 20m "$@" ./...
+go run ./cmd/strata verify
+go run ./cmd/strata check
+# Fuzz targets, briefly, under a memory limit: any input must give a domain or
+# a clear error, never a panic or a runaway allocation. Longer runs: raise
+# FUZZTIME (e.g. FUZZTIME=10m ./scripts/test.sh).
+fuzztime=${FUZZTIME:-15s}
+for target in "FuzzStartVmCmd ./upstream/vmplugin/" "FuzzEnvelope ./upstream/kvmagent/" "FuzzStartVmExCmd ./overlay/"; do
+  set -- $target
+  if go test -list "^$1\$" "$2" | grep -qx "$1"; then
+    GOMEMLIMIT=1GiB go test -run '^$' -fuzz "^$1\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s -parallel 1 "$2"
+  fi
+done
