@@ -133,7 +133,10 @@ func ValidateLayers(entries []declarative.Entry, policy string) ([]layer.Layer, 
 }
 
 // stringList reads a list setting given as a YAML list or one
-// comma-separated string (flags, STRATA_ variables).
+// comma-separated string (flags, STRATA_ variables), exactly as the stock
+// agent reads vm.managed_dirs; upstream does not export it.
+//
+//strata:copy upstream/agent.stringList h1:l/AsxORLYyRlZogo69hhrjPRIor5wQxzLDzdQzdNgLI=
 func stringList(k *koanf.Koanf, key string) []string {
 	var parts []string
 	if raw, ok := k.Get(key).([]any); ok {
