@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // cleanupDomain destroys and undefines domain uuid (with its NVRAM) when
 // the test ends, whatever happened, on a connection of its own: the
 // agent's may be down or closed by then.
-func cleanupDomain(t *testing.T, uuid string) {
+func cleanupDomain(t testing.TB, uuid string) {
 	t.Helper()
 	t.Cleanup(func() {
 		c, err := libvirt.NewConnect(systemURI)
@@ -44,7 +45,7 @@ func cleanupDomain(t *testing.T, uuid string) {
 
 // kvmWorks says whether VMs can use KVM here: libvirt offers it and
 // /dev/kvm opens.
-func kvmWorks(t *testing.T) bool {
+func kvmWorks(t testing.TB) bool {
 	t.Helper()
 	if requireLibvirtd(t) != "kvm" {
 		return false
@@ -58,7 +59,7 @@ func kvmWorks(t *testing.T) bool {
 }
 
 // liveDomain reads domain name back from libvirt (virsh dumpxml) as a Domain.
-func liveDomain(t *testing.T, a *agent, name string) (*libvirtxml.Domain, string) {
+func liveDomain(t testing.TB, a *agent, name string) (*libvirtxml.Domain, string) {
 	t.Helper()
 	x := domainXML(t, a, name)
 	d := &libvirtxml.Domain{}
@@ -70,7 +71,7 @@ func liveDomain(t *testing.T, a *agent, name string) (*libvirtxml.Domain, string
 
 // exLibvirtdAgent is strata-agent on the real libvirtd, with the NVRAM and
 // channel directories in the test's temporary directories.
-func exLibvirtdAgent(t *testing.T, domainType string, ex *agentex.Config) (*agent, string) {
+func exLibvirtdAgent(t testing.TB, domainType string, ex *agentex.Config) (*agent, string) {
 	t.Helper()
 	channelDir := t.TempDir()
 	cfg := agentex.Config{ExEnabled: true, StockEnabled: true, Layer: layerDefaults()}
@@ -152,7 +153,7 @@ func TestExLibvirtdFullStart(t *testing.T) {
 
 // checkFullStart checks that each layer of TestExLibvirtdFullStart is in
 // the domain libvirt runs.
-func checkFullStart(t *testing.T, d *libvirtxml.Domain, bridge string) {
+func checkFullStart(t testing.TB, d *libvirtxml.Domain, bridge string) {
 	t.Helper()
 	if d.OS == nil || d.OS.Type == nil || !strings.Contains(d.OS.Type.Machine, "q35") {
 		t.Errorf("machine: %+v, want q35", d.OS)
@@ -270,5 +271,34 @@ func TestExLibvirtdReload(t *testing.T) {
 	}
 	if got := discard("e71b0000000000000000000000000004"); got != "ignore" {
 		t.Errorf("after reload: root disk discard = %q, want ignore", got)
+	}
+}
+
+// TestExLibvirtdFailedUEFIStartLeavesNothing: a UEFI VM whose start fails
+// after libvirt made its NVRAM (its NIC's bridge is missing) is not left
+// defined: libvirt refuses a plain undefine of a domain with an NVRAM file.
+func TestExLibvirtdFailedUEFIStartLeavesNothing(t *testing.T) {
+	requireStrata(t)
+	requireLibvirtd(t)
+	const missing = "br-strata-nx"
+	if _, err := net.InterfaceByName(missing); err == nil {
+		t.Fatalf("bridge %s exists; this test needs it missing", missing)
+	}
+	a, channelDir := exLibvirtdAgent(t, "qemu", nil)
+	const uuid = "e71b0000000000000000000000000005"
+	cleanupDomain(t, uuid)
+	cmd := minimalVM(t, uuid, channelDir)
+	cmd["nics"] = []any{map[string]any{"mac": "fa:3e:7a:9c:41:e5", "bridgeName": missing, "uuid": "2c3d4e5f6a7b4c9d8e0f1a2b3c4d5ee5",
+		"nicInternalName": "vnic905.0", "deviceId": 0, "useVirtio": true}}
+	cmd["ex"] = map[string]any{"machine": map[string]any{"type": "q35", "uefi": true}}
+	rsp := a.ex().call(t, "/ex/vm/start", cmd)
+	if rsp["success"] != false {
+		t.Fatalf("start on a missing bridge = %v, want a failure", rsp)
+	}
+	if msg, _ := rsp["error"].(string); !strings.Contains(msg, missing) {
+		t.Errorf("error %q does not name the missing bridge %s", msg, missing)
+	}
+	if defined(t, a, uuid) {
+		t.Errorf("a failed UEFI start left vm %s defined (error: %v)", uuid, rsp["error"])
 	}
 }

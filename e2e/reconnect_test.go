@@ -32,7 +32,7 @@ type libvirtdProxy struct {
 
 // newLibvirtdProxy skips, saying why, when the system libvirtd's socket
 // does not answer.
-func newLibvirtdProxy(t *testing.T) *libvirtdProxy {
+func newLibvirtdProxy(t testing.TB) *libvirtdProxy {
 	t.Helper()
 	c, err := net.Dial("unix", systemSocket)
 	if err != nil {
@@ -133,7 +133,7 @@ func (p *libvirtdProxy) down() {
 
 // minimalVM is example (a) cut to what any libvirtd runs: 256 MiB, one
 // vCPU, the root disk alone, no NIC (no bridge needed).
-func minimalVM(t *testing.T, uuid, channelDir string) map[string]any {
+func minimalVM(t testing.TB, uuid, channelDir string) map[string]any {
 	t.Helper()
 	cmd := exampleA(t)
 	cmd["vmInstanceUuid"] = uuid
