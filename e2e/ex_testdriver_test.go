@@ -19,7 +19,7 @@ import (
 )
 
 // requireStrata skips the ex tests in the kvmagent run of the suite.
-func requireStrata(t *testing.T) {
+func requireStrata(t testing.TB) {
 	t.Helper()
 	if composition != compositionStrata {
 		t.Skip("ex tests run in the strata-agent run of the suite")
@@ -50,7 +50,7 @@ func (h fixtureHost) OVMF(bool) (string, string, error) {
 	return "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd", nil
 }
 
-func defined(t *testing.T, a *agent, name string) bool {
+func defined(t testing.TB, a *agent, name string) bool {
 	t.Helper()
 	found := false
 	_ = a.Conn.Do(func(c *libvirt.Connect) error {
@@ -176,7 +176,7 @@ func TestExBadInput(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, dir, name, text string) string {
+func writeFile(t testing.TB, dir, name, text string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {

@@ -43,7 +43,7 @@ type mnServer struct {
 	event chan struct{}
 }
 
-func newMNServer(t *testing.T) *mnServer {
+func newMNServer(t testing.TB) *mnServer {
 	t.Helper()
 	mn := &mnServer{got: map[string][]callback{}, event: make(chan struct{}, 1)}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -73,7 +73,7 @@ func newMNServer(t *testing.T) *mnServer {
 
 // wait returns the first n callbacks of task id, failing the test if they
 // never come.
-func (mn *mnServer) wait(t *testing.T, id string, n int) []callback {
+func (mn *mnServer) wait(t testing.TB, id string, n int) []callback {
 	t.Helper()
 	deadline := time.After(hangGuard)
 	for {
@@ -147,9 +147,13 @@ type agentOptions struct {
 	LayerHost layer.Host
 }
 
-func startAgent(t *testing.T, opt agentOptions) *agent {
+func startAgent(t testing.TB, opt agentOptions) *agent {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if _, ok := t.(*testing.B); ok {
+		// A benchmark's log is always printed, and logging would be measured.
+		log = slog.New(slog.DiscardHandler)
+	}
 	cfg := stockagent.DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.LibvirtURI = opt.URI
@@ -192,7 +196,7 @@ func startAgent(t *testing.T, opt agentOptions) *agent {
 }
 
 // startStrata runs strata-agent with both ports on loopback.
-func startStrata(t *testing.T, cfg stockagent.Config, ex *agentex.Config, opts agentex.Options) *agent {
+func startStrata(t testing.TB, cfg stockagent.Config, ex *agentex.Config, opts agentex.Options) *agent {
 	t.Helper()
 	exCfg := agentex.Config{ExEnabled: true, StockEnabled: true, Layer: layerDefaults()}
 	if ex != nil {
@@ -231,7 +235,7 @@ func layerDefaults() layer.Config {
 }
 
 // testWriter sends the agent's log to t.Log, so it shows only on failure.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(bytes.TrimRight(p, "\n")))
@@ -246,7 +250,7 @@ func newTaskUUID() string {
 
 // postAsync sends an async call exactly as the management node writes it
 // and returns the immediate status code.
-func (a *agent) postAsync(t *testing.T, path, taskUUID string, body []byte) int {
+func (a *agent) postAsync(t testing.TB, path, taskUUID string, body []byte) int {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, a.URL+path, bytes.NewReader(body))
 	if err != nil {
@@ -268,7 +272,7 @@ func (a *agent) postAsync(t *testing.T, path, taskUUID string, body []byte) int 
 }
 
 // call posts an async command and returns its callback's decoded JSON.
-func (a *agent) call(t *testing.T, path string, cmd any) map[string]any {
+func (a *agent) call(t testing.TB, path string, cmd any) map[string]any {
 	t.Helper()
 	body, err := json.Marshal(cmd)
 	if err != nil {
@@ -281,7 +285,7 @@ func (a *agent) call(t *testing.T, path string, cmd any) map[string]any {
 	return decodeCallback(t, a.MN.wait(t, id, 1)[0])
 }
 
-func decodeCallback(t *testing.T, cb callback) map[string]any {
+func decodeCallback(t testing.TB, cb callback) map[string]any {
 	t.Helper()
 	if ct := cb.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("callback Content-Type %q", ct)
@@ -293,7 +297,7 @@ func decodeCallback(t *testing.T, cb callback) map[string]any {
 	return m
 }
 
-func mustSucceed(t *testing.T, what string, rsp map[string]any) {
+func mustSucceed(t testing.TB, what string, rsp map[string]any) {
 	t.Helper()
 	if rsp["success"] != true {
 		t.Fatalf("%s: success=%v error=%v", what, rsp["success"], rsp["error"])
@@ -303,7 +307,7 @@ func mustSucceed(t *testing.T, what string, rsp map[string]any) {
 // readCommand loads a StartVmCmd JSON body from the builder's corpus as a
 // generic map, so tests can point paths at test images and send the rest
 // exactly as the management node wrote it.
-func readCommand(t *testing.T, name string) map[string]any {
+func readCommand(t testing.TB, name string) map[string]any {
 	t.Helper()
 	data, err := os.ReadFile("../upstream/vmplugin/testdata/" + name)
 	if err != nil {

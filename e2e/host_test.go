@@ -11,7 +11,7 @@ import (
 
 // postSync sends a sync call as the management node does: Content-Type
 // application/json only, no taskuuid.
-func (a *agent) postSync(t *testing.T, path string, body []byte) (int, []byte) {
+func (a *agent) postSync(t testing.TB, path string, body []byte) (int, []byte) {
 	t.Helper()
 	rsp, err := http.Post(a.URL+path, "application/json", bytes.NewReader(body))
 	if err != nil {

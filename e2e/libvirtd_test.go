@@ -20,7 +20,7 @@ const systemURI = "qemu:///system"
 
 // requireLibvirtd skips, saying why, when no system libvirtd answers; it
 // returns the domain type this host can run (kvm where /dev/kvm works).
-func requireLibvirtd(t *testing.T) string {
+func requireLibvirtd(t testing.TB) string {
 	t.Helper()
 	conn, err := libvirt.NewConnect(systemURI)
 	if err != nil {
@@ -39,7 +39,7 @@ func requireLibvirtd(t *testing.T) string {
 
 // testBridge creates a bridge of the test's own for the NIC and removes it
 // afterwards. No traffic leaves it: the guest has no OS.
-func testBridge(t *testing.T, name string) {
+func testBridge(t testing.TB, name string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("creating a test bridge needs root")
@@ -53,7 +53,7 @@ func testBridge(t *testing.T, name string) {
 	t.Cleanup(func() { exec.Command("ip", "link", "del", name).Run() })
 }
 
-func libvirtState(t *testing.T, conn *virtconn.Conn, name string) libvirt.DomainState {
+func libvirtState(t testing.TB, conn *virtconn.Conn, name string) libvirt.DomainState {
 	t.Helper()
 	var st libvirt.DomainState
 	err := conn.Do(func(c *libvirt.Connect) error {

@@ -14,7 +14,7 @@ import (
 )
 
 // qcow2 makes an empty qcow2 image, which is all a test domain needs.
-func qcow2(t *testing.T, dir, name string) string {
+func qcow2(t testing.TB, dir, name string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", p, "64M").CombinedOutput(); err != nil {
@@ -26,7 +26,7 @@ func qcow2(t *testing.T, dir, name string) string {
 // exampleABody is mn-contract.md's example (a) byte for byte as the
 // management node writes it, except that its two image paths point at test
 // images.
-func exampleABody(t *testing.T) []byte {
+func exampleABody(t testing.TB) []byte {
 	t.Helper()
 	raw, err := os.ReadFile("../upstream/vmplugin/testdata/mn_example_a.json")
 	if err != nil {
@@ -45,7 +45,7 @@ func exampleABody(t *testing.T) []byte {
 }
 
 // exampleA is example (a) with test images, as a map for tests that change it.
-func exampleA(t *testing.T) map[string]any {
+func exampleA(t testing.TB) map[string]any {
 	var m map[string]any
 	if err := json.Unmarshal(exampleABody(t), &m); err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func exampleA(t *testing.T) map[string]any {
 	return m
 }
 
-func domainExists(t *testing.T, a *agent, name string) bool {
+func domainExists(t testing.TB, a *agent, name string) bool {
 	t.Helper()
 	found := false
 	err := a.Conn.Do(func(c *libvirt.Connect) error {
@@ -70,7 +70,7 @@ func domainExists(t *testing.T, a *agent, name string) bool {
 	return found
 }
 
-func domainXML(t *testing.T, a *agent, name string) string {
+func domainXML(t testing.TB, a *agent, name string) string {
 	t.Helper()
 	var x string
 	err := a.Conn.Do(func(c *libvirt.Connect) error {
