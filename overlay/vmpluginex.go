@@ -191,7 +191,34 @@ func (p *VmPluginEx) startVmExLocked(ctx context.Context, cmd *excmd.StartVmExCm
 	if len(res.Applied) > 0 {
 		p.Log.Info("layers applied", "vm", cmd.VMInstanceUUID, "layers", strings.Join(res.Applied, ","), "changes", len(res.Changes))
 	}
-	return vm.Start(ctx, cmd.Timeout)
+	if err := vm.Start(ctx, cmd.Timeout); err != nil {
+		p.undefineLeftover(cmd.VMInstanceUUID)
+		return err
+	}
+	return nil
+}
+
+// undefineLeftover removes the definition a failed start left inactive.
+// The stock start undefines after a failed create with a plain Undefine,
+// which libvirt refuses for a domain with UEFI variables ("cannot undefine
+// domain with nvram"): the stock agent never writes <nvram>, the UEFI layer
+// does, so the overlay undefines with the NVRAM flag. A domain that runs
+// after all is left alone (the start path then reports success).
+func (p *VmPluginEx) undefineLeftover(uuid string) {
+	err := p.Conn.Do(func(c *libvirt.Connect) error {
+		dom, err := c.LookupDomainByName(uuid)
+		if err != nil {
+			return nil // nothing left behind
+		}
+		defer dom.Free()
+		if active, err := dom.IsActive(); err != nil || active {
+			return err
+		}
+		return dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_NVRAM | libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE)
+	})
+	if err != nil {
+		p.Log.Warn("failed start: could not undefine what it left", "vm", uuid, "err", err)
+	}
 }
 
 // applyLayers runs the chain on the stock Vm's domain and puts the result
