@@ -20,8 +20,10 @@ import (
 	"strings"
 )
 
-// DefaultDirs is where the management node puts guest agent channel sockets.
-var DefaultDirs = []string{"/var/lib/libvirt/qemu"}
+// DefaultDirs is where the management node puts guest agent channel
+// sockets. A function, not a variable: nothing outside may change what the
+// stock agent allows.
+func DefaultDirs() []string { return []string{"/var/lib/libvirt/qemu"} }
 
 // Guard allows paths inside Dirs. No Dirs allows nothing.
 type Guard struct {

@@ -233,7 +233,7 @@ func TestStartRefusesNonSocketAtChannelPath(t *testing.T) {
 func TestLiveHostGuardDefault(t *testing.T) {
 	var nilHost *LiveHost
 	for name, h := range map[string]*LiveHost{"nil host": nilHost, "nil dirs": {}} {
-		if got := h.Guard().Dirs; len(got) != 1 || got[0] != pathguard.DefaultDirs[0] {
+		if got := h.Guard().Dirs; len(got) != 1 || got[0] != pathguard.DefaultDirs()[0] {
 			t.Errorf("%s: dirs %q", name, got)
 		}
 	}

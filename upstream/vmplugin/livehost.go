@@ -30,7 +30,7 @@ type LiveHost struct {
 	Log      *slog.Logger
 	// ConfinedDirs are the only directories the agent creates paths in or
 	// removes paths from (channel sockets and their directories), checked
-	// with symbolic links resolved; nil means pathguard.DefaultDirs, an
+	// with symbolic links resolved; nil means pathguard.DefaultDirs(), an
 	// empty list allows nothing. Image paths, only read, are not confined.
 	ConfinedDirs []string
 
@@ -57,7 +57,7 @@ func (h *LiveHost) QemuPath() (string, error) {
 // Guard is the confinement of the paths this host creates and removes.
 func (h *LiveHost) Guard() pathguard.Guard {
 	if h == nil || h.ConfinedDirs == nil {
-		return pathguard.Guard{Dirs: pathguard.DefaultDirs}
+		return pathguard.Guard{Dirs: pathguard.DefaultDirs()}
 	}
 	return pathguard.Guard{Dirs: h.ConfinedDirs}
 }

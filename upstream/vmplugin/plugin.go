@@ -35,7 +35,7 @@ type PluginConfig struct {
 	Emulator string // default emulator when addons.qemuPath is unset; "" searches like get_qemu_path
 	Timing   Timing // zero fields take DefaultTiming's
 	// ConfinedDirs are the only directories the agent creates or removes
-	// paths in (LiveHost.ConfinedDirs); nil means pathguard.DefaultDirs.
+	// paths in (LiveHost.ConfinedDirs); nil means pathguard.DefaultDirs().
 	ConfinedDirs []string
 }
 
