@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
 	"github.com/strataagent/strata/tools/pass"
@@ -63,7 +64,11 @@ func Trees(ctx context.Context, oldDir, newDir string, noXML bool) (*finding.Rep
 	rep := &finding.Report{Old: describe(oldDir), New: describe(newDir)}
 	in := &pass.Input{Old: oldT, New: newT}
 	if len(oldT.Writes) > 0 && !noXML {
-		corpus := filepath.Join(oldDir, "upstream", "vmplugin", "testdata")
+		corpus, err := unionCorpus(oldDir, newDir)
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(corpus)
 		if in.OldXML, err = stockxml.Render(ctx, oldDir, corpus); err != nil {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("xml-overlap: old release: %v", err))
 		}
@@ -83,6 +88,45 @@ func Trees(ctx context.Context, oldDir, newDir string, noXML bool) (*finding.Rep
 	rep.Info = Info(in, fs)
 	rep.Normalize()
 	return rep, nil
+}
+
+// unionCorpus gathers the commands both releases render into a temporary
+// directory: every case of the old release's corpus, plus the cases only the
+// new release has. A release's new fields reach the stock XML only through
+// a new case (the old corpus cannot carry them); where both releases hold a
+// case, the old command is kept, so both renders see the same input and a
+// difference is the builder's alone.
+func unionCorpus(oldDir, newDir string) (string, error) {
+	dst, err := os.MkdirTemp("", "strata-corpus-")
+	if err != nil {
+		return "", fmt.Errorf("stock corpus: %w", err)
+	}
+	have := map[string]bool{}
+	for _, tree := range []string{oldDir, newDir} {
+		files, err := filepath.Glob(filepath.Join(tree, "upstream", "vmplugin", "testdata", "*.json"))
+		if err != nil {
+			os.RemoveAll(dst)
+			return "", fmt.Errorf("stock corpus: %w", err)
+		}
+		added := map[string]bool{}
+		for _, f := range files {
+			name := filepath.Base(f)
+			// A case is its command and its optional .config.json.
+			c := strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".config")
+			if have[c] {
+				continue
+			}
+			added[c] = true
+			if err := release.CopyTree(f, filepath.Join(dst, name)); err != nil {
+				os.RemoveAll(dst)
+				return "", fmt.Errorf("stock corpus: %w", err)
+			}
+		}
+		for c := range added {
+			have[c] = true
+		}
+	}
+	return dst, nil
 }
 
 func describe(dir string) finding.Release {

@@ -46,8 +46,11 @@ type Object struct {
 type Use struct {
 	Symbol string
 	Kind   string
-	Call   bool // the reference is the callee of a call
-	Pos    Pos
+	// Call: the reference is the callee of a call, or a function or
+	// method value the overlay hands on (a handler it registers): either
+	// way the body runs on the overlay's behalf.
+	Call bool
+	Pos  Pos
 }
 
 // Embed is an overlay struct embedding an upstream type.
@@ -502,7 +505,8 @@ func (t *Tree) overlay(p *packages.Package) {
 				obj = o.Origin()
 			}
 			t.addObject(obj)
-			t.Uses = append(t.Uses, Use{Symbol: t.Symbol(obj), Kind: kindOf(obj), Call: callees[id], Pos: t.pos(id.Pos())})
+			_, isFunc := obj.(*types.Func)
+			t.Uses = append(t.Uses, Use{Symbol: t.Symbol(obj), Kind: kindOf(obj), Call: callees[id] || isFunc, Pos: t.pos(id.Pos())})
 			return true
 		})
 		t.stamps(p, f)

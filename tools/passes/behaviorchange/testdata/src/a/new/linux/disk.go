@@ -9,3 +9,6 @@ func Capacity(path string) int64 {
 	// and an inner comment
 	return 2
 }
+
+// Rounded is handed on as a value by the overlay.
+func Rounded(path string) int64 { return 8192 }

@@ -7,3 +7,6 @@ func DiskSize(path string) int64 { return 1 }
 func Capacity(path string) int64 {
 	return 2
 }
+
+// Rounded is handed on as a value by the overlay.
+func Rounded(path string) int64 { return 4096 }
