@@ -150,6 +150,11 @@ func printLayers(w io.Writer, ex Config, loadErr error) int {
 	if loadErr != nil {
 		err = loadErr
 	}
+	if order == nil {
+		// The entries could not be placed (unknown anchor or override):
+		// show the Go order they were to join, as for any other bad entry.
+		order = goOrder()
+	}
 	fmt.Fprintln(w, "layer order:")
 	for i, l := range order {
 		kind := "go"
