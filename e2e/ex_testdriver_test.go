@@ -100,6 +100,32 @@ func TestExBothPortsOneVm(t *testing.T) {
 	}
 }
 
+// TestExCapacityMatchesStock: /ex/host/capacity answers what /host/capacity
+// does (the host's facts come from a short-lived cache), and counts a VM
+// started since.
+func TestExCapacityMatchesStock(t *testing.T) {
+	requireStrata(t)
+	a := startAgent(t, agentOptions{URI: "test:///default"})
+	stock := a.call(t, "/host/capacity", map[string]any{})
+	ex := a.ex().call(t, "/ex/host/capacity", map[string]any{})
+	mustSucceed(t, "stock capacity", stock)
+	mustSucceed(t, "ex capacity", ex)
+	for _, k := range []string{"cpuNum", "cpuSpeed", "cpuSockets", "totalMemory", "usedCpu", "usedMemory"} {
+		if stock[k] != ex[k] {
+			t.Errorf("%s: stock %v, ex %v", k, stock[k], ex[k])
+		}
+	}
+	cmd := exampleA(t)
+	const uuid = "e7000000000000000000000000000009"
+	cmd["vmInstanceUuid"] = uuid
+	mustSucceed(t, "start", a.call(t, "/vm/start", cmd))
+	t.Cleanup(func() { a.call(t, "/vm/destroy", map[string]any{"uuid": uuid}) })
+	after := a.ex().call(t, "/ex/host/capacity", map[string]any{})
+	if after["usedCpu"].(float64) != ex["usedCpu"].(float64)+cmd["cpuNum"].(float64) {
+		t.Errorf("usedCpu after a %v-vCPU start: %v, was %v", cmd["cpuNum"], after["usedCpu"], ex["usedCpu"])
+	}
+}
+
 // TestExRebootBootMenu: the stock reboot leaves a useBootMenu VM undefined;
 // strata-agent's :7070 reboots it, bootDev becoming per-device orders.
 func TestExRebootBootMenu(t *testing.T) {

@@ -89,7 +89,12 @@ func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
 		if err := a.vm.StartEx(a.exSrv); err != nil {
 			return nil, err
 		}
-		overlay.RegisterHostEx(a.exSrv, st.HostPlugin())
+		lh, _ := host.(*linux2.Host)
+		if lh == nil {
+			lh = linux2.NewHost()
+		}
+		capacity := &overlay.CapacityEx{Facts: linux2.NewCapacityCache(lh, linux2.DefaultCapacityTTL, nil), Conn: st.Conn(), Log: a.log}
+		overlay.RegisterHostEx(a.exSrv, st.HostPlugin(), capacity)
 	}
 	return a, nil
 }
