@@ -37,8 +37,10 @@
 // call (an upstream function called directly; its body), embed (an embedded
 // upstream type), override (an overridden upstream method; signature and
 // body as sig:h1:...,body:h1:...), copy (a stamped copy's original), route
-// (a path the overlay registers: "sync"/"async" and whether upstream also
-// registers it), setting (a key the overlay defines or reads: the upstream
+// (a path the overlay registers: "sync"/"async", whether upstream also
+// registers it, and for a route under the overlay's own path that serves a
+// stock one again, ",wraps:/host/ping=async": the stock path and how
+// upstream registers it), setting (a key the overlay defines or reads: the upstream
 // type of its default or "absent"), xml (a domain path a layer writes: the
 // hash of the stock corpus XML at that path). The original source of every
 // stamped copy, the base of `strata refresh`, lives next to it in

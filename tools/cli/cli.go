@@ -248,7 +248,11 @@ func touchpointsCmd(root string, w io.Writer, asJSON bool) error {
 		if r.Async {
 			mode = "async"
 		}
-		lines = append(lines, fmt.Sprintf("%s\troute %s %s (%s)", r.Pos, r.Side, r.Path, mode))
+		wraps := ""
+		if r.Wraps != "" {
+			wraps = " wraps " + r.Wraps
+		}
+		lines = append(lines, fmt.Sprintf("%s\troute %s %s (%s)%s", r.Pos, r.Side, r.Path, mode, wraps))
 	}
 	for _, s := range t.Settings {
 		if s.Side == "overlay" {

@@ -80,7 +80,11 @@ func Compute(t *touchpoints.Tree, xml stockxml.Corpus) []Entry {
 	}
 	for _, r := range t.Routes {
 		if r.Side == "overlay" {
-			add(Entry{"route", r.Path, mode(r.Async) + ",upstream:" + orNone(up[r.Path]), r.Pos})
+			fp := mode(r.Async) + ",upstream:" + orNone(up[r.Path])
+			if r.Wraps != "" {
+				fp += ",wraps:" + r.Wraps + "=" + orNone(up[r.Wraps])
+			}
+			add(Entry{"route", r.Path, fp, r.Pos})
 		}
 	}
 	upS := map[string]string{}

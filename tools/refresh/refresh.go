@@ -11,10 +11,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/strataagent/strata/tools/lock"
@@ -109,7 +113,13 @@ func one(root string, t *touchpoints.Tree, s touchpoints.Stamp) (Result, error) 
 		return r, err
 	}
 	defer os.RemoveAll(tmp)
-	files := map[string]string{"ours": ours + "\n", "base": strings.TrimRight(string(base), "\n") + "\n", "theirs": o.Source + "\n"}
+	// The copy lives in another package and names the original's
+	// package-level objects qualified (KVMStartVMPath is
+	// vmplugin.KVMStartVMPath there): base and theirs are qualified the
+	// same way first, so a line changed upstream merges with the copy's
+	// line instead of conflicting with its qualification.
+	qual := qualifier{scope: o.Obj.Pkg().Scope(), name: importName(src, o.Obj.Pkg().Path())}
+	files := map[string]string{"ours": ours + "\n", "base": qual.apply(strings.TrimRight(string(base), "\n")) + "\n", "theirs": qual.apply(o.Source) + "\n"}
 	for n, c := range files {
 		if err := os.WriteFile(filepath.Join(tmp, n), []byte(c), 0o644); err != nil {
 			return r, err
@@ -139,4 +149,55 @@ func one(root string, t *touchpoints.Tree, s touchpoints.Stamp) (Result, error) 
 		return r, err
 	}
 	return r, nil
+}
+
+// qualifier rewrites an upstream declaration's references to its own
+// package's exported package-level objects as name.Object.
+type qualifier struct {
+	scope *types.Scope
+	name  string // the copy's import name of the package; "" leaves src as is
+}
+
+// apply qualifies src, a declaration as written. The names are found with
+// go/parser's resolution: identifiers the declaration neither declares
+// nor selects, that the upstream package's scope holds.
+func (q qualifier) apply(src string) string {
+	if q.name == "" {
+		return src
+	}
+	const header = "package p\n"
+	f, err := parser.ParseFile(token.NewFileSet(), "", header+src, 0)
+	if err != nil {
+		return src
+	}
+	var offs []int
+	for _, id := range f.Unresolved {
+		if id.IsExported() && q.scope.Lookup(id.Name) != nil {
+			offs = append(offs, int(id.Pos())-1-len(header)) // file base is 1
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(offs)))
+	for _, off := range offs {
+		if off >= 0 && off <= len(src) {
+			src = src[:off] + q.name + "." + src[off:]
+		}
+	}
+	return src
+}
+
+// importName is the name the file src imports path under, or "".
+func importName(src []byte, path string) string {
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
+	if err != nil {
+		return ""
+	}
+	for _, is := range f.Imports {
+		if p, _ := strconv.Unquote(is.Path.Value); p == path {
+			if is.Name != nil {
+				return is.Name.Name
+			}
+			return path[strings.LastIndex(path, "/")+1:]
+		}
+	}
+	return ""
 }

@@ -34,6 +34,27 @@ func constString(info *types.Info, e ast.Expr) (string, bool) {
 	return constant.StringVal(tv.Value), true
 }
 
+// routeCall recognises a call of (*kvmagent.Server).RegisterSyncURI or
+// RegisterAsyncURI and tells which.
+func (t *Tree) routeCall(info *types.Info, call *ast.CallExpr) (sel *ast.SelectorExpr, async, ok bool) {
+	if len(call.Args) == 0 {
+		return nil, false, false
+	}
+	sel, ok = ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return nil, false, false
+	}
+	fn, ok := info.Uses[sel.Sel].(*types.Func)
+	if !ok || (fn.Name() != "RegisterSyncURI" && fn.Name() != "RegisterAsyncURI") {
+		return nil, false, false
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	if recv == nil || !t.isNamed(recv.Type(), "upstream/kvmagent", "Server") {
+		return nil, false, false
+	}
+	return sel, fn.Name() == "RegisterAsyncURI", true
+}
+
 // routes records calls to (*kvmagent.Server).RegisterSyncURI and
 // RegisterAsyncURI with a constant path.
 func (t *Tree) routes(p *packages.Package, side string) {
@@ -46,29 +67,106 @@ func (t *Tree) routes(p *packages.Package, side string) {
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
-			if !ok || len(call.Args) == 0 {
-				return true
-			}
-			sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 			if !ok {
 				return true
 			}
-			fn, ok := p.TypesInfo.Uses[sel.Sel].(*types.Func)
-			if !ok || (fn.Name() != "RegisterSyncURI" && fn.Name() != "RegisterAsyncURI") {
-				return true
-			}
-			recv := fn.Type().(*types.Signature).Recv()
-			if recv == nil || !t.isNamed(recv.Type(), "upstream/kvmagent", "Server") {
+			_, async, ok := t.routeCall(p.TypesInfo, call)
+			if !ok {
 				return true
 			}
 			path, ok := constString(p.TypesInfo, call.Args[0])
 			if !ok {
 				return true
 			}
-			t.Routes = append(t.Routes, Route{Side: side, Path: path, Async: fn.Name() == "RegisterAsyncURI", Pos: t.pos(call.Pos())})
+			r := Route{Side: side, Path: path, Async: async, Pos: t.pos(call.Pos())}
+			if side == "overlay" {
+				if w := t.upstreamConstIn(p.TypesInfo, call.Args[0]); w != path {
+					r.Wraps = w
+				}
+			}
+			t.Routes = append(t.Routes, r)
 			return true
 		})
 	}
+}
+
+// upstreamConstIn is the value of an upstream string constant named in a
+// path expression (ExPrefix + hostplugin.PingPath), or "".
+func (t *Tree) upstreamConstIn(info *types.Info, e ast.Expr) string {
+	found := ""
+	ast.Inspect(e, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok || found != "" {
+			return found == ""
+		}
+		c, ok := info.Uses[id].(*types.Const)
+		if ok && t.upstreamObj(c) && c.Val().Kind() == constant.String {
+			found = constant.StringVal(c.Val())
+		}
+		return true
+	})
+	return found
+}
+
+// wrapsBySuffix gives an overlay route whose path names no upstream
+// constant (ExPrefix + "/vm/start") the longest upstream route its path
+// ends with, so /ex/X is judged against upstream's /X either way.
+func (t *Tree) wrapsBySuffix() {
+	var up []string
+	for _, r := range t.Routes {
+		if r.Side == "upstream" {
+			up = append(up, r.Path)
+		}
+	}
+	for i := range t.Routes {
+		r := &t.Routes[i]
+		if r.Side != "overlay" || r.Wraps != "" {
+			continue
+		}
+		for _, u := range up {
+			if u != r.Path && strings.HasPrefix(u, "/") && strings.HasSuffix(r.Path, u) && len(u) > len(r.Wraps) {
+				r.Wraps = u
+			}
+		}
+	}
+}
+
+// routeFingerprint is Fingerprint of fd with each route registration read
+// as one call of the same name with path and handler only, so a body that
+// changed only in sync/async or route options hashes the same; hash is
+// returned as is when fd registers no route. The AST is restored.
+func (t *Tree) routeFingerprint(info *types.Info, fd *ast.FuncDecl, hash string) string {
+	type saved struct {
+		sel  *ast.SelectorExpr
+		name string
+		call *ast.CallExpr
+		args []ast.Expr
+	}
+	var undo []saved
+	ast.Inspect(fd, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, _, ok := t.routeCall(info, call)
+		if !ok {
+			return true
+		}
+		undo = append(undo, saved{sel, sel.Sel.Name, call, call.Args})
+		return true
+	})
+	if len(undo) == 0 {
+		return hash
+	}
+	for _, u := range undo {
+		u.sel.Sel.Name = "RegisterURI"
+		u.call.Args = u.args[:min(len(u.args), 2)]
+	}
+	h := Fingerprint(fd)
+	for _, u := range undo {
+		u.sel.Sel.Name, u.call.Args = u.name, u.args
+	}
+	return h
 }
 
 // field returns the expression given for the named field of a struct

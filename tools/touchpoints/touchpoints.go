@@ -38,8 +38,13 @@ type Object struct {
 	Type   string // its type, package-qualified relative to the module
 	Pos    Pos
 	Hash   string // functions and methods: Fingerprint of the declaration
-	Source string // functions and methods: the declaration as written (no doc)
-	Obj    types.Object
+	// RouteHash is Hash with every route registration read as
+	// "register(path, handler)": equal RouteHashes under different Hashes
+	// mean the body changed only in sync/async or route options, which
+	// route-change judges, not behavior-change.
+	RouteHash string
+	Source    string // functions and methods: the declaration as written (no doc)
+	Obj       types.Object
 }
 
 // Use is one reference of the overlay to an upstream object.
@@ -86,6 +91,11 @@ type Route struct {
 	Path  string
 	Async bool
 	Pos   Pos
+	// Wraps is, for an overlay route under its own path, the stock path it
+	// serves again ("/ex/host/ping" wraps "/host/ping"): an upstream
+	// constant in the path expression, else the longest upstream route the
+	// path ends with. Empty when it wraps none or is the stock path itself.
+	Wraps string
 }
 
 // Setting is one agent.Setting literal.
@@ -207,6 +217,7 @@ func Load(root string) (*Tree, error) {
 			}
 		}
 	}
+	t.wrapsBySuffix()
 	t.sort()
 	return t, nil
 }
@@ -437,6 +448,7 @@ func (t *Tree) indexUpstream(p *packages.Package) {
 			}
 			o := t.addObject(obj)
 			o.Hash = Fingerprint(fd)
+			o.RouteHash = t.routeFingerprint(p.TypesInfo, fd, o.Hash)
 			o.Source = declSource(t.fset, src, fd)
 		}
 	}

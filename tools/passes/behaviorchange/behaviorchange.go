@@ -31,6 +31,9 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 		if o == nil || n == nil || o.Hash == "" || n.Hash == "" || o.Hash == n.Hash {
 			continue
 		}
+		if o.RouteHash != "" && o.RouteHash == n.RouteHash {
+			continue // only route registrations changed: route-change judges them
+		}
 		out = append(out, finding.Finding{
 			Severity: finding.Warning, Symbol: u.Symbol, Overlay: u.Pos,
 			Upstream: finding.Upstream{Old: finding.PosOf(o.Pos), New: finding.PosOf(n.Pos)},

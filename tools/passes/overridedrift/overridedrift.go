@@ -6,17 +6,22 @@ import (
 
 	"github.com/strataagent/strata/tools/finding"
 	"github.com/strataagent/strata/tools/pass"
+	"github.com/strataagent/strata/tools/passes/copydrift"
 )
 
 //go:embed doc.go
 var doc string
 
 // Pass is the override-drift class.
-var Pass = &pass.Pass{Name: "override-drift", Doc: pass.DocOf(doc), Run: run}
+var Pass = &pass.Pass{Name: "override-drift", Doc: pass.DocOf(doc), Run: run, Requires: []*pass.Pass{copydrift.Pass}}
 
 func run(in *pass.Input) ([]finding.Finding, error) {
+	copied := in.Reported(copydrift.Pass.Name)
 	var out []finding.Finding
 	for _, o := range in.Old.Overrides {
+		if copied[o.Symbol] {
+			continue // the override is a stamped copy: copy-drift says it, with refresh
+		}
 		oldObj, newObj := in.Old.Object(o.Symbol), in.New.Object(o.Symbol)
 		if oldObj == nil || newObj == nil || oldObj.Type != newObj.Type || oldObj.Hash == newObj.Hash {
 			continue

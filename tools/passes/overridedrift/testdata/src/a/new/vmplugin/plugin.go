@@ -15,3 +15,11 @@ func (p *Plugin) StartVm(uuid string) error {
 func (p *Plugin) StopVm(uuid string) error {
 	return nil
 }
+
+// Reboot reboots a VM: stop, then start.
+func (p *Plugin) Reboot(uuid string) error {
+	if err := p.StopVm(uuid); err != nil {
+		return err
+	}
+	return p.StartVm(uuid)
+}

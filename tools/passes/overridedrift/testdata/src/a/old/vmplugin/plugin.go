@@ -8,3 +8,6 @@ func (p *Plugin) StartVm(uuid string) error { return nil }
 
 // StopVm stops a VM.
 func (p *Plugin) StopVm(uuid string) error { return nil }
+
+// Reboot reboots a VM.
+func (p *Plugin) Reboot(uuid string) error { return p.StartVm(uuid) }
