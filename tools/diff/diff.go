@@ -131,9 +131,11 @@ func unionCorpus(oldDir, newDir string) (string, error) {
 
 func describe(dir string) finding.Release {
 	up := filepath.Join(dir, "upstream")
+	// The tree is always computed: a release directory may carry a stale
+	// UPSTREAM (copied from the release it was made from).
 	p, _ := release.ReadProvenance(up)
-	if p.Tree == "" {
-		p.Tree, _ = release.TreeHash(up)
+	if h, err := release.TreeHash(up); err == nil {
+		p.Tree = h
 	}
 	return finding.Release{Version: p.Version, Tree: p.Tree}
 }
