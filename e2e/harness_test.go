@@ -183,15 +183,7 @@ func startAgent(t testing.TB, opt agentOptions) *agent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- a.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("agent shutdown: %v", err)
-		}
-	})
+	serveUntilCleanup(t, a.Serve)
 	return &agent{URL: "http://" + addr.String(), Server: a.Server(), Conn: a.Conn(), MN: newMNServer(t)}
 }
 
@@ -211,15 +203,7 @@ func startStrata(t testing.TB, cfg stockagent.Config, ex *agentex.Config, opts a
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- a.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("agent shutdown: %v", err)
-		}
-	})
+	serveUntilCleanup(t, a.Serve)
 	out := &agent{Server: a.StockServer(), Conn: a.Conn(), MN: newMNServer(t), Strata: a}
 	if stock != nil {
 		out.URL = "http://" + stock.String()
@@ -228,6 +212,20 @@ func startStrata(t testing.TB, cfg stockagent.Config, ex *agentex.Config, opts a
 		out.ExURL = "http://" + exAddr.String()
 	}
 	return out
+}
+
+// serveUntilCleanup serves until the test ends, then shuts down and
+// reports a failed shutdown.
+func serveUntilCleanup(t testing.TB, serve func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("agent shutdown: %v", err)
+		}
+	})
 }
 
 func layerDefaults() layer.Config {
