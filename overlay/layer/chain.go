@@ -274,11 +274,17 @@ func (r Result) Explain() string {
 		case OpSet:
 			fmt.Fprintf(&b, " = %q (was %q)", c.New, c.Old)
 		case OpAdded:
-			if c.New != "" {
+			switch {
+			case strings.HasPrefix(c.New, "<"): // an element: its summary, as XML
+				fmt.Fprintf(&b, " %s", c.New)
+			case c.New != "":
 				fmt.Fprintf(&b, " = %q", c.New)
 			}
 		case OpRemoved:
-			if c.Old != "" {
+			switch {
+			case strings.HasPrefix(c.Old, "<"):
+				fmt.Fprintf(&b, " (was %s)", c.Old)
+			case c.Old != "":
 				fmt.Fprintf(&b, " (was %q)", c.Old)
 			}
 		}

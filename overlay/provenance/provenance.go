@@ -220,9 +220,9 @@ func diffElem(out *[]Change, path string, a, b *etree.Element) {
 	for _, l := range bl {
 		inAfter[l] = true
 	}
-	for i := range ac {
+	for i, c := range ac {
 		if !inAfter[al[i]] {
-			*out = append(*out, Change{Path: path + "/" + al[i], Op: OpRemoved})
+			*out = append(*out, Change{Path: path + "/" + al[i], Op: OpRemoved, Old: summary(c)})
 		}
 	}
 	for i, c := range bc {
@@ -230,8 +230,40 @@ func diffElem(out *[]Change, path string, a, b *etree.Element) {
 			diffElem(out, path+"/"+bl[i], old, c)
 			continue
 		}
-		*out = append(*out, Change{Path: path + "/" + bl[i], Op: OpAdded})
+		*out = append(*out, Change{Path: path + "/" + bl[i], Op: OpAdded, New: summary(c)})
 	}
+}
+
+// maxSummary bounds an added or removed element's text in a Change: enough
+// to read what a layer added in render --explain, never a whole subtree.
+const maxSummary = 160
+
+// summary is an added or removed element as one line of XML: its start tag
+// with attributes, children elided ("<pmu state=\"off\"/>",
+// "<rng model=\"virtio\">…</rng>").
+func summary(e *etree.Element) string {
+	var b strings.Builder
+	b.WriteString("<" + e.FullTag())
+	for _, a := range e.Attr {
+		key := a.Key
+		if a.Space != "" {
+			key = a.Space + ":" + a.Key
+		}
+		fmt.Fprintf(&b, " %s=%q", key, a.Value)
+	}
+	switch text := strings.TrimSpace(e.Text()); {
+	case len(e.ChildElements()) > 0:
+		b.WriteString(">…</" + e.FullTag() + ">")
+	case text != "":
+		b.WriteString(">" + text + "</" + e.FullTag() + ">")
+	default:
+		b.WriteString("/>")
+	}
+	out := b.String()
+	if len(out) > maxSummary {
+		out = out[:maxSummary] + "…"
+	}
+	return out
 }
 
 // labels names each child of one parent in both trees: name plus predicate.

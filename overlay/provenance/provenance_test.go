@@ -43,16 +43,16 @@ func TestDiff(t *testing.T) {
 	want := []string{
 		`set /domain/@type "kvm"->"qemu"`,
 		`set /domain/memory "1024"->"2048"`,
-		`added /domain/metadata/strata:tags ""->""`,
-		`removed /domain/devices/disk[target=hdc] ""->""`,
+		`added /domain/metadata/strata:tags ""->"<s:tags xmlns:s=\"https://strata.dev/xmlns/1\">…</s:tags>"`,
+		`removed /domain/devices/disk[target=hdc] "<disk device=\"cdrom\">…</disk>"->""`,
 		`removed /domain/devices/disk[target=vda]/driver/@cache "none"->""`,
 		`added /domain/devices/disk[target=vda]/driver/@io ""->"native"`,
-		`added /domain/devices/disk[target=sda] ""->""`,
-		`added /domain/devices/interface[mac=fa:00:00:00:00:01]/driver ""->""`,
+		`added /domain/devices/disk[target=sda] ""->"<disk device=\"cdrom\">…</disk>"`,
+		`added /domain/devices/interface[mac=fa:00:00:00:00:01]/driver ""->"<driver queues=\"2\"/>"`,
 		`added /domain/devices/controller[type=usb,index=0]/@model ""->"ehci"`,
 		`added /domain/devices/controller[type=scsi][2]/@model ""->"x"`,
-		`added /domain/devices/serial[2] ""->""`,
-		`added /domain/qemu:commandline ""->""`,
+		`added /domain/devices/serial[2] ""->"<serial type=\"file\"/>"`,
+		`added /domain/qemu:commandline ""->"<commandline xmlns=\"http://libvirt.org/schemas/domain/qemu/1.0\">…</commandline>"`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("diff\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
