@@ -268,8 +268,12 @@ func (r Result) Explain() string {
 		return b.String()
 	}
 	fmt.Fprintf(&b, "layers applied: %s\n", strings.Join(r.Applied, ", "))
+	width := 16 // the column of layer names, wider for a longer name
 	for _, c := range r.Changes {
-		fmt.Fprintf(&b, "%-16s %-7s %s", c.Layer, c.Op, c.Path)
+		width = max(width, len(c.Layer))
+	}
+	for _, c := range r.Changes {
+		fmt.Fprintf(&b, "%-*s %-7s %s", width, c.Layer, c.Op, c.Path)
 		switch c.Op {
 		case OpSet:
 			fmt.Fprintf(&b, " = %q (was %q)", c.New, c.Old)
