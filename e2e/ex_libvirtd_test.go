@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"github.com/strataagent/strata/linux2"
 	"net"
 	"os"
 	"strings"
@@ -193,6 +194,12 @@ func checkFullStart(t testing.TB, d *libvirtxml.Domain, bridge string) {
 func TestExLibvirtdHugepages(t *testing.T) {
 	requireStrata(t)
 	requireLibvirtd(t)
+	// scripts/host-setup.sh reserves and mounts them where the kernel can.
+	if hp, err := linux2.NewHost().Hugepages(); err != nil || !hp.Mounted(2048) {
+		t.Skipf("no hugetlbfs mount for 2 MiB pages on this host (%v): the hugepage start cannot run here", err)
+	} else if pool, ok := hp.Pool(2048); !ok || pool.Available() < 128 {
+		t.Skipf("fewer than 128 free 2 MiB pages on this host (%+v): the hugepage start cannot run here", pool)
+	}
 	domainType := "qemu"
 	if kvmWorks(t) {
 		domainType = "kvm"
