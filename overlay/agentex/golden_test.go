@@ -88,7 +88,7 @@ func TestGoldenRender(t *testing.T) {
 	for _, c := range renderCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			x, explain := render(t, c)
-			compareGolden(t, "testdata/"+c.name+".explain.txt", explain)
+			domaintest.Golden(t, "testdata/"+c.name+".explain.txt", explain, *update)
 			xmlPath := "testdata/" + c.name + ".xml"
 			if x == "" {
 				if *update {
@@ -98,24 +98,8 @@ func TestGoldenRender(t *testing.T) {
 				}
 				return
 			}
-			compareGolden(t, xmlPath, x)
+			domaintest.Golden(t, xmlPath, x, *update)
 		})
-	}
-}
-
-func compareGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
 
@@ -290,7 +274,7 @@ func TestGoldenLayers(t *testing.T) {
 			if code != 0 || stderr != "" {
 				t.Errorf("exit %d, stderr %q; want 0 and nothing", code, stderr)
 			}
-			compareGolden(t, strings.TrimSuffix(f, ".yaml")+".txt", out)
+			domaintest.Golden(t, strings.TrimSuffix(f, ".yaml")+".txt", out, *update)
 		})
 	}
 	// The golden itself must show what the command is for.

@@ -1,6 +1,7 @@
-// Package domaintest checks generated domain XML the way libvirt does, for
-// the overlay's golden tests: libvirt's RelaxNG schema (virt-xml-validate)
-// and a define on libvirt's in-process test driver.
+// Package domaintest holds what the overlay's golden tests share: the
+// golden-file comparison (with -update), and the checks libvirt makes of a
+// domain XML, its RelaxNG schema (virt-xml-validate) and a define on its
+// in-process test driver.
 package domaintest
 
 import (
@@ -63,5 +64,23 @@ func Define(t *testing.T, files []string) {
 				t.Errorf("Undefine: %v", err)
 			}
 		})
+	}
+}
+
+// Golden compares got with the file at path; with update it rewrites the
+// file first (the tests' -update flag).
+func Golden(t *testing.T, path, got string, update bool) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }

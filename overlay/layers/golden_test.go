@@ -121,7 +121,7 @@ func TestGoldenCorpus(t *testing.T) {
 	for _, gc := range loadCases(t) {
 		t.Run(gc.name, func(t *testing.T) {
 			x, explain := runCase(t, gc)
-			compareGolden(t, "testdata/"+gc.name+".explain.txt", explain)
+			domaintest.Golden(t, "testdata/"+gc.name+".explain.txt", explain, *update)
 			xmlPath := "testdata/" + gc.name + ".xml"
 			if x == "" {
 				if _, err := os.Stat(xmlPath); err == nil && !*update {
@@ -131,24 +131,8 @@ func TestGoldenCorpus(t *testing.T) {
 				}
 				return
 			}
-			compareGolden(t, xmlPath, x)
+			domaintest.Golden(t, xmlPath, x, *update)
 		})
-	}
-}
-
-func compareGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
 
