@@ -50,11 +50,16 @@ type Config struct {
 // layers, and validates the whole layer set. flags must come from
 // agent.AddFlags(flags, Settings()). Errors name the file, line and key.
 func LoadConfig(flags *pflag.FlagSet, environ []string) (agent.Config, Config, error) {
+	file := configFile(flags)
+	if file != "" {
+		if err := checkFile(file, append(agent.Settings(), Settings()...)); err != nil {
+			return agent.Config{}, Config{}, err
+		}
+	}
 	cfg, k, err := agent.LoadConfig(flags, environ, Settings())
 	if err != nil {
-		return cfg, Config{}, err
+		return cfg, Config{}, annotate(err, file)
 	}
-	file := configFile(flags)
 	ex := Config{
 		ExEnabled:    k.Bool("ex.enabled"),
 		ExListen:     k.String("ex.listen"),
@@ -67,7 +72,7 @@ func LoadConfig(flags *pflag.FlagSet, environ []string) (agent.Config, Config, e
 		},
 	}
 	if err := ex.validate(); err != nil {
-		return cfg, ex, err
+		return cfg, ex, annotate(err, file)
 	}
 	entries, err := declarative.Load(k)
 	if err != nil {
