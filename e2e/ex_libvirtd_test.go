@@ -268,12 +268,12 @@ func TestExLibvirtdReload(t *testing.T) {
 	if got := discard("e71b0000000000000000000000000003"); got != "unmap" {
 		t.Fatalf("first layer: root disk discard = %q, want unmap", got)
 	}
-	gen := a.Strata.Layers().Generation
+	gen := a.Strata.Config().Generation
 	writeFile(t, dir, "agent.yaml", strings.Replace(discardYAML, "%s", "ignore", 1))
 	if err := a.Strata.Reload(); err != nil {
 		t.Fatalf("reload: %v", err)
 	}
-	if a.Strata.Layers().Generation == gen {
+	if a.Strata.Config().Generation == gen {
 		t.Error("reload kept the old generation")
 	}
 	if got := discard("e71b0000000000000000000000000004"); got != "ignore" {

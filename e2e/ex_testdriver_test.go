@@ -247,7 +247,7 @@ func TestExReloadOnSIGHUP(t *testing.T) {
 	if x := start("e7000000000000000000000000000004"); !strings.Contains(x, "<pmu state='off'/>") {
 		t.Fatalf("first layer not applied:\n%s", x)
 	}
-	gen := a.Strata.Layers().Generation
+	gen := a.Strata.Config().Generation
 	hup := func() {
 		t.Helper()
 		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
@@ -256,7 +256,7 @@ func TestExReloadOnSIGHUP(t *testing.T) {
 	}
 	writeFile(t, dir, "agent.yaml", strings.Replace(reloadYAML, "%s", "on", 1))
 	hup()
-	for deadline := time.Now().Add(hangGuard); a.Strata.Layers().Generation == gen; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(hangGuard); a.Strata.Config().Generation == gen; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("SIGHUP did not reload")
 		}
@@ -265,12 +265,12 @@ func TestExReloadOnSIGHUP(t *testing.T) {
 		t.Errorf("reloaded layer not applied:\n%s", x)
 	}
 	// An invalid file is refused; the layers stay.
-	gen = a.Strata.Layers().Generation
+	gen = a.Strata.Config().Generation
 	writeFile(t, dir, "agent.yaml", "layers:\n  declarative:\n    - name: bad\n      after: nowhere\n      ops: []\n")
 	if err := a.Strata.Reload(); err == nil || !strings.Contains(err.Error(), "agent.yaml") {
 		t.Errorf("invalid reload: %v, want an error naming the file", err)
 	}
-	if a.Strata.Layers().Generation != gen {
+	if a.Strata.Config().Generation != gen {
 		t.Error("an invalid configuration replaced the layers")
 	}
 	_ = layer.PolicyFail

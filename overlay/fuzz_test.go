@@ -8,10 +8,9 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/strataagent/strata/overlay"
-	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
 	"github.com/strataagent/strata/overlay/layers"
+	"github.com/strataagent/strata/overlay/start"
 	"github.com/strataagent/strata/upstream/vmplugin"
 )
 
@@ -33,12 +32,8 @@ func FuzzStartVmExCmd(f *testing.F) {
 	f.Add([]byte(`{"ex":{"nics":{"queues":2147483647},"disks":{"iothreads":-5}}}`))
 	cfg := layer.Config{QemuArgsAllow: []string{"-global .*"}, NVRAMDir: "/var/lib/libvirt/qemu/nvram"}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		cmd, err := excmd.Decode(body)
-		if err != nil {
-			return
-		}
-		res, err := overlay.Render(context.Background(), cmd, vmplugin.Config{DomainType: "kvm", Arch: vmplugin.ArchX86_64},
-			buildHost{}, layer.Context{Host: anyHost{}, Config: cfg}, layers.Order)
+		target := start.Offline{Config: vmplugin.Config{DomainType: "kvm", Arch: vmplugin.ArchX86_64}, Host: buildHost{}, Layer: anyHost{}}
+		res, err := start.Run(context.Background(), body, start.Layers{Order: layers.Order, Config: cfg}, target, start.Options{FullDiff: true})
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("an error without text")

@@ -3,15 +3,15 @@ package overlay
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"libvirt.org/go/libvirt"
+	"libvirt.org/go/libvirtxml"
 
-	"github.com/strataagent/strata/overlay/declarative"
 	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
+	"github.com/strataagent/strata/overlay/start"
 	"github.com/strataagent/strata/upstream/kvmagent"
 	"github.com/strataagent/strata/upstream/vmplugin"
 )
@@ -23,26 +23,26 @@ const ExPrefix = "/ex"
 // ExStartVMPath is the overlay's start: a StartVmExCmd.
 const ExStartVMPath = ExPrefix + "/vm/start"
 
-// LayerSource gives the layer order a request runs from start to end
-// (*declarative.Set; a reload swaps it between requests, never within one).
-type LayerSource interface {
-	Current() *declarative.Snapshot
-}
-
 // VmPluginEx is vm_plugin_ex: the stock plugin, embedded, with the
-// overlay's start and reboot.
+// overlay's start and reboot. It is the live start.Target of /ex/vm/start.
 type VmPluginEx struct {
 	*vmplugin.VmPlugin
-	Layers      LayerSource
-	LayerHost   layer.Host   // what layers ask of the machine (linux2.Host)
-	LayerConfig layer.Config // the layers' settings
+	Layers  start.Source // the layers and their config per request
+	Machine layer.Host   // what layers ask of the machine (linux2.Host)
+	// Phases receives the phase durations of each ex start (metrics).
+	Phases start.Phases
+
+	starts atomic.Uint64
 }
 
-var _ kvmagent.Plugin = (*VmPluginEx)(nil)
+var (
+	_ kvmagent.Plugin = (*VmPluginEx)(nil)
+	_ start.Target    = (*VmPluginEx)(nil)
+)
 
 // NewVmPluginEx wraps the stock plugin; nothing of it is replaced.
-func NewVmPluginEx(stock *vmplugin.VmPlugin, layers LayerSource, host layer.Host, cfg layer.Config) *VmPluginEx {
-	return &VmPluginEx{VmPlugin: stock, Layers: layers, LayerHost: host, LayerConfig: cfg}
+func NewVmPluginEx(stock *vmplugin.VmPlugin, layers start.Source, host layer.Host) *VmPluginEx {
+	return &VmPluginEx{VmPlugin: stock, Layers: layers, Machine: host}
 }
 
 // Start registers the stock URIs with the stock contract, the reboot being
@@ -76,40 +76,39 @@ func (p *VmPluginEx) StartEx(s *kvmagent.Server) error {
 	return nil
 }
 
-// snapshot is the layer order for one request.
-func (p *VmPluginEx) snapshot() []layer.Layer {
+// current is the layers of one request.
+func (p *VmPluginEx) current() start.Layers {
 	if p.Layers == nil {
-		return nil
+		return start.Layers{}
 	}
-	if s := p.Layers.Current(); s != nil {
-		return s.Layers
-	}
-	return nil
+	return p.Layers.Current()
 }
 
 // StartVmEx is /ex/vm/start: the stock start with the layer chain between
-// building and defining. It validates before taking any lock and holds
-// only the VM's lock (shared with :7070), not the stock process-wide start
-// lock, so distinct VMs start in parallel. Its replies are the stock
-// start's, except that the vfio IRQ hint (unexported upstream) is absent.
+// building and defining (package start owns the path). The whole request
+// is validated before any lock or host action; it holds only the VM's
+// lock (shared with :7070), not the stock process-wide start lock, so
+// distinct VMs start in parallel. Its replies are the stock start's,
+// except that the vfio IRQ hint (unexported upstream) is absent.
 //
 //strata:copy upstream/vmplugin.(*VmPlugin).StartVm h1:05ftdY+cEotGhPGUqnMDMY2SXZeRSYA25Qu5FKLS6o4=
 func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any, error) {
-	cmd, err := excmd.Decode(req.Body)
+	ls := p.current()
+	cmd, err := start.Decode(ctx, req.Body, ls, p)
 	if err != nil {
-		return nil, err
+		return nil, err // a refusal: nothing was touched
 	}
 	rsp := &vmplugin.StartVmResponse{AgentResponse: kvmagent.NewAgentResponse()}
-	// Validation takes no lock, as the stock start's: a refused command waits for nothing.
-	if err := cmd.ValidateFor(ctx, p.Config.Build, p.Host); err != nil {
-		return nil, err
+	opt := start.Options{Phases: p.Phases}
+	if n := ls.FullDiffEvery; n > 0 && p.starts.Add(1)%n == 0 {
+		opt.FullDiff = true
 	}
-	layers := p.snapshot()
-	unlock := p.LockVM(cmd.VMInstanceUUID)
-	defer unlock()
-	err = p.DoStartVmEx(ctx, cmd, layers)
+	res, err := start.RunDecoded(ctx, cmd, ls, p, opt)
 	if err == nil {
-		p.Log.Debug("successfully started vm", "uuid", cmd.VMInstanceUUID, "name", cmd.VMName, "ex", true)
+		if len(res.Applied) > 0 {
+			p.Log.Info("layers applied", "vm", cmd.VMInstanceUUID, "layers", strings.Join(res.Applied, ","), "changes", len(res.Changes))
+		}
+		p.Log.Debug("successfully started vm", "vm", cmd.VMInstanceUUID, "name", cmd.VMName, "ex", true)
 		return rsp, nil
 	}
 	var kerr *kvmagent.KvmError
@@ -129,14 +128,78 @@ func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any,
 	return rsp, nil
 }
 
-// DoStartVmEx is the stock start of a validated command (startValidated,
-// which DoStartVm calls after validating) for a StartVmExCmd with the given
-// layer order: it maps libvirt's refusal as the seed does. The caller holds
-// the VM's lock and has validated cmd.
+// ValidateStock implements start.Target: the stock validation with the
+// host's vCPU bound (one capabilities call).
+func (p *VmPluginEx) ValidateStock(ctx context.Context, cmd *vmplugin.StartVmCmd) error {
+	return cmd.ValidateFor(ctx, p.Config.Build, p.Host)
+}
+
+// LayerHost implements start.Target.
+func (p *VmPluginEx) LayerHost() layer.Host { return p.Machine }
+
+// Lock implements start.Target: the VM's lock, shared with :7070.
+func (p *VmPluginEx) Lock(uuid string) func() { return p.LockVM(uuid) }
+
+// liveStart is one ex start on this host.
+type liveStart struct {
+	p    *VmPluginEx
+	ctx  context.Context
+	cmd  *excmd.StartVmExCmd
+	undo *vmplugin.StartUndo
+	vm   *vmplugin.Vm
+}
+
+// Begin implements start.Target: it refuses a running VM and clears a
+// stopped one, as the stock start does, and opens the undo list.
+//
+//strata:copy upstream/vmplugin.(*VmPlugin).startVmLocked h1:gZXJrwXfCNG5m/iM933rXSz8L6uBGLNIpB6IwbiG+Zk=
+func (p *VmPluginEx) Begin(ctx context.Context, cmd *excmd.StartVmExCmd) (start.Attempt, error) {
+	ctx, undo := vmplugin.BeginStart(ctx)
+	s := &liveStart{p: p, ctx: ctx, cmd: cmd, undo: undo}
+	existing, err := p.GetVmByUUIDNoRetry(ctx, cmd.VMInstanceUUID, false)
+	if err != nil {
+		return nil, s.Finish(err)
+	}
+	if existing != nil {
+		if existing.State == vmplugin.VMStateRunning {
+			return nil, s.Finish(kvmagent.Errorf("vm[uuid:%s, name:%s] is already running", cmd.VMInstanceUUID, existing.Name()))
+		}
+		if err := existing.Destroy(ctx, p.liveHost()); err != nil {
+			return nil, s.Finish(err)
+		}
+	}
+	return s, nil
+}
+
+func (s *liveStart) Context() context.Context { return s.ctx }
+
+// Build builds and marshals the stock domain, recording into the undo list.
+func (s *liveStart) Build(ctx context.Context) (*libvirtxml.Domain, string, error) {
+	vm, err := s.p.FromStartVmCmd(ctx, &s.cmd.StartVmCmd)
+	if err != nil {
+		return nil, "", err
+	}
+	s.vm = vm
+	return vm.Domain, vm.DomainXML, nil
+}
+
+// Launch defines and starts the final domain.
+func (s *liveStart) Launch(ctx context.Context, dom *libvirtxml.Domain, xml string) error {
+	s.vm.Domain, s.vm.DomainXML = dom, xml
+	if err := s.vm.Start(ctx, s.cmd.Timeout); err != nil {
+		s.p.undefineLeftover(s.cmd.VMInstanceUUID)
+		return err
+	}
+	return nil
+}
+
+// Finish undoes what a failed start created (FinishStart), then maps
+// libvirt's refusal as the seed does. The caller holds the VM's lock.
 //
 //strata:copy upstream/vmplugin.(*VmPlugin).startValidated h1:qlKPe6NVNzi+Gqslvc49TUREnCDOcLHazTIF0xCyjDk=
-func (p *VmPluginEx) DoStartVmEx(ctx context.Context, cmd *excmd.StartVmExCmd, layers []layer.Layer) error {
-	err := p.startVmExLocked(ctx, cmd, layers)
+func (s *liveStart) Finish(err error) error {
+	p, cmd := s.p, s.cmd
+	p.FinishStart(s.ctx, cmd.VMInstanceUUID, s.undo, err)
 	var lerr libvirt.Error
 	if err == nil || !errors.As(err, &lerr) {
 		return err
@@ -147,7 +210,7 @@ func (p *VmPluginEx) DoStartVmEx(ctx context.Context, cmd *excmd.StartVmExCmd, l
 	if strings.Contains(msg, "Device or resource busy") {
 		return unable
 	}
-	vm, gerr := p.GetVmByUUID(ctx, cmd.VMInstanceUUID, false)
+	vm, gerr := p.GetVmByUUID(s.ctx, cmd.VMInstanceUUID, false)
 	if gerr != nil || vm == nil {
 		return unable
 	}
@@ -156,46 +219,6 @@ func (p *VmPluginEx) DoStartVmEx(ctx context.Context, cmd *excmd.StartVmExCmd, l
 			cmd.VMInstanceUUID, cmd.VMName, vm.State, msg)
 	}
 	return nil // libvirt complained but the VM runs: the seed reports success
-}
-
-// startVmExLocked refuses a running VM, clears a stopped one, builds the
-// stock domain, runs the layers on it and defines+starts the result. As the
-// stock start does, it undoes what a failed start created on the host
-// (secrets, directories, iSCSI logins). Unlike it, it takes no process-wide
-// start lock: the VM's own lock is enough.
-//
-//strata:copy upstream/vmplugin.(*VmPlugin).startVmLocked h1:gZXJrwXfCNG5m/iM933rXSz8L6uBGLNIpB6IwbiG+Zk=
-func (p *VmPluginEx) startVmExLocked(ctx context.Context, cmd *excmd.StartVmExCmd, layers []layer.Layer) (err error) {
-	ctx, undo := vmplugin.BeginStart(ctx)
-	defer func() { p.FinishStart(ctx, cmd.VMInstanceUUID, undo, err) }()
-	existing, err := p.GetVmByUUIDNoRetry(ctx, cmd.VMInstanceUUID, false)
-	if err != nil {
-		return err
-	}
-	if existing != nil {
-		if existing.State == vmplugin.VMStateRunning {
-			return kvmagent.Errorf("vm[uuid:%s, name:%s] is already running", cmd.VMInstanceUUID, existing.Name())
-		}
-		if err := existing.Destroy(ctx, p.liveHost()); err != nil {
-			return err
-		}
-	}
-	vm, err := p.FromStartVmCmd(ctx, &cmd.StartVmCmd)
-	if err != nil {
-		return err
-	}
-	res, err := p.applyLayers(ctx, cmd, vm, layers)
-	if err != nil {
-		return err
-	}
-	if len(res.Applied) > 0 {
-		p.Log.Info("layers applied", "vm", cmd.VMInstanceUUID, "layers", strings.Join(res.Applied, ","), "changes", len(res.Changes))
-	}
-	if err := vm.Start(ctx, cmd.Timeout); err != nil {
-		p.undefineLeftover(cmd.VMInstanceUUID)
-		return err
-	}
-	return nil
 }
 
 // undefineLeftover removes the definition a failed start left inactive.
@@ -221,42 +244,8 @@ func (p *VmPluginEx) undefineLeftover(uuid string) {
 	}
 }
 
-// applyLayers runs the chain on the stock Vm's domain and puts the result
-// in its place. A layer's failure is a KvmError, so it reaches the
-// management node in the envelope.
-func (p *VmPluginEx) applyLayers(ctx context.Context, cmd *excmd.StartVmExCmd, vm *vmplugin.Vm, layers []layer.Layer) (layer.Result, error) {
-	lc := &layer.Context{Ctx: ctx, Cmd: cmd, Domain: vm.Domain, Host: p.LayerHost, Config: p.LayerConfig, Log: p.Log.With("vm", cmd.VMInstanceUUID)}
-	res, err := layer.Run(lc, layers)
-	if err != nil {
-		return res, kvmagent.Errorf("unable to start vm[uuid:%s, name:%s]: %s", cmd.VMInstanceUUID, cmd.VMName, err)
-	}
-	vm.Domain, vm.DomainXML = lc.Domain, res.FinalXML
-	return res, nil
-}
-
 // liveHost is the stock stop's host: the plugin's own, never a wrapper.
 func (p *VmPluginEx) liveHost() *vmplugin.LiveHost {
 	h, _ := p.Host.(*vmplugin.LiveHost)
 	return h
-}
-
-// Render builds the domain of cmd as /ex/vm/start would, with host, and
-// runs layers on it; it defines nothing (render, tests).
-func Render(ctx context.Context, cmd *excmd.StartVmExCmd, cfg vmplugin.Config, host vmplugin.Host, lc layer.Context, layers []layer.Layer) (layer.Result, error) {
-	if err := cmd.Validate(); err != nil {
-		return layer.Result{}, err
-	}
-	dom, err := vmplugin.Build(ctx, &cmd.StartVmCmd, cfg, host)
-	if err != nil {
-		return layer.Result{}, err
-	}
-	lc.Ctx, lc.Cmd, lc.Domain = ctx, cmd, dom
-	if lc.Log == nil {
-		lc.Log = slog.New(slog.DiscardHandler)
-	}
-	res, err := layer.Run(&lc, layers)
-	if err != nil {
-		return res, fmt.Errorf("vm[uuid:%s]: %w", cmd.VMInstanceUUID, err)
-	}
-	return res, nil
 }

@@ -11,9 +11,8 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/strataagent/strata/overlay"
-	"github.com/strataagent/strata/overlay/excmd"
-	"github.com/strataagent/strata/overlay/layer"
 	"github.com/strataagent/strata/overlay/layers"
+	"github.com/strataagent/strata/overlay/start"
 	"github.com/strataagent/strata/upstream/vmplugin"
 )
 
@@ -80,11 +79,8 @@ func TestEmptyExIsStock(t *testing.T) {
 				if ex != "" {
 					b = []byte("{" + ex + strings.TrimPrefix(strings.TrimSpace(string(body)), "{"))
 				}
-				cmd, err := excmd.Decode(b)
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := overlay.Render(context.Background(), cmd, cfg, buildHost{}, layer.Context{Host: anyHost{}}, layers.Order)
+				target := start.Offline{Config: cfg, Host: buildHost{}, Layer: anyHost{}}
+				res, err := start.Run(context.Background(), b, start.Layers{Order: layers.Order}, target, start.Options{FullDiff: true})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -9,14 +9,18 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/spf13/pflag"
 
 	"github.com/strataagent/strata/linux2"
 	"github.com/strataagent/strata/overlay"
-	"github.com/strataagent/strata/overlay/declarative"
+	"github.com/strataagent/strata/overlay/config"
 	"github.com/strataagent/strata/overlay/layer"
-	"github.com/strataagent/strata/overlay/layers"
+	"github.com/strataagent/strata/overlay/start"
 	"github.com/strataagent/strata/upstream/agent"
 	"github.com/strataagent/strata/upstream/kvmagent"
 	"github.com/strataagent/strata/upstream/virtconn"
@@ -37,7 +41,9 @@ type Agent struct {
 	ex     Config
 	log    *slog.Logger
 	vm     *overlay.VmPluginEx
-	layers *declarative.Set
+	snap   atomic.Pointer[config.Snapshot]
+	reload func() (*config.Snapshot, error) // reads the configuration again
+	mu2    sync.Mutex                       // one reload at a time
 
 	stockSrv, exSrv *kvmagent.Server
 	mu              sync.Mutex
@@ -46,14 +52,21 @@ type Agent struct {
 
 // New wires the agent; nothing listens until Listen or Serve.
 func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
-	set, err := declarative.NewSet(layers.Order, ex.Declarative)
+	snap, err := config.Build(Spec(), cfg, ex)
 	if err != nil {
-		return nil, fmt.Errorf("layers: %w", err)
-	}
-	if _, overlaps, err := ValidateLayers(set.Current().Entries, ex.Layer.ConflictPolicy); err != nil {
+		if ex.File != "" {
+			err = fmt.Errorf("layers: %w", err)
+		}
 		return nil, err
-	} else if opt.Logger != nil {
-		logOverlaps(opt.Logger, overlaps)
+	}
+	return NewFromSnapshot(snap, opt)
+}
+
+// NewFromSnapshot wires the agent from a loaded configuration.
+func NewFromSnapshot(snap *config.Snapshot, opt Options) (*Agent, error) {
+	cfg, ex := snap.Stock, snap.Overlay
+	if opt.Logger != nil {
+		logOverlaps(opt.Logger, snap.Overlaps)
 	}
 	// The stock agent's own server is never served: its VM routes are
 	// bound to the inner plugin. It gives the connection and plugins.
@@ -65,8 +78,22 @@ func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
 	if host == nil {
 		host = linux2.NewHost()
 	}
-	a := &Agent{stock: st, cfg: cfg, ex: ex, log: st.Logger(), layers: set}
-	a.vm = overlay.NewVmPluginEx(st.VmPlugin(), set, host, ex.Layer)
+	a := &Agent{stock: st, cfg: cfg, ex: ex, log: st.Logger()}
+	a.snap.Store(snap)
+	a.reload = func() (*config.Snapshot, error) {
+		if a.ex.File == "" {
+			return nil, errors.New("no configuration file")
+		}
+		flags := pflag.NewFlagSet("reload", pflag.ContinueOnError)
+		if err := agent.AddFlags(flags, Settings()); err != nil {
+			return nil, err
+		}
+		if err := flags.Set("config", a.ex.File); err != nil {
+			return nil, err
+		}
+		return Load(flags, nil)
+	}
+	a.vm = overlay.NewVmPluginEx(st.VmPlugin(), snapshotSource{&a.snap}, host)
 	tune := func(addr string) kvmagent.ServerConfig {
 		sc := cfg.ServerConfig(a.log)
 		if opt.TuneServer != nil {
@@ -111,8 +138,24 @@ func (a *Agent) StockServer() *kvmagent.Server { return a.stockSrv }
 // ExServer is the :7071 server (nil when ex.enabled is false).
 func (a *Agent) ExServer() *kvmagent.Server { return a.exSrv }
 
-// Layers is the current layer order.
-func (a *Agent) Layers() *declarative.Snapshot { return a.layers.Current() }
+// Config is the configuration in force.
+func (a *Agent) Config() *config.Snapshot { return a.snap.Load() }
+
+// ReloadFrom sets how Reload reads the configuration again (Main: the same
+// flags and environment as at start-up).
+func (a *Agent) ReloadFrom(flags *pflag.FlagSet, environ []string) {
+	a.reload = func() (*config.Snapshot, error) { return Load(flags, environ) }
+}
+
+// snapshotSource gives each request the layers of the configuration in force.
+type snapshotSource struct {
+	p *atomic.Pointer[config.Snapshot]
+}
+
+func (s snapshotSource) Current() start.Layers {
+	snap := s.p.Load()
+	return start.Layers{Order: snap.Order, Config: snap.Layer, FullDiffEvery: snap.FullDiffEvery}
+}
 
 // Listen binds the enabled ports (once); a nil address is a port switched off.
 func (a *Agent) Listen() (stock, ex net.Addr, err error) {
@@ -137,27 +180,38 @@ func (a *Agent) Listen() (stock, ex net.Addr, err error) {
 	return stock, ex, nil
 }
 
-// Reload re-reads the declarative layers from the configuration file and
-// swaps them in only if the whole set validates; else the old ones stay
-// and the error says why. Requests in flight keep the order they took.
+// Reload reads the configuration again and validates it exactly as
+// start-up does; only then does it apply what can change at run time (the
+// layers, their order and every layers.* setting) in one swap. Settings
+// that need a restart are named, not applied. On error the running
+// configuration stays and the error says why. Requests in flight keep the
+// snapshot they took.
 func (a *Agent) Reload() error {
-	if a.ex.File == "" {
-		return errors.New("reload: no configuration file")
-	}
-	entries, err := declarative.LoadFile(a.ex.File)
+	_, err := a.ReloadChanges()
+	return err
+}
+
+// ReloadChanges is Reload, returning what it changed.
+func (a *Agent) ReloadChanges() (config.Changes, error) {
+	a.mu2.Lock()
+	defer a.mu2.Unlock()
+	next, err := a.reload()
 	if err != nil {
-		return fmt.Errorf("reload: %w", err)
+		return config.Changes{}, fmt.Errorf("reload: %w", err)
 	}
-	_, overlaps, err := ValidateLayers(entries, a.ex.Layer.ConflictPolicy)
-	if err != nil {
-		return fmt.Errorf("reload: %w", declarative.Annotate(err, a.ex.File))
+	cur := a.snap.Load()
+	ch := next.Since(cur)
+	next.Generation = cur.Generation + 1
+	logOverlaps(a.log, next.Overlaps)
+	a.snap.Store(next)
+	a.log.Info("configuration reloaded", "file", a.ex.File, "generation", next.Generation,
+		"applied", strings.Join(ch.Applied, ","), "layers_added", strings.Join(ch.Added, ","),
+		"layers_removed", strings.Join(ch.Removed, ","), "layers_changed", strings.Join(ch.Changed, ","),
+		"declarative", len(next.Declarative))
+	if len(ch.NeedRestart) > 0 {
+		a.log.Warn("reload: these settings changed but take effect only after a restart", "settings", strings.Join(ch.NeedRestart, ","))
 	}
-	logOverlaps(a.log, overlaps)
-	if err := a.layers.Reload(entries); err != nil {
-		return fmt.Errorf("reload: %w", declarative.Annotate(err, a.ex.File))
-	}
-	a.log.Info("layers reloaded", "file", a.ex.File, "generation", a.layers.Current().Generation, "declarative", len(entries))
-	return nil
+	return ch, nil
 }
 
 // HandleSIGHUP reloads on every SIGHUP until ctx is done, logging a
@@ -173,7 +227,7 @@ func (a *Agent) HandleSIGHUP(ctx context.Context) {
 				return
 			case <-ch:
 				if err := a.Reload(); err != nil {
-					a.log.Error("SIGHUP: configuration refused, keeping the current layers", "err", err)
+					a.log.Error("SIGHUP: configuration refused, keeping the running layers and settings", "err", err)
 				}
 			}
 		}

@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/strataagent/strata/linux2"
-	"github.com/strataagent/strata/overlay"
-	"github.com/strataagent/strata/overlay/excmd"
+	"github.com/strataagent/strata/overlay/config"
 	"github.com/strataagent/strata/overlay/layer"
+	"github.com/strataagent/strata/overlay/start"
 	"github.com/strataagent/strata/upstream/agent"
 	"github.com/strataagent/strata/upstream/vmplugin"
 )
@@ -51,9 +51,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []st
 		fmt.Fprintf(stderr, "strata-agent %s: %v (see strata-agent --help)\n", sub, err)
 		return 2
 	}
-	cfg, ex, err := LoadConfig(flags, environ)
+	snap, err := Load(flags, environ)
 	if sub == "layers" {
-		return printLayers(stdout, ex, err)
+		return printLayers(stdout, snap, err)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "strata-agent: configuration: %v\n", err)
@@ -63,7 +63,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []st
 	case "render":
 		explain, _ := flags.GetBool("explain")
 		diff, _ := flags.GetBool("diff")
-		if err := Render(cfg, ex, flags.Args(), explain, diff, stdin, stdout); err != nil {
+		if err := Render(snap, flags.Args(), explain, diff, stdin, stdout); err != nil {
 			fmt.Fprintf(stderr, "strata-agent render: %v\n", err)
 			return 1
 		}
@@ -73,11 +73,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []st
 			fmt.Fprintf(stderr, "strata-agent: unexpected argument %q (see strata-agent --help)\n", flags.Arg(0))
 			return 2
 		}
-		a, err := New(cfg, ex, Options{Options: agent.Options{Logger: cfg.Logger(stderr)}})
+		a, err := NewFromSnapshot(snap, Options{Options: agent.Options{Logger: snap.Stock.Logger(stderr)}})
 		if err != nil {
 			fmt.Fprintf(stderr, "strata-agent: %v\n", err)
 			return 1
 		}
+		a.ReloadFrom(flags, environ)
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
 		a.HandleSIGHUP(ctx)
@@ -132,7 +133,7 @@ Example YAML:
   layers:
     conflict_policy: fail
     qemu_args:
-      allow: ["-global", "kvm-pit\\.lost_tick_policy=(delay|discard)"]
+      allow: ["-global kvm-pit\\.lost_tick_policy=(delay|discard)"]
     declarative:
       - name: data-disk-native-io
         after: disk-tuning
@@ -144,16 +145,13 @@ Example YAML:
 `)
 }
 
-// printLayers is the layers subcommand.
-func printLayers(w io.Writer, ex Config, loadErr error) int {
-	order, overlaps, err := ValidateLayers(ex.Declarative, ex.Layer.ConflictPolicy)
-	if loadErr != nil {
-		err = loadErr
-	}
-	if order == nil {
-		// The entries could not be placed (unknown anchor or override):
-		// show the Go order they were to join, as for any other bad entry.
-		order = goOrder()
+// printLayers is the layers subcommand: the order of the configuration
+// as loaded (the Go order alone when it did not load) and its validation.
+func printLayers(w io.Writer, snap *config.Snapshot, err error) int {
+	order, policy := goOrder(), layer.PolicyFail
+	var overlaps []layer.Conflict
+	if snap != nil {
+		order, overlaps, policy = snap.Order, snap.Overlaps, snap.Layer.ConflictPolicy
 	}
 	fmt.Fprintln(w, "layer order:")
 	for i, l := range order {
@@ -172,7 +170,7 @@ func printLayers(w io.Writer, ex Config, loadErr error) int {
 		}
 	}
 	for _, c := range overlaps {
-		fmt.Fprintf(w, "declared overlap (checked per request, policy %s): %s\n", ex.Layer.ConflictPolicy, c.Error())
+		fmt.Fprintf(w, "declared overlap (checked per request, policy %s): %s\n", policy, c.Error())
 	}
 	if err != nil {
 		fmt.Fprintf(w, "configuration: INVALID\n%v\n", err)
@@ -198,9 +196,10 @@ func listOrNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// Render prints what /ex/vm/start would define for a StartVmExCmd, with no
-// libvirt and no host side effect.
-func Render(cfg agent.Config, ex Config, args []string, explain, diff bool, stdin io.Reader, stdout io.Writer) error {
+// Render prints what /ex/vm/start would define for a StartVmExCmd: the
+// same start.Run the live handler calls, on the Offline target (no
+// libvirt, no host side effect).
+func Render(snap *config.Snapshot, args []string, explain, diff bool, stdin io.Reader, stdout io.Writer) error {
 	if len(args) > 1 {
 		return fmt.Errorf("takes at most one file, got %d", len(args))
 	}
@@ -213,22 +212,19 @@ func Render(cfg agent.Config, ex Config, args []string, explain, diff bool, stdi
 		defer f.Close()
 		in, name = f, args[0]
 	}
-	data, err := io.ReadAll(in)
+	data, err := io.ReadAll(io.LimitReader(in, snap.Stock.BodyLimit+1))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
 	}
-	cmd, err := excmd.Decode(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	if int64(len(data)) > snap.Stock.BodyLimit {
+		return fmt.Errorf("%s: more than http.body_limit (%d bytes)", name, snap.Stock.BodyLimit)
 	}
-	order, _, err := ValidateLayers(ex.Declarative, ex.Layer.ConflictPolicy)
+	res, err := start.Run(context.Background(), data, start.Layers{Order: snap.Order, Config: snap.Layer},
+		OfflineTarget(snap.Stock), start.Options{KeepStock: diff})
 	if err != nil {
-		return err
-	}
-	host := renderBuildHost{emulator: cfg.Emulator}
-	res, err := overlay.Render(context.Background(), cmd, vmplugin.Config{DomainType: cfg.DomainType, Arch: cfg.Arch}, host,
-		layer.Context{Host: RenderHost{}, Config: ex.Layer}, order)
-	if err != nil {
+		if start.Refused(err) {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 		return err
 	}
 	switch {
@@ -248,6 +244,15 @@ func Render(cfg agent.Config, ex Config, args []string, explain, diff bool, stdi
 	}
 	_, err = fmt.Fprintln(stdout, res.FinalXML)
 	return err
+}
+
+// OfflineTarget is render's start.Target for the stock configuration cfg.
+func OfflineTarget(cfg agent.Config) start.Offline {
+	return start.Offline{
+		Config: vmplugin.Config{DomainType: cfg.DomainType, Arch: cfg.Arch},
+		Host:   renderBuildHost{emulator: cfg.Emulator},
+		Layer:  RenderHost{},
+	}
 }
 
 type renderBuildHost struct {

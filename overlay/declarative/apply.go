@@ -38,10 +38,7 @@ func (v vmSelector) matches(cmd *excmd.StartVmExCmd) bool {
 		}
 	}
 	if v.hasTag {
-		if cmd.Ex == nil {
-			return false
-		}
-		val, ok := cmd.Ex.Tags[v.tagKey]
+		val, ok := cmd.Tags()[v.tagKey]
 		if !ok || val != v.tagValue {
 			return false
 		}

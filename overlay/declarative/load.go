@@ -149,6 +149,15 @@ func Annotate(err error, path string) error {
 	return annotate(err, path, &doc)
 }
 
+// AnnotateDoc is Annotate with the file already parsed (overlay/config
+// reads and parses the file once).
+func AnnotateDoc(err error, path string, doc *yamlv3.Node) error {
+	if err == nil || doc == nil {
+		return err
+	}
+	return annotate(err, path, doc)
+}
+
 func annotate(err error, path string, doc *yamlv3.Node) error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []error

@@ -206,7 +206,7 @@ func TestNoChangeIsStock(t *testing.T) {
 func TestVMSelector(t *testing.T) {
 	cmd := stockCmd(t, "mn_example_a") // uuid 5d1f7c3a9b2e4f60a8c4d2e1b7f9a013, name web-01
 	tagged := stockCmd(t, "mn_example_a")
-	tagged.Ex = &excmd.Ex{Tags: map[string]string{"role": "frontend", "empty": ""}}
+	tagged.Blocks = map[string]any{excmd.TagsKey: &map[string]string{"role": "frontend", "empty": ""}}
 	cases := []struct {
 		name string
 		sel  VMSelector

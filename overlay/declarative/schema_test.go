@@ -28,7 +28,7 @@ func TestSchema(t *testing.T) {
 	for _, e := range append(entries, extra) {
 		t.Run(e.Name, func(t *testing.T) {
 			c := stockCmd(t, "mn_example_a")
-			c.Ex = &excmd.Ex{Tags: map[string]string{"role": "frontend"}}
+			c.Blocks = map[string]any{excmd.TagsKey: &map[string]string{"role": "frontend"}}
 			x, err := run(t, e, c)
 			if err != nil {
 				t.Fatal(err)

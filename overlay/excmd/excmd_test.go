@@ -1,32 +1,32 @@
 package excmd
 
 import (
+	"encoding/json"
 	"os"
-	"reflect"
+	"strings"
 	"testing"
 )
 
 func TestDecode(t *testing.T) {
-	cmd, err := Decode([]byte(`{"vmInstanceUuid":"u1","cpuNum":2,"futureStockField":1,"ex":{"hugepages":{"size":2048},"tags":{"a":"b"},"pinning":{"vcpus":[{"vcpu":0,"cpuset":"0"}]}}}`))
+	cmd, err := Decode([]byte(`{"vmInstanceUuid":"u1","cpuNum":2,"futureStockField":1,"ex":{"hugepages":{"size":2048},"tags":{"a":"b"}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cmd.VMInstanceUUID != "u1" || cmd.CPUNum != 2 {
 		t.Errorf("stock part: %+v", cmd.StartVmCmd)
 	}
-	want := &Ex{Hugepages: &Hugepages{Size: 2048}, Tags: map[string]string{"a": "b"}, Pinning: &Pinning{VCPUs: []VCPUPin{{VCPU: 0, CPUSet: "0"}}}}
-	if !reflect.DeepEqual(cmd.Ex, want) {
-		t.Errorf("ex %+v, want %+v", cmd.Ex, want)
+	if len(cmd.Raw) != 2 || string(cmd.Raw["hugepages"]) != `{"size":2048}` || string(cmd.Raw["tags"]) != `{"a":"b"}` {
+		t.Errorf("raw ex %v", cmd.Raw)
 	}
 	for _, body := range []string{`{"vmInstanceUuid":"u1"}`, `{"vmInstanceUuid":"u1","ex":null}`} {
 		cmd, err := Decode([]byte(body))
-		if err != nil || cmd.Ex != nil {
-			t.Errorf("%s: ex %+v, err %v", body, cmd.Ex, err)
+		if err != nil || cmd.Raw != nil {
+			t.Errorf("%s: ex %+v, err %v", body, cmd.Raw, err)
 		}
 	}
 	cmd, err = Decode([]byte(`{"ex":{}}`))
-	if err != nil || cmd.Ex == nil || !reflect.DeepEqual(*cmd.Ex, Ex{}) {
-		t.Errorf("empty ex: %+v, %v", cmd.Ex, err)
+	if err != nil || cmd.Raw == nil || len(cmd.Raw) != 0 {
+		t.Errorf("empty ex: %+v, %v", cmd.Raw, err)
 	}
 }
 
@@ -46,20 +46,21 @@ func TestDecodeStockCorpus(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
+	many := map[string]int{}
+	for i := range MaxExKeys + 1 {
+		many["k"+strings.Repeat("x", i)] = i
+	}
+	manyJSON, _ := json.Marshal(map[string]any{"ex": many})
+	huge, _ := json.Marshal(map[string]any{"ex": map[string]string{"tags": strings.Repeat("x", MaxExBytes)}})
 	for _, c := range []struct{ body, want string }{
-		{`{"ex":{"hugepage":{}}}`, `ex.hugepage: unknown field`},
-		{`{"ex":{"hugepages":{"sise":2048}}}`, `ex.hugepages.sise: unknown field`},
-		{`{"ex":{"Hugepages":{}}}`, `ex.Hugepages: unknown field`},
-		{`{"ex":{"pinning":{"vcpus":[{"vcpu":0,"cpuset":"0"},{"cpu":1}]}}}`, `ex.pinning.vcpus[1].cpu: unknown field`},
-		{`{"ex":{"rng":{"rate":{"bytes":1,"burst":2}}}}`, `ex.rng.rate.burst: unknown field`},
-		{`{"ex":{"hugepages":{"size":"2M"}}}`, `ex.hugepages.size: cannot use a JSON string as uint64: json: cannot unmarshal string into Go struct field Hugepages.hugepages.size of type uint64`},
-		{`{"ex":{"tags":{"a":1}}}`, `ex.tags: cannot use a JSON number as string: json: cannot unmarshal number into Go struct field Ex.tags of type string`},
-		{`{"ex":[]}`, `ex: json: cannot unmarshal array into Go value of type excmd.Ex`},
-		{`{"ex":{"qemuArgs":"-S"}}`, `ex.qemuArgs: cannot use a JSON string as []string: json: cannot unmarshal string into Go struct field Ex.qemuArgs of type []string`},
+		{`{"ex":[]}`, `ex: must be a JSON object of layer blocks`},
+		{`{"ex":"x"}`, `ex: must be a JSON object of layer blocks`},
+		{string(manyJSON), `ex: 65 keys is more than the 64 an ex block may have`},
+		{string(huge), `ex: 262155 bytes is more than the 262144 an ex block may have`},
 	} {
 		_, err := Decode([]byte(c.body))
 		if err == nil || err.Error() != c.want {
-			t.Errorf("%s:\n got %v\nwant %s", c.body, err, c.want)
+			t.Errorf("%.60s:\n got %v\nwant %s", c.body, err, c.want)
 		}
 	}
 }

@@ -55,20 +55,20 @@ type Result struct {
 // Error wraps a layer's failure as "layer/<name>: <cause>", like CoreDNS's plugin.Error.
 func Error(name string, err error) error { return fmt.Errorf("layer/%s: %w", name, err) }
 
-// Run applies layers in order to ctx.Domain, skipping those whose Applies
-// is false, and records per layer what changed. A layer error, a conflict or
-// an undeclared write (the last two under policy fail) stops the chain; the
-// Domain is then partly changed and must not be defined.
+// Run applies layers in order to ctx.Domain, skipping those with nothing to
+// do, and records per layer what changed. Each layer's writes are recorded
+// on the part of the domain it declares (provenance.ScopeOf its Writes):
+// that part is snapshotted before and after it, nothing else, so a chain
+// costs about what its layers' parts of the XML cost. ctx.FullDiff adds a
+// diff of the whole domain per layer, which also catches a write outside
+// the declared part. A layer error, a conflict or an undeclared write (the
+// last two under policy fail) stops the chain; the Domain is then partly
+// changed and must not be defined.
 func Run(ctx *Context, layers []Layer) (Result, error) {
 	var res Result
 	if ctx == nil || ctx.Domain == nil {
 		return res, errors.New("layer chain: no domain")
 	}
-	stock, err := vmplugin.MarshalDomain(ctx.Domain)
-	if err != nil {
-		return res, fmt.Errorf("layer chain: %w", err)
-	}
-	res.StockXML, res.FinalXML = stock, stock
 	policy := ctx.Config.ConflictPolicy
 	if policy == "" {
 		policy = PolicyFail
@@ -76,33 +76,36 @@ func Run(ctx *Context, layers []Layer) (Result, error) {
 	if policy != PolicyFail && policy != PolicyWarn {
 		return res, fmt.Errorf("layer chain: conflict policy %q: want %q or %q", policy, PolicyFail, PolicyWarn)
 	}
+	stock := ctx.StockXML
+	if stock == "" && ctx.KeepStock {
+		var err error
+		if stock, err = vmplugin.MarshalDomain(ctx.Domain); err != nil {
+			return res, fmt.Errorf("layer chain: %w", err)
+		}
+	}
+	if ctx.KeepStock {
+		res.StockXML = stock
+	}
 
-	var before *provenance.Tree // taken lazily: a chain with nothing to do marshals once
 	owner := map[string]string{}
 	var owned []string // paths in owner, in the order first written
+	var whole *provenance.Tree
 	for _, l := range layers {
 		if ctx.Ctx != nil {
 			if err := ctx.Ctx.Err(); err != nil {
 				return res, Error(l.Name, err)
 			}
 		}
-		if l.Applies != nil && !l.Applies(ctx) {
+		if !l.applies(ctx) {
 			continue
 		}
-		if before == nil {
-			if before, err = provenance.Parse(stockRaw(ctx, stock)); err != nil {
-				return res, fmt.Errorf("layer chain: %w", err)
-			}
-		}
-		if err := l.Apply(ctx); err != nil {
-			return res, Error(l.Name, err)
-		}
-		after, err := provenance.Snapshot(ctx.Domain)
+		changes, next, err := record(ctx, l, whole)
 		if err != nil {
 			return res, Error(l.Name, err)
 		}
+		whole = next
 		res.Applied = append(res.Applied, l.Name)
-		for _, ch := range provenance.Diff(before, after) {
+		for _, ch := range changes {
 			ch.Layer = l.Name
 			if !declares(l, ch) {
 				if policy == PolicyFail {
@@ -130,24 +133,68 @@ func Run(ctx *Context, layers []Layer) (Result, error) {
 			owner[ch.Path] = l.Name
 			res.Changes = append(res.Changes, ch)
 		}
-		before = after
 	}
-	if len(res.Applied) > 0 {
-		if res.FinalXML, err = vmplugin.MarshalDomain(ctx.Domain); err != nil {
-			return res, fmt.Errorf("layer chain: %w", err)
-		}
+	if len(res.Applied) == 0 && stock != "" {
+		res.FinalXML = stock
+		return res, nil
+	}
+	var err error
+	if res.FinalXML, err = vmplugin.MarshalDomain(ctx.Domain); err != nil {
+		return res, fmt.Errorf("layer chain: %w", err)
 	}
 	return res, nil
 }
 
-// stockRaw is the stock domain as libvirtxml marshals it, the form every
-// later snapshot takes (MarshalDomain adds a namespace declaration and
-// reorders USB sources, which would read as changes).
-func stockRaw(ctx *Context, stock string) string {
-	if x, err := ctx.Domain.Marshal(); err == nil {
-		return x
+// record applies l and returns what it changed, from snapshots of the part
+// of the domain its Writes declare. With ctx.FullDiff it also diffs the
+// whole domain (whole is the snapshot after the previous layer, nil at
+// first) and adds what the layer changed outside that part, which its
+// declarations then refuse; it returns the new whole snapshot.
+func record(ctx *Context, l Layer, whole *provenance.Tree) ([]Change, *provenance.Tree, error) {
+	scope := provenance.ScopeOf(l.Writes)
+	before, err := provenance.SnapshotScope(ctx.Domain, scope)
+	if err != nil {
+		return nil, nil, err
 	}
-	return stock
+	if ctx.FullDiff && whole == nil {
+		if whole, err = provenance.Snapshot(ctx.Domain); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := l.Apply(ctx); err != nil {
+		return nil, nil, err
+	}
+	after, err := provenance.SnapshotScope(ctx.Domain, scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	changes := provenance.Diff(before, after)
+	if !ctx.FullDiff {
+		return changes, nil, nil
+	}
+	wholeAfter, err := provenance.Snapshot(ctx.Domain)
+	if err != nil {
+		return nil, nil, err
+	}
+	all := provenance.Diff(whole, wholeAfter)
+	seen := make(map[Change]int, len(changes))
+	for _, ch := range changes {
+		seen[ch]++
+	}
+	var outside []Change
+	for _, ch := range all {
+		if seen[ch] > 0 {
+			seen[ch]--
+			continue
+		}
+		outside = append(outside, ch)
+	}
+	for ch, n := range seen {
+		if n > 0 {
+			return nil, nil, fmt.Errorf("provenance: the declared part recorded %s %s, which the whole domain does not show", ch.Op, ch.Path)
+		}
+	}
+	return append(changes, outside...), wholeAfter, nil
 }
 
 // conflictsOf lists the earlier writes ch collides with: the same path, or

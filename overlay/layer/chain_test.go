@@ -83,13 +83,29 @@ func TestRunConflicts(t *testing.T) {
 
 func TestRunUndeclared(t *testing.T) {
 	sneaky := Layer{Name: "sneaky", Writes: []string{"/domain/title"}, Apply: func(c *Context) error { c.Domain.Description = "x"; return nil }}
-	_, err := Run(newCtx("fail"), []Layer{sneaky})
+	full := func(policy string) *Context { c := newCtx(policy); c.FullDiff = true; return c }
+	_, err := Run(full("fail"), []Layer{sneaky})
 	if err == nil || err.Error() != "layer/sneaky: wrote /domain/description, which is not among its declared writes" {
 		t.Errorf("error %v", err)
 	}
-	res, err := Run(newCtx("warn"), []Layer{sneaky})
+	res, err := Run(full("warn"), []Layer{sneaky})
 	if err != nil || len(res.Undeclared) != 1 {
 		t.Errorf("warn: %+v %v", res.Undeclared, err)
+	}
+	// Without the whole-domain cross-check only the declared part is
+	// recorded: the write outside it goes unseen (the price of recording at
+	// the cost of the edits; the agent samples FullDiff, tests always run it).
+	res, err = Run(newCtx("fail"), []Layer{sneaky})
+	if err != nil || len(res.Changes) != 0 {
+		t.Errorf("declared part only: %+v %v", res.Changes, err)
+	}
+	// a write inside the declared part but outside the declared path is caught without it
+	inside := Layer{Name: "inside", Writes: []string{"/domain/devices/disk/driver/@io"}, Apply: func(c *Context) error {
+		c.Domain.Devices.Disks[0].Driver.Cache = "none"
+		return nil
+	}}
+	if _, err := Run(newCtx("fail"), []Layer{inside}); err == nil || !strings.Contains(err.Error(), "driver/@cache, which is not among its declared writes") {
+		t.Errorf("inside: %v", err)
 	}
 	// a container added for a declared write is within it
 	mb := Layer{Name: "mb", Writes: []string{"/domain/memoryBacking/hugepages"}, Apply: func(c *Context) error {

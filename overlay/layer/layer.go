@@ -43,8 +43,15 @@ type Layer struct {
 	// Overrides names layers this one deliberately wins over: a path both
 	// write is then an acknowledged win, not a conflict.
 	Overrides []string
-	// Applies reports whether the layer has anything to do for this command
-	// (for a Go layer: its ex block is present). A nil Applies means always.
+	// Ex is the layer's own block of the command's ex object (a Go layer's;
+	// nil for a declarative one). It is decoded and validated before the
+	// VM's lock is taken (DecodeEx).
+	Ex ExBlock
+	// Validate checks a request before anything is touched, beyond the ex
+	// block (a declarative layer's selection); nil: nothing to check.
+	Validate func(*Check) error
+	// Applies reports whether the layer has anything to do for this command.
+	// A nil Applies means: its ex block is present, or always when it has none.
 	Applies func(*Context) bool
 	// Apply changes c.Domain. Errors name the field: "ex.hugepages.size: ...".
 	Apply func(*Context) error
@@ -82,6 +89,31 @@ type Context struct {
 	Host   Host
 	Config Config
 	Log    *slog.Logger
+	// StockXML is the stock domain as the builder marshalled it
+	// (vmplugin.MarshalDomain), when the caller has it: the chain then does
+	// not marshal it again. Empty: the chain marshals it if it needs it.
+	StockXML string
+	// KeepStock fills Result.StockXML (render --diff); a start needs it not.
+	KeepStock bool
+	// FullDiff cross-checks the provenance recorded per layer against a
+	// diff of the whole domain after each layer (tests, and a sample of
+	// requests): a write outside the layer's declared parts is caught.
+	FullDiff bool
+}
+
+// applies reports whether l has work for this command.
+func (l Layer) applies(c *Context) bool {
+	if l.Applies != nil {
+		return l.Applies(c)
+	}
+	if l.Ex != nil {
+		if c.Cmd == nil {
+			return false
+		}
+		_, ok := c.Cmd.Blocks[l.Ex.Key()]
+		return ok
+	}
+	return true
 }
 
 // Op is how a path changed (provenance.Op).

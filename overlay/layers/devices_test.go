@@ -34,7 +34,7 @@ func TestWatchdog(t *testing.T) {
 	runErrCases(t, layers.Watchdog, []errCase{
 		{name: "model", ex: `{"watchdog":{"model":"diag288"}}`, want: `ex.watchdog.model: "diag288": want one of [i6300esb ib700 itco]`},
 		{name: "action", ex: `{"watchdog":{"model":"i6300esb","action":"explode"}}`, want: `ex.watchdog.action: "explode": want one of [reset shutdown poweroff pause none dump inject-nmi]`},
-		{name: "itco on pc", ex: `{"watchdog":{"model":"itco"}}`, want: `ex.watchdog.model: itco is built into q35's ICH9; this domain's machine is "pc" (set ex.machine)`},
+		{name: "itco on pc", ex: `{"watchdog":{"model":"itco"}}`, want: `ex.watchdog.model: itco is built into q35's ICH9: it needs ex.machine`},
 	})
 }
 
@@ -65,7 +65,7 @@ func TestTags(t *testing.T) {
 
 func TestQemuArgs(t *testing.T) {
 	allow := func(c *layer.Config) {
-		c.QemuArgsAllow = []string{"-global", `kvm-pit\.lost_tick_policy=(delay|discard)`}
+		c.QemuArgsAllow = []string{`-global kvm-pit\.lost_tick_policy=(delay|discard)`, "-no-hpet"}
 	}
 	ctx, err := applyLayer(t, layers.QemuArgs, errCase{ex: `{"qemuArgs":["-global","kvm-pit.lost_tick_policy=discard"]}`, cfg: allow})
 	if err != nil {
@@ -75,10 +75,17 @@ func TestQemuArgs(t *testing.T) {
 		t.Errorf("args %+v", a)
 	}
 	runErrCases(t, layers.QemuArgs, []errCase{
-		{name: "not allowed", ex: `{"qemuArgs":["-global","-device"]}`, cfg: allow, want: `ex.qemuArgs[1]: "-device" is not allowed by layers.qemu_args.allow`},
-		{name: "partial match", ex: `{"qemuArgs":["-global","kvm-pit.lost_tick_policy=delay,x=1"]}`, cfg: allow, want: `ex.qemuArgs[1]: "kvm-pit.lost_tick_policy=delay,x=1" is not allowed by layers.qemu_args.allow`},
+		{name: "option without its value", ex: `{"qemuArgs":["-global","-device"]}`, cfg: allow, want: `ex.qemuArgs[0]: "-global" (with no value) is not allowed by layers.qemu_args.allow`},
+		{name: "partial match", ex: `{"qemuArgs":["-global","kvm-pit.lost_tick_policy=delay,x=1"]}`, cfg: allow, want: `ex.qemuArgs[0..1]: "-global" "kvm-pit.lost_tick_policy=delay,x=1" is not allowed by layers.qemu_args.allow`},
+		// An allowed value after another allowed option is not allowed: pairs match, not arguments alone.
+		{name: "value after another option", ex: `{"qemuArgs":["-no-hpet","kvm-pit.lost_tick_policy=delay"]}`, cfg: allow, want: `ex.qemuArgs[0..1]: "-no-hpet" "kvm-pit.lost_tick_policy=delay" is not allowed by layers.qemu_args.allow`},
+		{name: "lone value", ex: `{"qemuArgs":["kvm-pit.lost_tick_policy=delay"]}`, cfg: allow, want: `ex.qemuArgs[0]: "kvm-pit.lost_tick_policy=delay" is a value with no option before it`},
 		{name: "empty allow", ex: `{"qemuArgs":["-S"]}`, want: `ex.qemuArgs[0]: "-S" is not allowed: layers.qemu_args.allow is empty`},
 		{name: "bad pattern", ex: `{"qemuArgs":["-S"]}`, cfg: func(c *layer.Config) { c.QemuArgsAllow = []string{"("} },
-			want: "config layers.qemu_args.allow[0]: error parsing regexp: missing closing ): `^(?:()$`"},
+			want: "config layers.qemu_args.allow[0]: option pattern \"(\": error parsing regexp: missing closing ): `(`"},
+		// A pattern that would break out of the anchors it is wrapped in is refused.
+		{name: "escaping pattern", ex: `{"qemuArgs":["-S"]}`, cfg: func(c *layer.Config) { c.QemuArgsAllow = []string{"x)|(.*"} },
+			want: "config layers.qemu_args.allow[0]: option pattern \"x)|(.*\": error parsing regexp: unexpected ): `x)|(.*`"},
+		{name: "too many", ex: `{"qemuArgs":[` + strings.Repeat(`"-S",`, layers.MaxQemuArgs) + `"-S"]}`, cfg: allow, want: `ex.qemuArgs: 257 arguments is more than 256`},
 	})
 }

@@ -13,6 +13,19 @@ import (
 // host threads (QEMU gains nothing past one per disk and vCPU).
 const MaxIOThreads = 64
 
+// DisksEx is the ex.disks block: disk driver tuning.
+type DisksEx struct {
+	Targets   []string `json:"targets,omitempty"`   // target devs ("vda"); empty means every device="disk"
+	Discard   string   `json:"discard,omitempty"`   // unmap | ignore
+	IO        string   `json:"io,omitempty"`        // native | threads | io_uring
+	IOThreads uint     `json:"iothreads,omitempty"` // number of iothreads; disks are spread over them
+}
+
+// maxDiskTargets bounds ex.disks.targets (a VM has at most a few dozen disks).
+const maxDiskTargets = 256
+
+var disksBlock = &layer.Block[DisksEx]{Name: "disks", Validate: validateDisks}
+
 // DiskTuning sets discard, io mode and iothreads on disk drivers.
 var DiskTuning = layer.Layer{
 	Name: "disk-tuning",
@@ -29,12 +42,11 @@ inside disk elements; disk-tuning runs later and tunes what machine left.`,
 	Reads:     []string{"ex.disks.targets", "ex.disks.discard", "ex.disks.io", "ex.disks.iothreads"},
 	Writes:    []string{"/domain/iothreads", "/domain/devices/disk/driver/@discard", "/domain/devices/disk/driver/@io", "/domain/devices/disk/driver/@iothread"},
 	Overrides: []string{"machine"},
-	Applies:   func(c *layer.Context) bool { e := ex(c); return e != nil && e.Disks != nil },
+	Ex:        disksBlock,
 	Apply:     applyDisks,
 }
 
-func applyDisks(c *layer.Context) error {
-	t, d := ex(c).Disks, c.Domain
+func validateDisks(t *DisksEx, _ *layer.Check) error {
 	if t.Discard == "" && t.IO == "" && t.IOThreads == 0 {
 		return fmt.Errorf("ex.disks: empty: give discard, io or iothreads")
 	}
@@ -47,6 +59,21 @@ func applyDisks(c *layer.Context) error {
 	if t.IOThreads > MaxIOThreads {
 		return fmt.Errorf("ex.disks.iothreads: %d is above %d", t.IOThreads, MaxIOThreads)
 	}
+	if len(t.Targets) > maxDiskTargets {
+		return fmt.Errorf("ex.disks.targets: %d targets is more than %d", len(t.Targets), maxDiskTargets)
+	}
+	seen := make(map[string]int, len(t.Targets))
+	for i, dev := range t.Targets {
+		if j, dup := seen[dev]; dup {
+			return fmt.Errorf("ex.disks.targets[%d]: %q is listed twice (also targets[%d])", i, truncate(dev), j)
+		}
+		seen[dev] = i
+	}
+	return nil
+}
+
+func applyDisks(c *layer.Context) error {
+	t, d := disksBlock.In(c), c.Domain
 	if d.Devices == nil {
 		return fmt.Errorf("ex.disks: the VM has no disk")
 	}
@@ -65,10 +92,7 @@ func applyDisks(c *layer.Context) error {
 	for i, dev := range t.Targets {
 		j := slices.IndexFunc(d.Devices.Disks, func(x libvirtxml.DomainDisk) bool { return x.Target != nil && x.Target.Dev == dev })
 		if j < 0 {
-			return fmt.Errorf("ex.disks.targets[%d]: no disk with target dev %q", i, dev)
-		}
-		if slices.Contains(targets, &d.Devices.Disks[j]) {
-			return fmt.Errorf("ex.disks.targets[%d]: %q is listed twice", i, dev)
+			return fmt.Errorf("ex.disks.targets[%d]: no disk with target dev %q", i, truncate(dev))
 		}
 		targets = append(targets, &d.Devices.Disks[j])
 	}

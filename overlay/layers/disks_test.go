@@ -32,7 +32,7 @@ func TestDiskTuning(t *testing.T) {
 		{name: "io", ex: `{"disks":{"io":"aio"}}`, want: `ex.disks.io: "aio": want "native", "threads" or "io_uring"`},
 		{name: "iothreads", ex: `{"disks":{"iothreads":65}}`, want: `ex.disks.iothreads: 65 is above 64`},
 		{name: "no target", ex: `{"disks":{"io":"threads","targets":["vdz"]}}`, want: `ex.disks.targets[0]: no disk with target dev "vdz"`},
-		{name: "twice", ex: `{"disks":{"io":"threads","targets":["vda","vda"]}}`, want: `ex.disks.targets[1]: "vda" is listed twice`},
+		{name: "twice", ex: `{"disks":{"io":"threads","targets":["vda","vda"]}}`, want: `ex.disks.targets[1]: "vda" is listed twice (also targets[0])`},
 		{name: "native needs cache none", ex: `{"disks":{"io":"native","targets":["hdc"]}}`, want: `ex.disks.io: native needs cache none or directsync; disk hdc has cache ""`},
 		{name: "iothread on ide", ex: `{"disks":{"iothreads":1,"targets":["hdc"]}}`, want: `ex.disks.iothreads: disk hdc (targets[0]) is on bus ide; iothreads serve virtio disks`},
 	})

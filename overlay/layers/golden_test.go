@@ -1,6 +1,7 @@
 package layers_test
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
 	"github.com/strataagent/strata/overlay/layers"
+	"github.com/strataagent/strata/overlay/start"
 	"github.com/strataagent/strata/upstream/vmplugin"
 )
 
@@ -59,6 +61,7 @@ var testLayers = map[string]layer.Layer{legacyAIO.Name: legacyAIO, aioOverride.N
 
 type goldenCase struct {
 	name   string
+	body   []byte
 	cmd    *excmd.StartVmExCmd
 	cfg    goldenConfig
 	layers []layer.Layer
@@ -80,7 +83,7 @@ func loadCases(t testing.TB) []goldenCase {
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		gc := goldenCase{name: strings.TrimSuffix(filepath.Base(f), ".json"), cmd: cmd, layers: append([]layer.Layer(nil), layers.Order...)}
+		gc := goldenCase{name: strings.TrimSuffix(filepath.Base(f), ".json"), body: body, cmd: cmd, layers: append([]layer.Layer(nil), layers.Order...)}
 		if b, err := os.ReadFile(strings.TrimSuffix(f, ".json") + ".config.json"); err == nil {
 			if err := json.Unmarshal(b, &gc.cfg); err != nil {
 				t.Fatalf("%s config: %v", f, err)
@@ -101,16 +104,20 @@ func loadCases(t testing.TB) []goldenCase {
 	return out
 }
 
-// runCase returns the final XML ("" when the chain failed) and the listing.
+// runCase returns the final XML ("" when the start failed) and the
+// listing, from start.Run on the offline target (the live start's
+// function), with the whole-domain provenance cross-check on.
 func runCase(t testing.TB, gc goldenCase) (string, string) {
 	t.Helper()
-	ctx, err := stockContext(gc.cmd, vmplugin.Config{DomainType: gc.cfg.DomainType})
-	if err != nil {
-		t.Fatal(err)
+	cfg := vmplugin.Config{DomainType: gc.cfg.DomainType, Arch: vmplugin.ArchX86_64}
+	if cfg.DomainType == "" {
+		cfg.DomainType = "kvm"
 	}
-	ctx.Config.ConflictPolicy = gc.cfg.ConflictPolicy
-	ctx.Config.QemuArgsAllow = gc.cfg.QemuArgsAllow
-	res, err := layer.Run(ctx, gc.layers)
+	target := start.Offline{Config: cfg, Host: buildHost{}, Layer: newFakeHost()}
+	ls := start.Layers{Order: gc.layers, Config: layer.Config{
+		ConflictPolicy: gc.cfg.ConflictPolicy, QemuArgsAllow: gc.cfg.QemuArgsAllow, NVRAMDir: "/var/lib/libvirt/qemu/nvram",
+	}}
+	res, err := start.Run(context.Background(), gc.body, ls, target, start.Options{FullDiff: true})
 	if err != nil {
 		return "", "error: " + err.Error() + "\n"
 	}
@@ -151,7 +158,7 @@ func TestGoldenCorpusCovers(t *testing.T) {
 			t.Errorf("no golden case shows a change by layer %s", l.Name)
 		}
 	}
-	for _, marker := range []string{"conflict: layers", "error: layer/legacy-aio: layers", "acknowledged]"} {
+	for _, marker := range []string{"conflict: layers", "layer/legacy-aio: layers", "acknowledged]"} {
 		if !strings.Contains(corpus, marker) {
 			t.Errorf("no golden case shows %q", marker)
 		}
@@ -205,6 +212,9 @@ func TestStockUntouched(t *testing.T) {
 				}
 				ctx, err := stockContext(cmd, cfg)
 				if err != nil {
+					t.Fatal(err)
+				}
+				if err := decodeEx(ctx); err != nil {
 					t.Fatal(err)
 				}
 				stock, err := vmplugin.MarshalDomain(ctx.Domain)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
+	"github.com/strataagent/strata/overlay/layers"
 	"github.com/strataagent/strata/upstream/vmplugin"
 )
 
@@ -81,6 +82,11 @@ func stockContext(cmd *excmd.StartVmExCmd, cfg vmplugin.Config) (*layer.Context,
 	return &layer.Context{Ctx: context.Background(), Cmd: cmd, Domain: d, Host: newFakeHost(), Config: layer.Config{NVRAMDir: "/var/lib/libvirt/qemu/nvram"}}, nil
 }
 
+// decodeEx decodes and validates cmd's ex blocks as a start does first.
+func decodeEx(ctx *layer.Context) error {
+	return layer.DecodeEx(ctx.Cmd, layers.Order, &layer.Check{Host: ctx.Host, Config: ctx.Config})
+}
+
 // errCase is one bad value and its exact error text.
 type errCase struct {
 	name string
@@ -116,7 +122,10 @@ func applyLayer(t *testing.T, l layer.Layer, c errCase) (*layer.Context, error) 
 	if c.cfg != nil {
 		c.cfg(&ctx.Config)
 	}
-	if !l.Applies(ctx) {
+	if err := decodeEx(ctx); err != nil {
+		return ctx, err // refused before anything is touched
+	}
+	if _, ok := ctx.Cmd.Blocks[l.Ex.Key()]; !ok || (l.Applies != nil && !l.Applies(ctx)) {
 		t.Fatalf("layer %s does not apply to ex %s", l.Name, c.ex)
 	}
 	return ctx, l.Apply(ctx)

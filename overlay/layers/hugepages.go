@@ -8,6 +8,13 @@ import (
 	"github.com/strataagent/strata/overlay/layer"
 )
 
+// HugepagesEx is the ex.hugepages block.
+type HugepagesEx struct {
+	Size uint64 `json:"size"` // page size in KiB: 2048 or 1048576; 0 means 2048
+}
+
+var hugepagesBlock = &layer.Block[HugepagesEx]{Name: "hugepages", Validate: validateHugepages}
+
 // Hugepages backs guest memory with huge pages.
 var Hugepages = layer.Layer{
 	Name: "hugepages",
@@ -16,21 +23,51 @@ var Hugepages = layer.Layer{
 	"ex": {"hugepages": {"size": 2048}}
 
 size is in KiB: 2048 (2 MiB) or 1048576 (1 GiB); 0 or absent means 2048.`,
-	Reads:   []string{"ex.hugepages.size"},
-	Writes:  []string{"/domain/memoryBacking/hugepages"},
-	Applies: func(c *layer.Context) bool { e := ex(c); return e != nil && e.Hugepages != nil },
-	Apply:   applyHugepages,
+	Reads:  []string{"ex.hugepages.size", "memory"},
+	Writes: []string{"/domain/memoryBacking/hugepages"},
+	Ex:     hugepagesBlock,
+	Apply:  applyHugepages,
 }
 
-func applyHugepages(c *layer.Context) error {
-	h, d := ex(c).Hugepages, c.Domain
-	size := h.Size
-	if size == 0 {
-		size = 2048
+func (h *HugepagesEx) size() uint64 {
+	if h.Size == 0 {
+		return 2048
 	}
+	return h.Size
+}
+
+func validateHugepages(h *HugepagesEx, c *layer.Check) error {
+	size := h.size()
 	if size != 2048 && size != 1048576 {
 		return fmt.Errorf("ex.hugepages.size: %d KiB is not an x86_64 huge page size (want 2048 or 1048576)", h.Size)
 	}
+	if c.Cmd.Memory <= 0 {
+		return nil // the stock validation names memory
+	}
+	need := uint64(c.Cmd.Memory) / 1024
+	if need%size != 0 {
+		return fmt.Errorf("ex.hugepages.size: the VM's memory (%d KiB) is not a multiple of the %d KiB page size", need, size)
+	}
+	if c.Host == nil {
+		return nil
+	}
+	return checkFreePages(c.Host, size, need)
+}
+
+func checkFreePages(host layer.Host, size, need uint64) error {
+	free, err := host.FreeHugepages(size)
+	if err != nil {
+		return fmt.Errorf("ex.hugepages: read the host's free %d KiB pages: %w", size, err)
+	}
+	if free*size < need {
+		return fmt.Errorf("ex.hugepages: the host has %d free %d KiB pages (%d MiB), the VM needs %d MiB", free, size, free*size/1024, need/1024)
+	}
+	return nil
+}
+
+func applyHugepages(c *layer.Context) error {
+	h, d := hugepagesBlock.In(c), c.Domain
+	size := h.size()
 	if d.Memory == nil {
 		return fmt.Errorf("ex.hugepages: the stock domain has no <memory>")
 	}
@@ -41,16 +78,7 @@ func applyHugepages(c *layer.Context) error {
 	if need%size != 0 {
 		return fmt.Errorf("ex.hugepages.size: the VM's memory (%d KiB) is not a multiple of the %d KiB page size", need, size)
 	}
-	if c.Host == nil {
-		return fmt.Errorf("ex.hugepages: %w", errNoHost)
-	}
-	free, err := c.Host.FreeHugepages(size)
-	if err != nil {
-		return fmt.Errorf("ex.hugepages: read the host's free %d KiB pages: %w", size, err)
-	}
-	if free*size < need {
-		return fmt.Errorf("ex.hugepages: the host has %d free %d KiB pages (%d MiB), the VM needs %d MiB", free, size, free*size/1024, need/1024)
-	}
+	// The host's free pages were checked with the block (validateHugepages).
 	if d.MemoryBacking == nil {
 		d.MemoryBacking = &libvirtxml.DomainMemoryBacking{}
 	}

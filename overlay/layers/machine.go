@@ -15,6 +15,15 @@ import (
 // used when layers.uefi.nvram_dir is not set.
 const DefaultNVRAMDir = "/var/lib/libvirt/qemu/nvram"
 
+// MachineEx is the ex.machine block: the q35 machine type and UEFI firmware.
+type MachineEx struct {
+	Type       string `json:"type"`       // "q35" (or a versioned "pc-q35-X.Y")
+	UEFI       bool   `json:"uefi"`       // OVMF firmware with a per-VM NVRAM
+	SecureBoot bool   `json:"secureBoot"` // needs uefi; turns SMM on
+}
+
+var machineBlock = &layer.Block[MachineEx]{Name: "machine", Validate: validateMachine}
+
 // Machine switches the domain to q35, optionally with UEFI.
 var Machine = layer.Layer{
 	Name: "machine",
@@ -34,23 +43,51 @@ firmware's variables template. Secure boot turns SMM on.`,
 		"/domain/devices/disk", // IDE disks are renamed (target dev and bus): a new key
 		"/domain/devices/controller",
 	},
-	Applies: func(c *layer.Context) bool { e := ex(c); return e != nil && e.Machine != nil },
-	Apply:   applyMachine,
+	Ex:    machineBlock,
+	Apply: applyMachine,
 }
 
 var q35Type = regexp.MustCompile(`^(q35|pc-q35-[0-9]+\.[0-9]+)$`)
 
-func applyMachine(c *layer.Context) error {
-	m, d := ex(c).Machine, c.Domain
-	typ := m.Type
-	if typ == "" {
-		typ = "q35"
+func (m *MachineEx) machineType() string {
+	if m.Type == "" {
+		return "q35"
 	}
-	if !q35Type.MatchString(typ) {
+	return m.Type
+}
+
+func validateMachine(m *MachineEx, c *layer.Check) error {
+	if !q35Type.MatchString(m.machineType()) {
 		return fmt.Errorf(`ex.machine.type: %q is not a q35 machine (want "q35" or "pc-q35-X.Y")`, m.Type)
 	}
 	if m.SecureBoot && !m.UEFI {
 		return fmt.Errorf("ex.machine.secureBoot: secure boot needs uefi: true")
+	}
+	if m.UEFI && c.Host != nil {
+		if _, _, err := firmware(c.Host, m.SecureBoot); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// firmware is the host's OVMF code and variables template.
+func firmware(host layer.Host, secure bool) (code, vars string, err error) {
+	code, vars, err = host.OVMF(secure)
+	if err != nil {
+		return "", "", fmt.Errorf("ex.machine.uefi: no OVMF firmware on this host (Debian: apt-get install ovmf): %w", err)
+	}
+	if code == "" || vars == "" {
+		return "", "", fmt.Errorf("ex.machine.uefi: the host's OVMF lookup gave no code or no variables template")
+	}
+	return code, vars, nil
+}
+
+func applyMachine(c *layer.Context) error {
+	m, d := machineBlock.In(c), c.Domain
+	typ := m.machineType()
+	if err := validateMachine(m, &layer.Check{Cmd: c.Cmd}); err != nil {
+		return err
 	}
 	if d.OS == nil || d.OS.Type == nil {
 		return fmt.Errorf("ex.machine: the stock domain has no <os><type>")
@@ -65,12 +102,9 @@ func applyMachine(c *layer.Context) error {
 		if c.Host == nil {
 			return fmt.Errorf("ex.machine.uefi: %w", errNoHost)
 		}
-		code, vars, err := c.Host.OVMF(m.SecureBoot)
+		code, vars, err := firmware(c.Host, m.SecureBoot)
 		if err != nil {
-			return fmt.Errorf("ex.machine.uefi: no OVMF firmware on this host (Debian: apt-get install ovmf): %w", err)
-		}
-		if code == "" || vars == "" {
-			return fmt.Errorf("ex.machine.uefi: the host's OVMF lookup gave no code or no variables template")
+			return err
 		}
 		dir := c.Config.NVRAMDir
 		if dir == "" {

@@ -14,6 +14,15 @@ import (
 // Nova's libvirt driver applies to virtio-net multiqueue.
 const MaxNicQueues = 256
 
+// NicsEx is the ex.nics block: the interface driver, multiqueue and backend.
+type NicsEx struct {
+	Driver string   `json:"driver,omitempty"` // "qemu" (default) or "vhost"
+	Queues uint     `json:"queues,omitempty"` // 1..256 and at most the vCPU count
+	Macs   []string `json:"macs,omitempty"`   // the interfaces to change; empty means all
+}
+
+var nicsBlock = &layer.Block[NicsEx]{Name: "nics", Validate: validateNics}
+
 // NicMultiqueue sets the interface driver: backend and queues.
 var NicMultiqueue = layer.Layer{
 	Name: "nic-multiqueue",
@@ -26,25 +35,24 @@ missing). queues is 1..256 (Linux's MAX_TAP_QUEUES, Nova's cap) and at most
 the VM's vCPUs: virtio-net multiqueue gives each queue to one vCPU, and
 Nova and QEMU's multiqueue guide size it to the vCPU count. Without macs,
 every virtio interface changes; a listed non-virtio interface is refused.`,
-	Reads:   []string{"ex.nics.driver", "ex.nics.queues", "ex.nics.macs", "cpuNum"},
-	Writes:  []string{"/domain/devices/interface/driver"},
-	Applies: func(c *layer.Context) bool { e := ex(c); return e != nil && e.Nics != nil },
-	Apply:   applyNics,
+	Reads:  []string{"ex.nics.driver", "ex.nics.queues", "ex.nics.macs", "cpuNum"},
+	Writes: []string{"/domain/devices/interface/driver"},
+	Ex:     nicsBlock,
+	Apply:  applyNics,
 }
 
-func applyNics(c *layer.Context) error {
-	n, d := ex(c).Nics, c.Domain
-	driver := n.Driver
-	if driver == "" {
-		driver = "qemu"
+func (n *NicsEx) driver() string {
+	if n.Driver == "" {
+		return "qemu"
 	}
-	switch driver {
+	return n.Driver
+}
+
+func validateNics(n *NicsEx, c *layer.Check) error {
+	switch n.driver() {
 	case "qemu":
 	case "vhost":
-		if c.Host == nil {
-			return fmt.Errorf("ex.nics.driver: %w", errNoHost)
-		}
-		if !c.Host.HasVhostNet() {
+		if c.Host != nil && !c.Host.HasVhostNet() {
 			return fmt.Errorf("ex.nics.driver: vhost needs /dev/vhost-net, which this host lacks")
 		}
 	default:
@@ -56,6 +64,20 @@ func applyNics(c *layer.Context) error {
 	if n.Queues > 0 && int(n.Queues) > c.Cmd.CPUNum {
 		return fmt.Errorf("ex.nics.queues: %d is more than the VM's %d vCPUs (cpuNum)", n.Queues, c.Cmd.CPUNum)
 	}
+	if len(n.Macs) > len(c.Cmd.Nics) {
+		return fmt.Errorf("ex.nics.macs: %d macs for the VM's %d nics", len(n.Macs), len(c.Cmd.Nics))
+	}
+	for i, mac := range n.Macs {
+		if hw, err := net.ParseMAC(mac); err != nil || len(hw) != 6 {
+			return fmt.Errorf("ex.nics.macs[%d]: %q is not a MAC address", i, truncate(mac))
+		}
+	}
+	return nil
+}
+
+func applyNics(c *layer.Context) error {
+	n, d := nicsBlock.In(c), c.Domain
+	driver := n.driver()
 	if d.Devices == nil || len(d.Devices.Interfaces) == 0 {
 		return fmt.Errorf("ex.nics: the VM has no interface")
 	}

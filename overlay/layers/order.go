@@ -1,12 +1,13 @@
 // Package layers holds the overlay's Go patch layers, one file each, and
-// their order. Each file exports one layer.Layer value driven by one block
-// of the /ex/vm/start command's ex object (excmd.Ex); Order is the chain.
+// their order. Each file declares its layer's own ex block (its type, how
+// it is checked before anything is touched) and exports one layer.Layer
+// value; Order is the chain. A new Go layer is one new file plus one line
+// in Order.
 package layers
 
 import (
 	"errors"
 
-	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
 )
 
@@ -28,12 +29,16 @@ var Order = []layer.Layer{
 	QemuArgs,
 }
 
-// ex is the command's ex block, nil when absent.
-func ex(c *layer.Context) *excmd.Ex {
-	if c == nil || c.Cmd == nil {
-		return nil
-	}
-	return c.Cmd.Ex
-}
-
 var errNoHost = errors.New("no host to ask (layer.Context.Host is nil)")
+
+// maxEcho bounds a user-supplied value quoted back in an error.
+const maxEcho = 64
+
+// truncate shortens a value quoted in an error: an 8 MB name must not make
+// an 8 MB reply.
+func truncate(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	return s[:maxEcho] + "…"
+}

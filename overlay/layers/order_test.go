@@ -28,8 +28,8 @@ func TestOrder(t *testing.T) {
 			t.Errorf("layer %s listed twice in Order", l.Name)
 		}
 		names[l.Name] = true
-		if l.Applies == nil || l.Apply == nil || len(l.Reads) == 0 || len(l.Writes) == 0 {
-			t.Errorf("layer %s lacks Applies, Apply, Reads or Writes", l.Name)
+		if l.Ex == nil || l.Apply == nil || len(l.Reads) == 0 || len(l.Writes) == 0 {
+			t.Errorf("layer %s lacks its ex block, Apply, Reads or Writes", l.Name)
 		}
 		if summary, example, _ := strings.Cut(l.Doc, "\n"); summary == "" || !strings.Contains(example, `"ex":`) {
 			t.Errorf("layer %s: Doc must open with a summary line, then an example ex block", l.Name)

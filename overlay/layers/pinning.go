@@ -11,6 +11,23 @@ import (
 	"github.com/strataagent/strata/overlay/layer"
 )
 
+// PinningEx is the ex.pinning block: vCPUs and the emulator threads to host CPUs.
+type PinningEx struct {
+	VCPUs    []VCPUPin `json:"vcpus,omitempty"`
+	Emulator string    `json:"emulator,omitempty"` // a cpuset: "0-1,3"
+}
+
+// VCPUPin pins one vCPU.
+type VCPUPin struct {
+	VCPU   int    `json:"vcpu"`
+	CPUSet string `json:"cpuset"`
+}
+
+// maxCPUSetLen bounds a cpuset's text (libvirt's own bitmap is 16384 CPUs).
+const maxCPUSetLen = 1024
+
+var pinningBlock = &layer.Block[PinningEx]{Name: "pinning", Validate: validatePinning}
+
 // Pinning pins vCPUs and the emulator threads to host CPUs.
 var Pinning = layer.Layer{
 	Name: "pinning",
@@ -20,28 +37,36 @@ var Pinning = layer.Layer{
 
 A cpuset is libvirt's syntax: CPUs and ranges joined by commas, "^N" to
 exclude ("0-3,^2"). vcpu counts from 0 and stays below cpuNum.`,
-	Reads:   []string{"ex.pinning.vcpus", "ex.pinning.emulator", "cpuNum"},
-	Writes:  []string{"/domain/cputune/vcpupin", "/domain/cputune/emulatorpin"},
-	Applies: func(c *layer.Context) bool { e := ex(c); return e != nil && e.Pinning != nil },
-	Apply:   applyPinning,
+	Reads:  []string{"ex.pinning.vcpus", "ex.pinning.emulator", "cpuNum"},
+	Writes: []string{"/domain/cputune/vcpupin", "/domain/cputune/emulatorpin"},
+	Ex:     pinningBlock,
+	Apply:  applyPinning,
 }
 
-func applyPinning(c *layer.Context) error {
-	p, d := ex(c).Pinning, c.Domain
+func validatePinning(p *PinningEx, c *layer.Check) error {
 	if len(p.VCPUs) == 0 && p.Emulator == "" {
 		return fmt.Errorf("ex.pinning: empty: give vcpus or emulator")
 	}
-	if c.Host == nil {
-		return fmt.Errorf("ex.pinning: %w", errNoHost)
+	if len(p.VCPUs) > max(c.Cmd.CPUNum, 0) {
+		return fmt.Errorf("ex.pinning.vcpus: %d pins for the VM's %d vCPUs (cpuNum)", len(p.VCPUs), c.Cmd.CPUNum)
 	}
-	online, err := c.Host.OnlineCPUs()
-	if err != nil {
-		return fmt.Errorf("ex.pinning: read the host's online CPUs: %w", err)
+	var online []int
+	if c.Host != nil {
+		var err error
+		if online, err = c.Host.OnlineCPUs(); err != nil {
+			return fmt.Errorf("ex.pinning: read the host's online CPUs: %w", err)
+		}
 	}
 	check := func(field, set string) error {
+		if len(set) > maxCPUSetLen {
+			return fmt.Errorf("%s: %d characters is more than the %d a cpuset may have", field, len(set), maxCPUSetLen)
+		}
 		cpus, err := ParseCPUSet(set)
 		if err != nil {
 			return fmt.Errorf("%s: %w", field, err)
+		}
+		if c.Host == nil {
+			return nil
 		}
 		for _, cpu := range cpus {
 			if !slices.Contains(online, cpu) {
@@ -71,6 +96,11 @@ func applyPinning(c *layer.Context) error {
 			return err
 		}
 	}
+	return nil
+}
+
+func applyPinning(c *layer.Context) error {
+	p, d := pinningBlock.In(c), c.Domain
 	if d.CPUTune == nil {
 		d.CPUTune = &libvirtxml.DomainCPUTune{}
 	}
@@ -144,9 +174,13 @@ func ParseCPUSet(s string) ([]int, error) {
 }
 
 func cpuID(s string) (int, error) {
+	// Digits only: strconv takes "+1", libvirt's cpuset parser does not.
+	if s == "" || len(s) > 5 || strings.Trim(s, "0123456789") != "" {
+		return 0, fmt.Errorf("%q is not a CPU number (0 to %d)", s, maxCPU)
+	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a CPU number", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a CPU number (0 to %d)", s, maxCPU)
 	}
 	if n > maxCPU {
 		return 0, fmt.Errorf("CPU %d is above %d", n, maxCPU)

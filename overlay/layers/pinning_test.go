@@ -22,7 +22,9 @@ func TestPinning(t *testing.T) {
 		{name: "negative", ex: `{"pinning":{"vcpus":[{"vcpu":-1,"cpuset":"0"}]}}`, want: `ex.pinning.vcpus[0].vcpu: -1 is negative`},
 		{name: "twice", ex: `{"pinning":{"vcpus":[{"vcpu":0,"cpuset":"0"},{"vcpu":0,"cpuset":"1"}]}}`, want: `ex.pinning.vcpus[1].vcpu: vCPU 0 is pinned twice`},
 		{name: "offline", ex: `{"pinning":{"vcpus":[{"vcpu":0,"cpuset":"0,5"}]}}`, want: `ex.pinning.vcpus[0].cpuset: CPU 5 is not online on this host (online: 0-3)`},
-		{name: "syntax", ex: `{"pinning":{"vcpus":[{"vcpu":0,"cpuset":"0-"}]}}`, want: `ex.pinning.vcpus[0].cpuset: cpuset "0-": "" is not a CPU number`},
+		{name: "syntax", ex: `{"pinning":{"vcpus":[{"vcpu":0,"cpuset":"0-"}]}}`, want: `ex.pinning.vcpus[0].cpuset: cpuset "0-": "" is not a CPU number (0 to 16383)`},
+		// strconv reads "+1" as 1; libvirt's cpuset parser refuses it.
+		{name: "plus sign", ex: `{"pinning":{"vcpus":[{"vcpu":0,"cpuset":"+1"}]}}`, want: `ex.pinning.vcpus[0].cpuset: cpuset "+1": "+1" is not a CPU number (0 to 16383)`},
 		{name: "backwards", ex: `{"pinning":{"emulator":"3-1"}}`, want: `ex.pinning.emulator: cpuset "3-1": range 3-1 runs backwards`},
 		{name: "nothing left", ex: `{"pinning":{"emulator":"1,^1"}}`, want: `ex.pinning.emulator: cpuset "1,^1" selects no CPU`},
 		{name: "excluded range", ex: `{"pinning":{"emulator":"^0-1"}}`, want: `ex.pinning.emulator: cpuset "^0-1": an exclusion (^) takes one CPU, not a range`},

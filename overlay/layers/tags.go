@@ -9,6 +9,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
 )
 
@@ -16,6 +17,14 @@ import (
 const TagsNamespace = "https://strata.dev/xmlns/1"
 
 var tagName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,62}$`)
+
+// Bounds on ex.tags: metadata is read by every libvirt client of the VM.
+const (
+	MaxTags        = 256
+	MaxTagValueLen = 1024
+)
+
+var tagsBlock = &layer.Block[map[string]string]{Name: excmd.TagsKey, Validate: validateTags}
 
 // Tags writes free-form tags into the domain metadata.
 var Tags = layer.Layer{
@@ -29,22 +38,42 @@ name="team" value="storage"/>...</strata:tags>, sorted by name. A name is
 1-63 letters, digits and _.:/- starting with a letter or digit.`,
 	Reads:   []string{"ex.tags"},
 	Writes:  []string{"/domain/metadata/strata:tags"},
-	Applies: func(c *layer.Context) bool { e := ex(c); return e != nil && len(e.Tags) > 0 },
+	Ex:      tagsBlock,
+	Applies: func(c *layer.Context) bool { t := tagsBlock.In(c); return t != nil && len(*t) > 0 },
 	Apply:   applyTags,
 }
 
-func applyTags(c *layer.Context) error {
-	tags, d := ex(c).Tags, c.Domain
-	names := make([]string, 0, len(tags))
-	for k := range tags {
+func validateTags(t *map[string]string, _ *layer.Check) error {
+	tags := *t
+	if len(tags) > MaxTags {
+		return fmt.Errorf("ex.tags: %d tags is more than %d", len(tags), MaxTags)
+	}
+	for _, k := range sortedKeys(tags) {
+		if !tagName.MatchString(k) {
+			return fmt.Errorf("ex.tags.%s: a tag name is 1-63 letters, digits and _.:/-, starting with a letter or digit", truncate(k))
+		}
+		if len(tags[k]) > MaxTagValueLen {
+			return fmt.Errorf("ex.tags.%s: a value of %d bytes is more than %d", k, len(tags[k]), MaxTagValueLen)
+		}
+		if err := escapeAttr(&strings.Builder{}, tags[k]); err != nil {
+			return fmt.Errorf("ex.tags.%s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	for _, k := range names {
-		if !tagName.MatchString(k) {
-			return fmt.Errorf("ex.tags.%s: a tag name is 1-63 letters, digits and _.:/-, starting with a letter or digit", k)
-		}
-	}
+	return names
+}
+
+func applyTags(c *layer.Context) error {
+	tags, d := *tagsBlock.In(c), c.Domain
+	names := sortedKeys(tags)
 	var b strings.Builder
 	b.WriteString(`<strata:tags xmlns:strata="` + TagsNamespace + `">`)
 	for _, k := range names {

@@ -15,6 +15,14 @@ var (
 	watchdogActions = []string{"reset", "shutdown", "poweroff", "pause", "none", "dump", "inject-nmi"}
 )
 
+// WatchdogEx is the ex.watchdog block.
+type WatchdogEx struct {
+	Model  string `json:"model"`            // i6300esb | ib700 | itco
+	Action string `json:"action,omitempty"` // reset (default) | shutdown | poweroff | pause | none | dump | inject-nmi
+}
+
+var watchdogBlock = &layer.Block[WatchdogEx]{Name: "watchdog", Validate: validateWatchdog}
+
 // Watchdog adds a watchdog device.
 var Watchdog = layer.Layer{
 	Name: "watchdog",
@@ -25,24 +33,35 @@ var Watchdog = layer.Layer{
 action is reset (default), shutdown, poweroff, pause, none, dump or
 inject-nmi. itco is part of q35's ICH9 chipset: it needs ex.machine, and
 libvirt 9.2 or later (9.0 answers "unknown watchdog model 'itco'").`,
-	Reads:   []string{"ex.watchdog.model", "ex.watchdog.action"},
-	Writes:  []string{"/domain/devices/watchdog"},
-	Applies: func(c *layer.Context) bool { e := ex(c); return e != nil && e.Watchdog != nil },
-	Apply:   applyWatchdog,
+	Reads:  []string{"ex.watchdog.model", "ex.watchdog.action"},
+	Writes: []string{"/domain/devices/watchdog"},
+	Ex:     watchdogBlock,
+	Apply:  applyWatchdog,
+}
+
+func (w *WatchdogEx) action() string {
+	if w.Action == "" {
+		return "reset"
+	}
+	return w.Action
+}
+
+func validateWatchdog(w *WatchdogEx, c *layer.Check) error {
+	if !slices.Contains(watchdogModels, w.Model) {
+		return fmt.Errorf("ex.watchdog.model: %q: want one of %v", truncate(w.Model), watchdogModels)
+	}
+	if !slices.Contains(watchdogActions, w.action()) {
+		return fmt.Errorf("ex.watchdog.action: %q: want one of %v", truncate(w.Action), watchdogActions)
+	}
+	if w.Model == "itco" && machineBlock.Of(c.Cmd) == nil {
+		return fmt.Errorf("ex.watchdog.model: itco is built into q35's ICH9: it needs ex.machine")
+	}
+	return nil
 }
 
 func applyWatchdog(c *layer.Context) error {
-	w, d := ex(c).Watchdog, c.Domain
-	if !slices.Contains(watchdogModels, w.Model) {
-		return fmt.Errorf("ex.watchdog.model: %q: want one of %v", w.Model, watchdogModels)
-	}
-	action := w.Action
-	if action == "" {
-		action = "reset"
-	}
-	if !slices.Contains(watchdogActions, action) {
-		return fmt.Errorf("ex.watchdog.action: %q: want one of %v", w.Action, watchdogActions)
-	}
+	w, d := watchdogBlock.In(c), c.Domain
+	action := w.action()
 	if w.Model == "itco" {
 		machine := ""
 		if d.OS != nil && d.OS.Type != nil {

@@ -1,9 +1,9 @@
-package agentex
+package config
 
 import (
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -14,25 +14,26 @@ import (
 	"github.com/strataagent/strata/upstream/agent"
 )
 
-// listSettings take a YAML list as well as a comma-separated string.
-var listSettings = map[string]bool{"vm.managed_dirs": true, "layers.qemu_args.allow": true}
-
-// checkFile reads the YAML file as the agent will and refuses what koanf
-// would pass over in silence: a key no setting has (a typo keeps its
-// default) and a value of the wrong type (koanf reads "abc" as 0). Each
-// error names the file, the line and the key. The stock agent ignores
-// both; the overlay agent, which a team configures by hand, does not.
-func checkFile(path string, table []agent.Setting) error {
-	src, err := os.ReadFile(path)
+// readBounded reads r whole, refusing more than limit bytes.
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	src, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return fmt.Errorf("read config file %s: %w", path, err)
+		return nil, err
 	}
-	var doc yamlv3.Node
-	if err := yamlv3.Unmarshal(src, &doc); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if int64(len(src)) > limit {
+		return nil, fmt.Errorf("more than %d bytes", limit)
 	}
-	if len(doc.Content) == 0 {
-		return nil // an empty file sets nothing
+	return src, nil
+}
+
+// checkDoc refuses what koanf would pass over in silence: a key no setting
+// has (a typo keeps its default) and a value of the wrong type (koanf reads
+// "abc" as 0). Each error names the file, the line and the key. The stock
+// agent ignores both; the overlay agent, which a team configures by hand,
+// does not.
+func checkDoc(path string, doc *yamlv3.Node, table []agent.Setting, lists map[string]bool) error {
+	if doc == nil || len(doc.Content) == 0 {
+		return nil
 	}
 	byKey := map[string]agent.Setting{}
 	for _, s := range table {
@@ -57,7 +58,7 @@ func checkFile(path string, table []agent.Setting) error {
 			s, known := byKey[key]
 			switch {
 			case known:
-				if err := checkValue(s, v); err != nil {
+				if err := checkValue(s, v, lists[s.Key] || s.Key == "vm.managed_dirs"); err != nil {
 					errs = append(errs, fmt.Errorf("%s:%d: %s: %w", path, v.Line, key, err))
 				}
 			case v.Kind == yamlv3.MappingNode && isPrefix(key, byKey):
@@ -92,8 +93,8 @@ func isPrefix(key string, byKey map[string]agent.Setting) bool {
 }
 
 // checkValue checks a YAML value against the type of the setting's default.
-func checkValue(s agent.Setting, v *yamlv3.Node) error {
-	if v.Kind == yamlv3.SequenceNode && listSettings[s.Key] {
+func checkValue(s agent.Setting, v *yamlv3.Node, list bool) error {
+	if v.Kind == yamlv3.SequenceNode && list {
 		for _, item := range v.Content {
 			if item.Kind != yamlv3.ScalarNode {
 				return fmt.Errorf("list items must be plain values")
@@ -125,16 +126,10 @@ func checkValue(s agent.Setting, v *yamlv3.Node) error {
 
 // annotate prefixes each line of err that starts with a key the file sets
 // ("vm.domain_type: ...", as Config.Validate words them) with file:line.
-func annotate(err error, path string) error {
-	if err == nil || path == "" {
-		return err
-	}
-	src, rerr := os.ReadFile(path)
-	if rerr != nil {
-		return err
-	}
-	var doc yamlv3.Node
-	if yamlv3.Unmarshal(src, &doc) != nil || len(doc.Content) == 0 {
+// It is the one annotator of setting errors; declarative.AnnotateDoc is
+// its counterpart for the layers' entries.
+func annotate(err error, path string, doc *yamlv3.Node) error {
+	if err == nil || path == "" || doc == nil || len(doc.Content) == 0 {
 		return err
 	}
 	lines := map[string]int{}
@@ -162,7 +157,8 @@ func annotate(err error, path string) error {
 		if len(fields) == 0 {
 			continue
 		}
-		if line, set := lines[fields[0]]; set {
+		key, _, _ := strings.Cut(fields[0], "[") // layers.qemu_args.allow[2]
+		if line, set := lines[key]; set {
 			out[i] = fmt.Sprintf("%s:%d: %s", path, line, l)
 			changed = true
 		}

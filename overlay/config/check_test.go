@@ -1,4 +1,4 @@
-package agentex
+package config
 
 import (
 	"os"
@@ -10,7 +10,10 @@ import (
 )
 
 func TestCheckFile(t *testing.T) {
-	table := append(agent.Settings(), Settings()...)
+	table := append(agent.Settings(),
+		agent.Setting{Key: "ex.enabled", Flag: "ex-enabled", Default: true},
+		agent.Setting{Key: "layers.conflict_policy", Flag: "conflict-policy", Default: "fail"},
+		agent.Setting{Key: "layers.qemu_args.allow", Flag: "qemu-args-allow", Default: ""})
 	for _, tc := range []struct {
 		name, yaml string
 		want       []string // substrings of the error; none: valid
@@ -30,10 +33,13 @@ func TestCheckFile(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.yaml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			err := checkFile(path, table)
+			doc, err := readFile(path)
+			if err == nil {
+				err = checkDoc(path, doc, table, map[string]bool{"layers.qemu_args.allow": true})
+			}
 			if len(tc.want) == 0 {
 				if err != nil {
-					t.Fatalf("checkFile: %v", err)
+					t.Fatalf("checkDoc: %v", err)
 				}
 				return
 			}
@@ -57,7 +63,11 @@ func TestAnnotateNamesTheLine(t *testing.T) {
 	if err := os.WriteFile(path, []byte("listen: x\nvm:\n  domain_type: foo\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := annotate(errorString("vm.domain_type: \"foo\" is not kvm or qemu\nsomething else"), path)
+	doc, err := readFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = annotate(errorString("vm.domain_type: \"foo\" is not kvm or qemu\nsomething else"), path, doc)
 	want := path + ":3: vm.domain_type: \"foo\" is not kvm or qemu\nsomething else"
 	if err == nil || err.Error() != want {
 		t.Errorf("annotate = %v, want %q", err, want)

@@ -1,0 +1,142 @@
+package provenance
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"libvirt.org/go/libvirtxml"
+)
+
+// Scope is the part of a domain that a set of declared writes reaches:
+// the children of <domain> they name, and under <devices> the device kinds.
+// A layer's writes are its claim on the domain (containerd NRI's owners,
+// at the granularity a layer declares); the chain snapshots only the
+// claimed part before and after the layer, so provenance costs what the
+// layer's own part of the XML costs, not the whole document per layer.
+type Scope struct {
+	all      bool              // the whole domain (a write at the root)
+	children map[string]*Scope // by element name; a nil *Scope: the whole element
+}
+
+// ScopeOf compiles declared paths ("/domain/devices/disk/driver/@io") into
+// the scope they reach ("devices" → "disk").
+func ScopeOf(declared []string) *Scope {
+	s := &Scope{children: map[string]*Scope{}}
+	for _, d := range declared {
+		segs := strings.Split(strings.TrimPrefix(d, "/domain"), "/")
+		if len(segs) < 2 || segs[1] == "" || strings.HasPrefix(segs[1], "@") {
+			return &Scope{all: true}
+		}
+		top := segs[1]
+		if top != "devices" || len(segs) < 3 || strings.HasPrefix(segs[2], "@") {
+			s.children[top] = nil
+			continue
+		}
+		sub, seen := s.children[top]
+		if seen && sub == nil {
+			continue // the whole of <devices> is in already
+		}
+		if sub == nil {
+			sub = &Scope{children: map[string]*Scope{}}
+			s.children[top] = sub
+		}
+		sub.children[segs[2]] = nil
+	}
+	return s
+}
+
+// All reports whether the scope is the whole domain.
+func (s *Scope) All() bool { return s == nil || s.all }
+
+// SnapshotScope is Snapshot of the scope's part of d alone: a domain
+// holding only those elements, marshalled and parsed. Diffs of two such
+// snapshots equal the full diff restricted to the scope, with the same
+// paths (the predicates of repeated elements are computed among siblings
+// of one name, which a scope always takes whole).
+func SnapshotScope(d *libvirtxml.Domain, s *Scope) (*Tree, error) {
+	if d == nil {
+		return nil, fmt.Errorf("provenance: nil domain")
+	}
+	if s.All() {
+		return Snapshot(d)
+	}
+	v, ok := pick(reflect.ValueOf(d).Elem(), s)
+	if !ok {
+		return Snapshot(d) // a name the typed domain has no field for: take it all
+	}
+	return Snapshot(v.Addr().Interface().(*libvirtxml.Domain))
+}
+
+// pick copies into a new value of v's type only the fields s names; false
+// when s names an element the type has no field for.
+func pick(v reflect.Value, s *Scope) (reflect.Value, bool) {
+	out := reflect.New(v.Type()).Elem()
+	idx := fieldIndex(v.Type())
+	for name, sub := range s.children {
+		i, ok := idx[name]
+		if !ok {
+			return out, false
+		}
+		f := v.Field(i)
+		if sub == nil {
+			out.Field(i).Set(f)
+			continue
+		}
+		switch f.Kind() {
+		case reflect.Pointer:
+			if f.IsNil() || f.Elem().Kind() != reflect.Struct {
+				out.Field(i).Set(f)
+				continue
+			}
+			inner, ok := pick(f.Elem(), sub)
+			if !ok {
+				return out, false
+			}
+			p := reflect.New(f.Elem().Type())
+			p.Elem().Set(inner)
+			out.Field(i).Set(p)
+		case reflect.Struct:
+			inner, ok := pick(f, sub)
+			if !ok {
+				return out, false
+			}
+			out.Field(i).Set(inner)
+		default:
+			out.Field(i).Set(f)
+		}
+	}
+	return out, true
+}
+
+var fieldIndexes sync.Map // reflect.Type -> map[string]int
+
+// fieldIndex maps the element names of a libvirtxml struct's fields
+// (namespaced ones with their fixed prefix, "qemu:commandline") to the
+// field's index.
+func fieldIndex(t reflect.Type) map[string]int {
+	if m, ok := fieldIndexes.Load(t); ok {
+		return m.(map[string]int)
+	}
+	m := map[string]int{}
+	for i := range t.NumField() {
+		tag := t.Field(i).Tag.Get("xml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" || name == "-" || strings.Contains(opts, "attr") || strings.Contains(opts, "chardata") || strings.Contains(opts, "innerxml") {
+			continue
+		}
+		if space, local, ok := strings.Cut(name, " "); ok {
+			if p, known := Prefixes[space]; known {
+				name = p + ":" + local
+			} else {
+				name = local
+			}
+		}
+		if _, dup := m[name]; !dup {
+			m[name] = i
+		}
+	}
+	fieldIndexes.Store(t, m)
+	return m
+}
