@@ -80,44 +80,30 @@ func probeOp(c *compiledOp) error {
 			return prefixField(fmt.Sprintf("match[%d]", i), err)
 		}
 	}
-	withMatch := func(sel *etree.Element) {
-		for _, m := range c.match {
-			if m.value != "" {
-				setProp(sel, m.prop, m.value)
-			}
+	return c.op.probe(c)
+}
+
+// withMatch writes the op's match properties on the selected element.
+func withMatch(c *compiledOp, sel *etree.Element) {
+	for _, m := range c.match {
+		if m.value != "" {
+			setProp(sel, m.prop, m.value)
 		}
 	}
-	switch c.kind {
-	case "set", "unset":
-		for i, pv := range c.props {
-			pv := pv
-			field := fmt.Sprintf("unset[%d]", i)
-			if c.kind == "set" {
-				field = "set[" + pv.prop.String() + "]"
-			}
-			if err := probe(c, func(sel, tgt *etree.Element) []dim {
-				withMatch(sel)
-				return propDims(tgt, pv)
-			}); err != nil {
-				return prefixField(field, err)
-			}
+}
+
+// probeProps probes each property of a set or unset, naming it.
+func probeProps(c *compiledOp, props []propValue, kind string) error {
+	for i, pv := range props {
+		field := fmt.Sprintf("unset[%d]", i)
+		if kind == "set" {
+			field = "set[" + pv.prop.String() + "]"
 		}
-	case "create":
 		if err := probe(c, func(sel, tgt *etree.Element) []dim {
-			for _, pv := range c.props {
-				setAttr(tgt, pv.prop.attr, pv.value)
-			}
-			return nil
+			withMatch(c, sel)
+			return propDims(tgt, pv)
 		}); err != nil {
-			return prefixField("create", err)
-		}
-	case "merge":
-		if err := probe(c, func(sel, tgt *etree.Element) []dim {
-			withMatch(sel)
-			mergeInto(tgt, c.fragment)
-			return nil
-		}); err != nil {
-			return prefixField("merge", err)
+			return prefixField(field, err)
 		}
 	}
 	return nil
@@ -173,6 +159,11 @@ func probe(c *compiledOp, fill func(sel, tgt *etree.Element) []dim) error {
 		}
 	}
 	dims := fill(sel, tgt)
+	if tgt != root && tgt.Parent() != nil && empty(tgt) {
+		// An element that holds only text (serial, wwn, an iotune limit)
+		// needs some to be kept at all, whatever else the probe writes.
+		dims = append(dims, dim{el: tgt, text: true, values: []string{"", "1"}})
+	}
 	dims = append(dims, discriminatorDims(root, nil)...)
 
 	var firstLost, firstRead error
