@@ -162,7 +162,9 @@ func (e *Entry) Provision() error {
 // Validate checks the entry and compiles it; only a validated entry makes a
 // layer. Every op's paths, properties and fragment are round-tripped through
 // libvirtxml here, so what it cannot hold is refused now, not at a request.
-func (e *Entry) Validate() error {
+func (e *Entry) Validate() error { return e.validate(nil) }
+
+func (e *Entry) validate(cache *probeCache) error {
 	e.ready = nil
 	if e.Name == "" {
 		return fieldErr("name", "is required")
@@ -203,7 +205,7 @@ func (e *Entry) Validate() error {
 	c := &compiled{vm: vm}
 	for i := range e.Ops {
 		op := &e.Ops[i]
-		if err := op.Validate(); err != nil {
+		if err := op.validate(cache); err != nil {
 			return prefixField(fmt.Sprintf("ops[%d]", i), err)
 		}
 		for _, w := range op.ready.writes {
@@ -294,7 +296,9 @@ func (o *Op) Provision() error {
 
 // Validate checks the op's syntax, then round-trips everything it names
 // through libvirtxml (see probe.go).
-func (o *Op) Validate() error {
+func (o *Op) Validate() error { return o.validate(nil) }
+
+func (o *Op) validate(cache *probeCache) error {
 	o.ready = nil
 	if o.Path == "" {
 		return fieldErr("path", "is required (relative to /domain, e.g. devices/disk; /domain for the root)")
@@ -354,7 +358,7 @@ func (o *Op) Validate() error {
 	if err := c.op.compile(c); err != nil {
 		return err
 	}
-	if err := probeOp(c); err != nil {
+	if err := cache.probe(o, c); err != nil {
 		return err
 	}
 	c.writes = c.op.writes(basePath(segs))

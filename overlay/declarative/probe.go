@@ -1,6 +1,7 @@
 package declarative
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -62,6 +63,29 @@ var probeValues = []string{"1", "yes", "on", "x"}
 
 // maxProbes bounds the variants tried per probe.
 const maxProbes = 600
+
+// probeCache remembers probe outcomes by what the op says, so a config of
+// many entries making one edit (a per-VM tweak per VM) probes it once.
+type probeCache struct{ seen map[string]error }
+
+func newProbeCache() *probeCache { return &probeCache{seen: map[string]error{}} }
+
+// probe runs probeOp(c) unless an op written the same way was probed.
+func (pc *probeCache) probe(o *Op, c *compiledOp) error {
+	if pc == nil {
+		return probeOp(c)
+	}
+	key, err := json.Marshal(o)
+	if err != nil {
+		return probeOp(c)
+	}
+	if err, ok := pc.seen[string(key)]; ok {
+		return err
+	}
+	err = probeOp(c)
+	pc.seen[string(key)] = err
+	return err
+}
 
 // probeOp runs the op's probes, first failure first.
 func probeOp(c *compiledOp) error {
