@@ -126,7 +126,7 @@ func (c Config) validate() error {
 // refused, since a declaration is coarser than a write (machine declares
 // every disk); whether two layers really write one path is found per
 // request, where layers.conflict_policy fails or warns.
-func ValidateLayers(entries []declarative.Entry, policy string) ([]layer.Layer, []layer.Conflict, error) {
+func ValidateLayers(entries []declarative.Entry, policy string) ([]layer.Layer, []layer.Overlap, error) {
 	order, err := declarative.Place(layers.Order, entries)
 	if err != nil {
 		return nil, nil, err
