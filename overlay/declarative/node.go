@@ -15,7 +15,7 @@ import (
 // so a config that would exhaust memory is refused before it is decoded.
 const (
 	maxConfigBytes = 16 << 20
-	maxNodes       = 4 << 20
+	maxNodes       = 1 << 20
 )
 
 // rawScalar is a YAML scalar as written ("2.0", "0x10", "on") beside the
@@ -42,7 +42,13 @@ func LoadNode(path string, doc *yamlv3.Node) ([]Entry, error) {
 	if len(n.Content) > maxEntries {
 		return nil, annotate(&Error{Index: -1, Err: fmt.Errorf("%d entries: at most %d", len(n.Content), maxEntries)}, path, doc)
 	}
+	// Count first, allocating nothing: a config of aliases that expand
+	// beyond the bound (a "billion laughs") is refused before it is built.
 	budget := maxNodes
+	if !countNodes(n, &budget, 0) {
+		return nil, annotate(&Error{Index: -1, Err: fmt.Errorf("more than %d YAML nodes once aliases are expanded: the config is too large to load", maxNodes)}, path, doc)
+	}
+	budget = maxNodes
 	list := make([]any, len(n.Content))
 	for i, item := range n.Content {
 		v, err := nodeValue(item, &budget, 0)
@@ -104,13 +110,33 @@ func kindName(n *yamlv3.Node) string {
 	return "node"
 }
 
+// countNodes spends budget per node, aliases expanded; false when spent.
+func countNodes(n *yamlv3.Node, budget *int, depth int) bool {
+	*budget--
+	if *budget < 0 || depth > maxYAMLDepth {
+		return false
+	}
+	if n.Kind == yamlv3.AliasNode {
+		return n.Alias != nil && countNodes(n.Alias, budget, depth+1)
+	}
+	for _, c := range n.Content {
+		if !countNodes(c, budget, depth+1) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxYAMLDepth bounds nesting (and alias chains) under layers.declarative.
+const maxYAMLDepth = 64
+
 var errTooLarge = errors.New("the config is too large to load (aliases expanded)")
 
 // nodeValue converts a node to the generic form mapstructure decodes, with
 // scalars as rawScalar, spending budget per node so aliases cannot blow up.
 func nodeValue(n *yamlv3.Node, budget *int, depth int) (any, error) {
 	*budget--
-	if *budget < 0 || depth > 64 {
+	if *budget < 0 || depth > maxYAMLDepth {
 		return nil, errTooLarge
 	}
 	switch n.Kind {
