@@ -63,6 +63,7 @@ type compiledOp struct {
 	kind          string
 	op            operation
 	writes        []string
+	key           string // the op as written (JSON), for probes done once
 }
 
 // level is how many path elements lead to what the selector picks.

@@ -122,8 +122,8 @@ func TestRawScalars(t *testing.T) {
       after: uefi
       select: {name: "*"}
       ops:
-        - path: os/loader
-          set: {type: pflash, "#text": 0x10}
+        - path: title
+          set: {"#text": 0x10}
         - path: devices/interface/driver
           set: {queues: 04, name: qemu}
         - path: sysinfo/bios/entry

@@ -216,6 +216,19 @@ func (e *Entry) validate(cache *probeCache) error {
 		c.ops = append(c.ops, op.ready)
 	}
 	e.ready = c
+	if cache == nil {
+		// alone (Validate, Place): the schema check of its ops now;
+		// Load checks a whole config's in one run
+		refused, err := checkSchema([]*Entry{e})
+		if err != nil {
+			e.ready = nil
+			return err
+		}
+		if err := refused[0]; err != nil {
+			e.ready = nil
+			return err
+		}
+	}
 	return nil
 }
 

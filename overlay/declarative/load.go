@@ -103,6 +103,7 @@ func loadList(list []any) ([]Entry, error) {
 		}
 	}
 	entries := make([]Entry, 0, len(list))
+	var at []int // each entry's index in list
 	names := map[string]int{}
 	cache := newProbeCache()
 	for i, item := range list {
@@ -125,6 +126,21 @@ func loadList(list []any) ([]Entry, error) {
 		}
 		names[e.Name] = i
 		entries = append(entries, e)
+		at = append(at, i)
+	}
+	// Values, against libvirt's schema: the whole config in one run.
+	ptrs := make([]*Entry, len(entries))
+	for i := range entries {
+		ptrs[i] = &entries[i]
+	}
+	refused, err := checkSchema(ptrs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range entries {
+		if err := refused[i]; err != nil {
+			report(entryError(at[i], entries[i].Name, err))
+		}
 	}
 	if more > 0 {
 		errs = append(errs, &Error{Index: -1, Err: fmt.Errorf("and %d more bad entries", more)})

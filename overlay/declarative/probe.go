@@ -79,6 +79,7 @@ func (pc *probeCache) probe(o *Op, c *compiledOp) error {
 	if err != nil {
 		return probeOp(c)
 	}
+	c.key = string(key)
 	if err, ok := pc.seen[string(key)]; ok {
 		return err
 	}
