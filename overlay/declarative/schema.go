@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/beevik/etree"
 )
@@ -40,13 +41,14 @@ type schemaValidator interface {
 	validate(docs []string) ([]error, error)
 }
 
-// schemaCheck is the validator in use; nil when none is installed.
-var schemaCheck = findValidator()
+// schemaCheck is the validator in use, found on first use; nil when none
+// is installed.
+var schemaCheck = sync.OnceValue(findValidator)
 
 // SchemaChecks reports whether op values are checked against libvirt's
 // schema at load, and with what.
 func SchemaChecks() (bool, string) {
-	switch v := schemaCheck.(type) {
+	switch v := schemaCheck().(type) {
 	case xmllintValidator:
 		return true, v.bin + " --relaxng " + v.rng
 	case virtXMLValidator:
@@ -273,7 +275,8 @@ type schemaJob struct {
 // probe domain, and returns a field error per refused entry, by index.
 // A refused set (or unset) is probed again per property to name the key.
 func checkSchema(entries []*Entry) (map[int]error, error) {
-	if schemaCheck == nil {
+	check := schemaCheck()
+	if check == nil {
 		return nil, nil
 	}
 	var jobs []schemaJob
@@ -312,7 +315,7 @@ func checkSchema(entries []*Entry) (map[int]error, error) {
 	if len(docs) == 0 {
 		return nil, nil
 	}
-	res, err := schemaCheck.validate(docs)
+	res, err := check.validate(docs)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +347,7 @@ func checkSchema(entries []*Entry) (map[int]error, error) {
 		for _, j := range again {
 			docs = append(docs, j.doc)
 		}
-		res, err := schemaCheck.validate(docs)
+		res, err := check.validate(docs)
 		if err != nil {
 			return nil, err
 		}
