@@ -324,12 +324,11 @@ func (m *mergeOp) compile(c *compiledOp) error {
 	if len(root.Attr) == 0 && len(root.ChildElements()) == 0 && strings.TrimSpace(root.Text()) == "" {
 		return fieldErr("merge", "the fragment <%s/> changes nothing: give attributes, text or children", root.FullTag())
 	}
-	for _, a := range root.Attr {
-		if a.Space == "" && a.Key != "xmlns" || a.Space != "" && a.Space != "xmlns" {
-			if err := checkAttrName("merge", a.FullKey()); err != nil {
-				return err
-			}
-		}
+	// Prefixed declarations (xmlns:qemu) are how namespaced children are
+	// written; a default namespace on the root would be merged onto the
+	// element itself (on /domain: every request fails).
+	if a := attr(root, "xmlns"); a != nil {
+		return fieldErr("merge", "the fragment's root declares a default namespace (xmlns=%q): it would be set on <%s> itself; declare a prefix (xmlns:p) for namespaced children", a.Value, root.Tag)
 	}
 	m.fragment = root
 	return nil

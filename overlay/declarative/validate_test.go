@@ -56,6 +56,7 @@ func TestValidateErrors(t *testing.T) {
 		{"merge two roots", entryWith(Op{Path: "devices/interface", Merge: `<interface><driver queues="2"/></interface><interface/>`}), "ops[0].merge", "2 root elements"},
 		{"merge changes nothing", entryWith(Op{Path: "devices/interface", Merge: `<interface/>`}), "ops[0].merge", "changes nothing"},
 		{"set xmlns on the root", entryWith(Op{Path: "/domain", Set: map[string]string{"xmlns": "http://example.com/"}}), "ops[0].set[xmlns]", "namespace declaration"},
+		{"merge a default namespace", entryWith(Op{Path: "/domain", Merge: `<domain xmlns="http://example.com/"><title>x</title></domain>`}), "ops[0].merge", "declares a default namespace"},
 		{"set xmlns:q on the root", entryWith(Op{Path: "/domain", Set: map[string]string{"xmlns:q": "http://example.com/"}}), "ops[0].set[xmlns:q]", "namespace declaration"},
 		{"create xmlns", entryWith(Op{Path: "features/pmu", Create: map[string]string{"xmlns": "x"}}), "ops[0].create[xmlns]", "namespace declaration"},
 		{"set the name", entryWith(Op{Path: "name", Set: map[string]string{"#text": "other"}}), "ops[0].path", "writes /domain/name"},
