@@ -135,16 +135,20 @@ func (s *setOp) compile(c *compiledOp) error {
 
 func (s *setOp) writes(base string) []string {
 	w := propWrites(base, s.props)
-	if s.setsBootOrder() {
+	if strings.HasPrefix(base, "/domain/devices/") && s.setsBootOrder(strings.HasSuffix(base, "/boot")) {
 		w = append(w, "/domain/os/boot")
 	}
 	return w
 }
 
-// setsBootOrder: boot.order on a device, which replaces <os><boot dev>.
-func (s *setOp) setsBootOrder() bool {
+// setsBootOrder: boot.order on a device (or order on its boot element,
+// atBoot), which replaces <os><boot dev>.
+func (s *setOp) setsBootOrder(atBoot bool) bool {
 	for _, pv := range s.props {
-		if pv.value != "" && pv.prop.attr == "order" && len(pv.prop.subs) == 1 && pv.prop.subs[0] == "boot" {
+		if pv.value == "" || pv.prop.attr != "order" {
+			continue
+		}
+		if len(pv.prop.subs) == 1 && pv.prop.subs[0] == "boot" || len(pv.prop.subs) == 0 && atBoot {
 			return true
 		}
 	}
@@ -159,7 +163,7 @@ func (s *setOp) apply(c *compiledOp, t target) {
 			setProp(t.el, pv.prop, pv.value)
 		}
 	}
-	if c.device && s.setsBootOrder() {
+	if c.device && s.setsBootOrder(c.segs[len(c.segs)-1] == "boot") {
 		dropOSBoot(t.el)
 	}
 }
@@ -340,7 +344,7 @@ func (m *mergeOp) writes(base string) []string {
 		w = append(w, base) // the element's own text
 	}
 	w = fragmentWrites(m.fragment, base, w)
-	if bootOrderIn(m.fragment) {
+	if strings.HasPrefix(base, "/domain/devices/") && bootOrderIn(m.fragment) {
 		w = append(w, "/domain/os/boot")
 	}
 	return w
@@ -391,7 +395,7 @@ func (a *addOp) compile(c *compiledOp) error {
 
 func (a *addOp) writes(base string) []string {
 	w := fragmentWrites(a.fragment, base, []string{base})
-	if bootOrderIn(a.fragment) {
+	if strings.HasPrefix(base, "/domain/devices/") && bootOrderIn(a.fragment) {
 		w = append(w, "/domain/os/boot")
 	}
 	return w
@@ -479,9 +483,13 @@ func countElements(e *etree.Element, depth int) (n, maxDepth int) {
 	return n, maxDepth
 }
 
-// bootOrderIn reports whether a device fragment sets <boot order=...>.
+// bootOrderIn reports whether a device fragment sets <boot order=...>
+// (or is that <boot>).
 func bootOrderIn(frag *etree.Element) bool {
-	b := firstChild(frag, "boot")
+	b := frag
+	if frag.Tag != "boot" {
+		b = firstChild(frag, "boot")
+	}
 	return b != nil && attrValue(b, "order") != ""
 }
 

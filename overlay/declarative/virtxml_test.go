@@ -1,8 +1,11 @@
 package declarative
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/strataagent/strata/overlay/layer"
 )
 
 // TestVirtXML: each row mirrors a virt-xml command (named in the row) and
@@ -45,6 +48,9 @@ func TestVirtXML(t *testing.T) {
 		{"virt-xml --edit target.dev=hda --disk boot.order=1, as a merge", "mn_example_b",
 			[]Op{{Path: "devices/disk", Match: []string{"target.dev=hda"}, Merge: `<disk><boot order="1"/></disk>`}},
 			[]want{{path: "os/boot", count: 0}, {path: "devices/disk[1]/boot", count: 1, attr: "order", value: "1"}}},
+		{"virt-xml --edit target.dev=hda --disk boot.order=1, at the boot element", "mn_example_b",
+			[]Op{{Path: "devices/disk/boot", Match: []string{"target.dev=hda"}, Set: map[string]string{"order": "1"}}},
+			[]want{{path: "os/boot", count: 0}, {path: "devices/disk[1]/boot", count: 1, attr: "order", value: "1"}}},
 		{"virt-xml --remove-device --serial 1 (its console goes too)", "mn_example_a",
 			[]Op{{Path: "devices/serial", Delete: true}},
 			[]want{{path: "devices/serial", count: 0}, {path: "devices/console", count: 0}}},
@@ -70,6 +76,12 @@ func TestVirtXML(t *testing.T) {
 			x, err := run(t, e, stockCmd(t, tc.cmd))
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Through the chain too: what the op removes beside its
+			// target (<os><boot>, the console) is among its declared writes.
+			cmd := stockCmd(t, tc.cmd)
+			if _, err := layer.Run(&layer.Context{Ctx: context.Background(), Cmd: cmd, Domain: stockDomain(t, cmd)}, []layer.Layer{e.Layer()}); err != nil {
+				t.Errorf("chain: %v", err)
 			}
 			check(t, x, tc.want)
 			if strings.Contains(tc.virtXML, "description=db") && !strings.Contains(x, "<description>db</description>") {
