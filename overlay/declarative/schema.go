@@ -215,10 +215,11 @@ func schemaRefusal(detail string) error {
 // to hold, base is the probe domain with only that done: the op is judged
 // only where base itself is valid (a made-up target.dev=nosuch is not).
 func probeSchemaDoc(c *compiledOp) (doc, base string, ok bool) {
-	d := etree.NewDocument()
-	if err := d.ReadFromString(probeDomainXML); err != nil {
+	parsed := probeDomain()
+	if parsed == nil {
 		return "", "", false
 	}
+	d := parsed.Copy()
 	root := d.Root()
 	if a, ok := c.op.(appender); ok {
 		a.appendTo(c, root)
@@ -243,6 +244,15 @@ func probeSchemaDoc(c *compiledOp) (doc, base string, ok bool) {
 	}
 	return s, base, true
 }
+
+// probeDomain is probe_domain.xml parsed once; probes work on copies.
+var probeDomain = sync.OnceValue(func() *etree.Document {
+	d := etree.NewDocument()
+	if err := d.ReadFromString(probeDomainXML); err != nil {
+		return nil
+	}
+	return d
+})
 
 // makeMatch makes the op's match hold on the first element of its kind.
 func makeMatch(c *compiledOp, root *etree.Element) bool {

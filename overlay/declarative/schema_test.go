@@ -50,6 +50,9 @@ func TestSchema(t *testing.T) {
 // TestValidators: both ways of running libvirt's schema agree on the probe
 // domain and on it with io='nativ', and the probe domain itself is valid.
 func TestValidators(t *testing.T) {
+	if probeDomain() == nil {
+		t.Fatal("probe_domain.xml does not parse")
+	}
 	bad := strings.Replace(probeDomainXML, `cache="none"></driver>`, `cache="none" io="nativ"></driver>`, 1)
 	if bad == probeDomainXML {
 		t.Fatal("probe domain has no disk driver to spoil")
