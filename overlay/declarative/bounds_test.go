@@ -173,3 +173,21 @@ func TestRawScalars(t *testing.T) {
 		t.Errorf("nth = %d", ops[2].Nth)
 	}
 }
+
+// TestErrorsCapped: a config of many bad entries reports the first
+// maxReported and counts the rest, so one reload's log stays small.
+func TestErrorsCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("layers:\n  declarative:\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "    - name: vm-%d\n      after: uefi\n      select: {name: \"*\"}\n      ops: [{path: devices/disk, nht: 2, delete: true}]\n", i)
+	}
+	_, err := LoadFile(writeConfig(t, b.String()))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != maxReported+1 || !strings.HasSuffix(lines[len(lines)-1], ":2: layers.declarative: and 10 more bad entries") {
+		t.Errorf("%d lines, last %q", len(lines), lines[len(lines)-1])
+	}
+}

@@ -142,6 +142,8 @@ func loadList(list []any) ([]Entry, error) {
 			report(entryError(at[i], entries[i].Name, err))
 		}
 	}
+	// in entry order (the schema check reports after the others)
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].(*Error).Index < errs[j].(*Error).Index })
 	if more > 0 {
 		errs = append(errs, &Error{Index: -1, Err: fmt.Errorf("and %d more bad entries", more)})
 	}
