@@ -291,7 +291,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func logOverlaps(log *slog.Logger, overlaps []layer.Conflict) {
+func logOverlaps(log *slog.Logger, overlaps []layer.Overlap) {
 	for _, c := range overlaps {
 		log.Warn("layers: declared writes overlap; a request where both write one path fails or warns by layers.conflict_policy", "overlap", c.Error())
 	}

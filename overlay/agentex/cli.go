@@ -149,7 +149,7 @@ Example YAML:
 // as loaded (the Go order alone when it did not load) and its validation.
 func printLayers(w io.Writer, snap *config.Snapshot, err error) int {
 	order, policy := goOrder(), layer.PolicyFail
-	var overlaps []layer.Conflict
+	var overlaps []layer.Overlap
 	if snap != nil {
 		order, overlaps, policy = snap.Order, snap.Overlaps, snap.Layer.ConflictPolicy
 	}

@@ -85,7 +85,7 @@ func validate(c Config) error {
 // checks the whole order. It returns the order and the layers whose
 // declared writes overlap (reported, not refused: a declaration is coarser
 // than a write; per request layers.conflict_policy fails or warns).
-func ValidateLayers(entries []declarative.Entry, policy string) ([]layer.Layer, []layer.Conflict, error) {
+func ValidateLayers(entries []declarative.Entry, policy string) ([]layer.Layer, []layer.Overlap, error) {
 	s, err := config.Build(Spec(), agent.Config{}, Config{Declarative: entries, Layer: layer.Config{ConflictPolicy: policy}})
 	if err != nil {
 		return nil, nil, err

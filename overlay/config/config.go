@@ -71,7 +71,7 @@ type Snapshot struct {
 	Order []layer.Layer
 	// Overlaps are declared writes of two layers that overlap: checked per
 	// request by layers.conflict_policy, reported at load.
-	Overlaps []layer.Conflict
+	Overlaps []layer.Overlap
 	// Generation counts reloads: 1 at start-up.
 	Generation uint64
 
@@ -120,9 +120,11 @@ func Load(spec Spec, flags *pflag.FlagSet, environ []string) (*Snapshot, error) 
 			return nil, annotate(err, path, doc)
 		}
 	}
-	entries, err := declarative.Load(k)
+	// The entries come from the parsed file itself, so values keep the
+	// text written (2.0 stays "2.0"); they have no flag or variable form.
+	entries, err := declarative.LoadNode(path, doc)
 	if err != nil {
-		return nil, declarative.AnnotateDoc(err, path, doc)
+		return nil, err
 	}
 	ov.Declarative = entries
 	snap, err := Build(spec, stock, ov)

@@ -54,10 +54,13 @@ type compiledOp struct {
 	all         bool
 	match       []propValue
 	defaultPick bool // no nth, all or match: the op may create what is missing
-	kind        string
-	props       []propValue // set, unset (value ""), create's attributes
-	fragment    *etree.Element
-	writes      []string
+	// explicitFirst is `first: true` as written (create and add refuse it).
+	explicitFirst bool
+	require       bool // nothing selected is an error
+	kind          string
+	op            operation
+	writes        []string
+	key           string // the op as written (JSON), for probes done once
 }
 
 // level is how many path elements lead to what the selector picks.
@@ -69,42 +72,21 @@ func (c *compiledOp) level() int {
 }
 
 // creates reports whether a missing target is made rather than skipped.
-func (c *compiledOp) creates() bool {
-	return c.kind == "set" || c.kind == "create" || c.kind == "merge"
-}
+func (c *compiledOp) creates() bool { return c.op.creates() }
 
-// apply runs the op on a domain document. Nothing selected is not an
-// error: the layer's VM selector decided it applies, and a VM without, say,
-// a vdb simply has nothing to change (as `virsh` edits are per domain).
-func (c *compiledOp) apply(root *etree.Element) {
-	for _, t := range c.targets(root) {
-		switch c.kind {
-		case "set":
-			for _, pv := range c.props {
-				if pv.value == "" {
-					unsetProp(t.el, pv.prop)
-				} else {
-					setProp(t.el, pv.prop, pv.value)
-				}
-			}
-		case "unset":
-			for _, pv := range c.props {
-				unsetProp(t.el, pv.prop)
-			}
-		case "create":
-			if t.created {
-				for _, pv := range c.props {
-					setAttr(t.el, pv.prop.attr, pv.value)
-				}
-			}
-		case "delete":
-			if p := t.el.Parent(); p != nil {
-				p.RemoveChild(t.el)
-			}
-		case "merge":
-			mergeInto(t.el, c.fragment)
-		}
+// apply runs the op on a domain document and returns how many elements it
+// selected. Nothing selected is not an error unless the op says require:
+// the layer's VM selector decided it applies, and a VM without, say, a vdb
+// simply has nothing to change (as `virsh` edits are per domain).
+func (c *compiledOp) apply(root *etree.Element) int {
+	if a, ok := c.op.(appender); ok {
+		return a.appendTo(c, root)
 	}
+	ts := c.targets(root)
+	for _, t := range ts {
+		c.op.apply(c, t)
+	}
+	return len(ts)
 }
 
 type target struct {
@@ -219,7 +201,10 @@ func setProp(e *etree.Element, p prop, v string) {
 }
 
 // unsetProp removes an attribute or text, then the sub-elements it leaves
-// empty, as virt-xml removes a property's now-empty parents.
+// empty, as virt-xml removes a property's now-empty parents. Unsetting the
+// text of an element that holds only text removes the element (virt-xml's
+// --edit --cputune shares= drops <shares>): left empty, libvirt would read
+// it as 0, or libvirtxml drop it.
 func unsetProp(e *etree.Element, p prop) {
 	chain := []*etree.Element{e}
 	for _, s := range p.subs {
@@ -230,6 +215,19 @@ func unsetProp(e *etree.Element, p prop) {
 	}
 	if p.text() {
 		e.SetText("")
+		if len(e.ChildElements()) == 0 {
+			if parent := e.Parent(); parent != nil && parent.Parent() != nil {
+				parent.RemoveChild(e)
+				// prune the parents it leaves empty (cputune, once its last
+				// child is unset), never the root
+				for p := parent; p.Parent() != nil && p.Parent().Parent() != nil && empty(p); {
+					gp := p.Parent()
+					gp.RemoveChild(p)
+					p = gp
+				}
+				return
+			}
+		}
 	} else {
 		removeAttr(e, p.attr)
 	}
@@ -321,8 +319,10 @@ func applyOps(d *libvirtxml.Domain, ops []*compiledOp) (*libvirtxml.Domain, erro
 	if err := doc.ReadFromString(x); err != nil {
 		return nil, fmt.Errorf("read marshalled domain: %w", err)
 	}
-	for _, op := range ops {
-		op.apply(doc.Root())
+	for i, op := range ops {
+		if n := op.apply(doc.Root()); n == 0 && op.require {
+			return nil, fmt.Errorf("ops[%d] (%s %s): selected nothing in this domain, and the op says require: true", i, op.kind, displayPath(op.segs))
+		}
 	}
 	nd, err := readBack(doc)
 	if err != nil {

@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"sort"
 	"strings"
-
-	"github.com/beevik/etree"
 )
 
 // Entry is one item of layers.declarative: a named layer that edits the
@@ -45,7 +42,7 @@ type VMSelector struct {
 }
 
 // Op is one edit in virt-xml's vocabulary: a target element, a device
-// selector, and exactly one of Set, Unset, Create, Delete, Merge.
+// selector, and exactly one of Set, Unset, Create, Delete, Merge, Add.
 type Op struct {
 	// Path is the target element relative to /domain: "devices/disk",
 	// "devices/interface/driver", "os/loader", "features/pmu"; "/domain"
@@ -77,6 +74,13 @@ type Op struct {
 	// element's, and each child merges into the first child of the same
 	// name or is appended when there is none.
 	Merge string `koanf:"merge" yaml:"merge,omitempty" json:"merge,omitempty"`
+	// Add is an XML fragment appended as a new element at Path (a second
+	// NIC, disk, channel or vcpupin), whether or not one of its kind exists.
+	Add string `koanf:"add" yaml:"add,omitempty" json:"add,omitempty"`
+
+	// Require makes "nothing selected" an error at request time instead of
+	// a no-op for that VM.
+	Require bool `koanf:"require" yaml:"require,omitempty" json:"require,omitempty"`
 
 	ready *compiledOp // set by a successful Validate; immutable
 }
@@ -117,6 +121,9 @@ func fieldErr(field string, format string, a ...any) *fieldError {
 // prefixField puts parent in front of a fieldError's key, so an Op's error
 // reads "ops[1].match" at the entry level.
 func prefixField(parent string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var fe *fieldError
 	if errors.As(err, &fe) {
 		f := parent
@@ -155,13 +162,24 @@ func (e *Entry) Provision() error {
 // Validate checks the entry and compiles it; only a validated entry makes a
 // layer. Every op's paths, properties and fragment are round-tripped through
 // libvirtxml here, so what it cannot hold is refused now, not at a request.
-func (e *Entry) Validate() error {
+func (e *Entry) Validate() error { return e.validate(nil) }
+
+func (e *Entry) validate(cache *probeCache) error {
 	e.ready = nil
 	if e.Name == "" {
 		return fieldErr("name", "is required")
 	}
+	if len(e.Name) > maxNameLen {
+		return fieldErr("name", "%d bytes: at most %d", len(e.Name), maxNameLen)
+	}
 	if !nameRE.MatchString(e.Name) {
 		return fieldErr("name", "%q: use lower-case letters, digits and dashes", e.Name)
+	}
+	if len(e.Doc) > maxDocLen {
+		return fieldErr("doc", "%d bytes: at most %d", len(e.Doc), maxDocLen)
+	}
+	if len(e.Overrides) > maxSetKeys {
+		return fieldErr("overrides", "%d layers: at most %d", len(e.Overrides), maxSetKeys)
 	}
 	switch {
 	case e.Before == "" && e.After == "":
@@ -181,16 +199,51 @@ func (e *Entry) Validate() error {
 	if len(e.Ops) == 0 {
 		return fieldErr("ops", "at least one operation is required")
 	}
+	if len(e.Ops) > maxOps {
+		return fieldErr("ops", "%d operations: at most %d per entry", len(e.Ops), maxOps)
+	}
 	c := &compiled{vm: vm}
 	for i := range e.Ops {
 		op := &e.Ops[i]
-		if err := op.Validate(); err != nil {
+		if err := op.validate(cache); err != nil {
 			return prefixField(fmt.Sprintf("ops[%d]", i), err)
+		}
+		for _, w := range op.ready.writes {
+			if id := identityPath(w); id != "" {
+				return fieldErr(fmt.Sprintf("ops[%d].path", i), "writes %s (declared %s): the agent finds VMs by their name and uuid, so no layer may change them", id, w)
+			}
 		}
 		c.ops = append(c.ops, op.ready)
 	}
 	e.ready = c
+	if cache == nil {
+		// alone (Validate, Place): the schema check of its ops now;
+		// Load checks a whole config's in one run
+		refused, err := checkSchema([]*Entry{e})
+		if err != nil {
+			e.ready = nil
+			return err
+		}
+		if err := refused[0]; err != nil {
+			e.ready = nil
+			return err
+		}
+	}
 	return nil
+}
+
+// identityPaths are what the agent finds a VM's domain by.
+var identityPaths = []string{"/domain/name", "/domain/uuid"}
+
+// identityPath is the identity path a declared write covers or lies
+// under, or "".
+func identityPath(w string) string {
+	for _, id := range identityPaths {
+		if w == id || strings.HasPrefix(w, id+"/") {
+			return id
+		}
+	}
+	return ""
 }
 
 // prepare runs Provision and Validate unless they already succeeded.
@@ -209,6 +262,11 @@ func (s VMSelector) compile() (vmSelector, error) {
 	var v vmSelector
 	if s.UUID == "" && s.Name == "" && s.Tag == "" {
 		return v, fieldErr("", "give at least one of uuid, name (a glob; \"*\" for every VM) or tag")
+	}
+	for _, f := range []struct{ key, v string }{{"uuid", s.UUID}, {"name", s.Name}, {"tag", s.Tag}} {
+		if len(f.v) > maxNameLen {
+			return v, fieldErr(f.key, "%d bytes: at most %d", len(f.v), maxNameLen)
+		}
 	}
 	if s.UUID != "" {
 		v.uuid = strings.ReplaceAll(s.UUID, "-", "")
@@ -251,7 +309,9 @@ func (o *Op) Provision() error {
 
 // Validate checks the op's syntax, then round-trips everything it names
 // through libvirtxml (see probe.go).
-func (o *Op) Validate() error {
+func (o *Op) Validate() error { return o.validate(nil) }
+
+func (o *Op) validate(cache *probeCache) error {
 	o.ready = nil
 	if o.Path == "" {
 		return fieldErr("path", "is required (relative to /domain, e.g. devices/disk; /domain for the root)")
@@ -260,7 +320,7 @@ func (o *Op) Validate() error {
 	if err != nil {
 		return prefixField("path", err)
 	}
-	c := &compiledOp{segs: segs, nth: 1}
+	c := &compiledOp{segs: segs, nth: 1, explicitFirst: o.First, require: o.Require}
 	c.device = len(segs) >= 2 && segs[0] == "devices"
 
 	picks := 0
@@ -281,6 +341,9 @@ func (o *Op) Validate() error {
 	if picks > 1 {
 		return fieldErr("", "first, nth and all pick one way; give at most one")
 	}
+	if len(o.Match) > maxSetKeys {
+		return fieldErr("match", "%d properties: at most %d", len(o.Match), maxSetKeys)
+	}
 	for i, m := range o.Match {
 		p, err := parseMatch(m)
 		if err != nil {
@@ -291,110 +354,52 @@ func (o *Op) Validate() error {
 	c.defaultPick = !o.All && o.Nth == 0 && len(o.Match) == 0
 
 	var kinds []string
-	if o.Set != nil {
-		kinds = append(kinds, "set")
-	}
-	if o.Unset != nil {
-		kinds = append(kinds, "unset")
-	}
-	if o.Create != nil {
-		kinds = append(kinds, "create")
-	}
-	if o.Delete {
-		kinds = append(kinds, "delete")
-	}
-	if o.Merge != "" {
-		kinds = append(kinds, "merge")
+	for _, spec := range operations {
+		if op, ok := spec.from(o); ok {
+			kinds = append(kinds, spec.key)
+			c.op = op
+		}
 	}
 	switch len(kinds) {
 	case 0:
-		return fieldErr("", "no operation: give one of set, unset, create, delete, merge")
+		return fieldErr("", "no operation: give one of %s", operationKeys())
 	case 1:
 	default:
 		return fieldErr("", "%s: give exactly one operation", strings.Join(kinds, ", "))
 	}
 	c.kind = kinds[0]
-
-	switch c.kind {
-	case "set":
-		if len(o.Set) == 0 {
-			return fieldErr("set", "is empty")
-		}
-		keys := make([]string, 0, len(o.Set))
-		for k := range o.Set {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			p, err := parseProp(k)
-			if err != nil {
-				return fieldErr("set["+k+"]", "%w", err)
-			}
-			c.props = append(c.props, propValue{prop: p, value: o.Set[k]})
-		}
-	case "unset":
-		if len(o.Unset) == 0 {
-			return fieldErr("unset", "is empty")
-		}
-		for i, k := range o.Unset {
-			p, err := parseProp(k)
-			if err != nil {
-				return fieldErr(fmt.Sprintf("unset[%d]", i), "%w", err)
-			}
-			c.props = append(c.props, propValue{prop: p})
-		}
-	case "create":
-		if len(segs) == 0 {
-			return fieldErr("create", "the domain root always exists")
-		}
-		if !c.defaultPick || o.First {
-			return fieldErr("create", "creates a missing singleton: it takes no first, nth, all or match")
-		}
-		keys := make([]string, 0, len(o.Create))
-		for k := range o.Create {
-			if !xmlNameRE.MatchString(k) {
-				return fieldErr("create["+k+"]", "%q is not an attribute name", k)
-			}
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			c.props = append(c.props, propValue{prop: prop{attr: k}, value: o.Create[k]})
-		}
-	case "delete":
-		if len(segs) == 0 {
-			return fieldErr("delete", "the domain root cannot be deleted")
-		}
-	case "merge":
-		doc := etree.NewDocument()
-		if err := doc.ReadFromString(o.Merge); err != nil {
-			return fieldErr("merge", "not XML: %w", err)
-		}
-		root := doc.Root()
-		if root == nil {
-			return fieldErr("merge", "no element in the fragment")
-		}
-		want := "domain"
-		if len(segs) > 0 {
-			want = segs[len(segs)-1]
-		}
-		if root.Tag != want {
-			return fieldErr("merge", "the fragment's root is <%s>; it must be <%s>, the element at path %q", root.FullTag(), want, displayPath(segs))
-		}
-		c.fragment = root
-	}
-	if err := probeOp(c); err != nil {
+	if err := c.op.compile(c); err != nil {
 		return err
 	}
-	c.writes = c.declaredWrites()
+	if err := cache.probe(o, c); err != nil {
+		return err
+	}
+	c.writes = c.op.writes(basePath(segs))
+	if len(c.writes) == 0 {
+		return fieldErr(c.kind, "declares no writes")
+	}
 	o.ready = c
 	return nil
+}
+
+// basePath is the op's path in declared form: /domain/....
+func basePath(segs []string) string {
+	if len(segs) == 0 {
+		return "/domain"
+	}
+	return "/domain/" + strings.Join(segs, "/")
 }
 
 // splitPath checks a relative element path; "/domain" is the root.
 func splitPath(p string) ([]string, error) {
 	if p == "/domain" {
 		return nil, nil
+	}
+	if len(p) > maxPathLen {
+		return nil, fmt.Errorf("%d bytes: at most %d", len(p), maxPathLen)
+	}
+	if n := strings.Count(p, "/") + 1; n > maxPathDepth {
+		return nil, fmt.Errorf("%d elements deep: at most %d", n, maxPathDepth)
 	}
 	if strings.HasPrefix(p, "/") {
 		return nil, fmt.Errorf("%q: paths are relative to /domain (devices/disk), or /domain/... in full", p)
@@ -446,6 +451,12 @@ func parseProp(s string) (prop, error) {
 	if s == "" {
 		return prop{}, errors.New("empty property")
 	}
+	if len(s) > maxPathLen {
+		return prop{}, fmt.Errorf("%d bytes: at most %d", len(s), maxPathLen)
+	}
+	if n := strings.Count(s, ".") + 1; n > maxPathDepth {
+		return prop{}, fmt.Errorf("%d parts: at most %d", n, maxPathDepth)
+	}
 	parts := strings.Split(s, ".")
 	for i, part := range parts {
 		if part == textPseudo && i == len(parts)-1 {
@@ -470,6 +481,9 @@ type propValue struct {
 // parseMatch reads "target.dev=vdb" or "device=cdrom".
 func parseMatch(s string) (propValue, error) {
 	k, v, ok := strings.Cut(s, "=")
+	if len(v) > maxValueLen {
+		return propValue{}, fmt.Errorf("value of %d bytes: at most %d", len(v), maxValueLen)
+	}
 	if !ok {
 		return propValue{}, fmt.Errorf("%q: want property=value, e.g. target.dev=vdb or device=cdrom", s)
 	}

@@ -89,23 +89,12 @@ func (o *Op) summary() string {
 	if len(o.Match) > 0 {
 		pick += " matching " + strings.Join(o.Match, ",")
 	}
-	var what string
-	switch {
-	case o.Set != nil:
-		keys := make([]string, 0, len(o.Set))
-		for k, v := range o.Set {
-			keys = append(keys, k+"="+v)
-		}
-		sort.Strings(keys)
-		what = "set " + strings.Join(keys, ",")
-	case o.Unset != nil:
-		what = "unset " + strings.Join(o.Unset, ",")
-	case o.Create != nil:
-		what = "create if missing"
-	case o.Delete:
-		what = "delete"
-	case o.Merge != "":
-		what = "merge fragment"
+	what := "not validated"
+	if o.ready != nil {
+		what = o.ready.op.summary()
+	}
+	if o.Require {
+		pick += ", required"
 	}
 	return fmt.Sprintf("%s %s (%s)", what, o.Path, pick)
 }
@@ -119,40 +108,7 @@ func (e *Entry) reads() []string {
 	return r
 }
 
-// declaredWrites derives the op's declared paths (layer.go's form): the
-// attribute for set and unset, the element for create and delete (plus
-// create's attributes), and every element and attribute of a fragment.
-func (c *compiledOp) declaredWrites() []string {
-	base := "/domain"
-	if len(c.segs) > 0 {
-		base += "/" + strings.Join(c.segs, "/")
-	}
-	var w []string
-	switch c.kind {
-	case "set", "unset":
-		for _, pv := range c.props {
-			p := base
-			for _, s := range pv.prop.subs {
-				p += "/" + s
-			}
-			if !pv.prop.text() {
-				p += "/@" + pv.prop.attr
-			}
-			w = append(w, p)
-		}
-	case "create":
-		w = append(w, base)
-		for _, pv := range c.props {
-			w = append(w, base+"/@"+pv.prop.attr)
-		}
-	case "delete":
-		w = append(w, base)
-	case "merge":
-		w = fragmentWrites(c.fragment, base, w)
-	}
-	return w
-}
-
+// fragmentWrites lists every attribute and element of a fragment under p.
 func fragmentWrites(e *etree.Element, p string, w []string) []string {
 	for _, a := range e.Attr {
 		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {

@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
-	"github.com/knadh/koanf/parsers/yaml"
-	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
 	yamlv3 "go.yaml.in/yaml/v3"
 )
@@ -76,7 +74,9 @@ func entryError(i int, name string, err error) *Error {
 
 // Load decodes, provisions and validates the entries under ConfigKey. Keys
 // are checked strictly (an unknown key is an error naming it). Every bad
-// entry is reported, each as an *Error, joined.
+// entry is reported (up to maxReported, then a count), each as an *Error,
+// joined. Values come as koanf parsed them (`2.0` reads "2"): LoadNode and
+// LoadFile keep them as written.
 func Load(k *koanf.Koanf) ([]Entry, error) {
 	raw := k.Get(ConfigKey)
 	if raw == nil {
@@ -86,29 +86,66 @@ func Load(k *koanf.Koanf) ([]Entry, error) {
 	if !ok {
 		return nil, &Error{Index: -1, Err: fmt.Errorf("must be a list of layers, not %T", raw)}
 	}
+	if len(list) > maxEntries {
+		return nil, &Error{Index: -1, Err: fmt.Errorf("%d entries: at most %d", len(list), maxEntries)}
+	}
+	return loadList(list)
+}
+
+func loadList(list []any) ([]Entry, error) {
 	var errs []error
+	more := 0
+	report := func(err error) {
+		if len(errs) < maxReported {
+			errs = append(errs, err)
+		} else {
+			more++
+		}
+	}
 	entries := make([]Entry, 0, len(list))
+	var at []int // each entry's index in list
 	names := map[string]int{}
+	cache := newProbeCache()
 	for i, item := range list {
 		var e Entry
 		if err := decodeEntry(item, &e); err != nil {
-			errs = append(errs, entryError(i, nameOf(item), err))
+			report(entryError(i, nameOf(item), err))
 			continue
 		}
 		if err := e.Provision(); err != nil {
-			errs = append(errs, entryError(i, e.Name, err))
+			report(entryError(i, e.Name, err))
 			continue
 		}
-		if err := e.Validate(); err != nil {
-			errs = append(errs, entryError(i, e.Name, err))
+		if err := e.validate(cache); err != nil {
+			report(entryError(i, e.Name, err))
 			continue
 		}
 		if j, dup := names[e.Name]; dup {
-			errs = append(errs, entryError(i, e.Name, fieldErr("name", "%q is also the name of %s[%d]", e.Name, ConfigKey, j)))
+			report(entryError(i, e.Name, fieldErr("name", "%q is also the name of %s[%d]", e.Name, ConfigKey, j)))
 			continue
 		}
 		names[e.Name] = i
 		entries = append(entries, e)
+		at = append(at, i)
+	}
+	// Values, against libvirt's schema: the whole config in one run.
+	ptrs := make([]*Entry, len(entries))
+	for i := range entries {
+		ptrs[i] = &entries[i]
+	}
+	refused, err := checkSchema(ptrs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range entries {
+		if err := refused[i]; err != nil {
+			report(entryError(at[i], entries[i].Name, err))
+		}
+	}
+	// in entry order (the schema check reports after the others)
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].(*Error).Index < errs[j].(*Error).Index })
+	if more > 0 {
+		errs = append(errs, &Error{Index: -1, Err: fmt.Errorf("and %d more bad entries", more)})
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -117,17 +154,14 @@ func Load(k *koanf.Koanf) ([]Entry, error) {
 }
 
 // LoadFile loads the entries from one YAML file (the agent's config), with
-// file and line in every error.
+// file and line in every error and values as written. The file is read
+// once, and refused beyond maxConfigBytes.
 func LoadFile(path string) ([]Entry, error) {
-	k := koanf.New(".")
-	if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	entries, err := Load(k)
+	doc, err := readConfig(path)
 	if err != nil {
-		return nil, Annotate(err, path)
+		return nil, err
 	}
-	return entries, nil
+	return LoadNode(path, doc)
 }
 
 // Annotate sets File and Line on every *Error in err (a single one or a
@@ -237,6 +271,16 @@ var stringsType = reflect.TypeOf([]string(nil))
 // scalarHook lets YAML scalars fill string fields as written (`queues: 4`,
 // `on: true`) and one string stand for a one-item list (`match: device=cdrom`).
 func scalarHook(from, to reflect.Type, data any) (any, error) {
+	if from == rawScalarType {
+		r := data.(rawScalar)
+		switch {
+		case to.Kind() == reflect.String:
+			return r.raw, nil
+		case to == stringsType:
+			return []string{r.raw}, nil
+		}
+		return r.value, nil
+	}
 	switch {
 	case to.Kind() == reflect.String:
 		switch from.Kind() {
@@ -251,8 +295,11 @@ func scalarHook(from, to reflect.Type, data any) (any, error) {
 
 func nameOf(item any) string {
 	if m, ok := item.(map[string]any); ok {
-		if s, ok := m["name"].(string); ok {
+		switch s := m["name"].(type) {
+		case string:
 			return s
+		case rawScalar:
+			return s.raw
 		}
 	}
 	return ""

@@ -1,6 +1,7 @@
 package declarative
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -63,6 +64,30 @@ var probeValues = []string{"1", "yes", "on", "x"}
 // maxProbes bounds the variants tried per probe.
 const maxProbes = 600
 
+// probeCache remembers probe outcomes by what the op says, so a config of
+// many entries making one edit (a per-VM tweak per VM) probes it once.
+type probeCache struct{ seen map[string]error }
+
+func newProbeCache() *probeCache { return &probeCache{seen: map[string]error{}} }
+
+// probe runs probeOp(c) unless an op written the same way was probed.
+func (pc *probeCache) probe(o *Op, c *compiledOp) error {
+	if pc == nil {
+		return probeOp(c)
+	}
+	key, err := json.Marshal(o)
+	if err != nil {
+		return probeOp(c)
+	}
+	c.key = string(key)
+	if err, ok := pc.seen[string(key)]; ok {
+		return err
+	}
+	err = probeOp(c)
+	pc.seen[string(key)] = err
+	return err
+}
+
 // probeOp runs the op's probes, first failure first.
 func probeOp(c *compiledOp) error {
 	// The path alone. An element holding only text (devices/emulator) needs
@@ -80,44 +105,30 @@ func probeOp(c *compiledOp) error {
 			return prefixField(fmt.Sprintf("match[%d]", i), err)
 		}
 	}
-	withMatch := func(sel *etree.Element) {
-		for _, m := range c.match {
-			if m.value != "" {
-				setProp(sel, m.prop, m.value)
-			}
+	return c.op.probe(c)
+}
+
+// withMatch writes the op's match properties on the selected element.
+func withMatch(c *compiledOp, sel *etree.Element) {
+	for _, m := range c.match {
+		if m.value != "" {
+			setProp(sel, m.prop, m.value)
 		}
 	}
-	switch c.kind {
-	case "set", "unset":
-		for i, pv := range c.props {
-			pv := pv
-			field := fmt.Sprintf("unset[%d]", i)
-			if c.kind == "set" {
-				field = "set[" + pv.prop.String() + "]"
-			}
-			if err := probe(c, func(sel, tgt *etree.Element) []dim {
-				withMatch(sel)
-				return propDims(tgt, pv)
-			}); err != nil {
-				return prefixField(field, err)
-			}
+}
+
+// probeProps probes each property of a set or unset, naming it.
+func probeProps(c *compiledOp, props []propValue, kind string) error {
+	for i, pv := range props {
+		field := fmt.Sprintf("unset[%d]", i)
+		if kind == "set" {
+			field = "set[" + pv.prop.String() + "]"
 		}
-	case "create":
 		if err := probe(c, func(sel, tgt *etree.Element) []dim {
-			for _, pv := range c.props {
-				setAttr(tgt, pv.prop.attr, pv.value)
-			}
-			return nil
+			withMatch(c, sel)
+			return propDims(tgt, pv)
 		}); err != nil {
-			return prefixField("create", err)
-		}
-	case "merge":
-		if err := probe(c, func(sel, tgt *etree.Element) []dim {
-			withMatch(sel)
-			mergeInto(tgt, c.fragment)
-			return nil
-		}); err != nil {
-			return prefixField("merge", err)
+			return prefixField(field, err)
 		}
 	}
 	return nil
@@ -173,6 +184,11 @@ func probe(c *compiledOp, fill func(sel, tgt *etree.Element) []dim) error {
 		}
 	}
 	dims := fill(sel, tgt)
+	if tgt != root && tgt.Parent() != nil && empty(tgt) {
+		// An element that holds only text (serial, wwn, an iotune limit)
+		// needs some to be kept at all, whatever else the probe writes.
+		dims = append(dims, dim{el: tgt, text: true, values: []string{"", "1"}})
+	}
 	dims = append(dims, discriminatorDims(root, nil)...)
 
 	var firstLost, firstRead error

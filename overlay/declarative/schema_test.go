@@ -1,9 +1,11 @@
 package declarative
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/strataagent/strata/overlay/excmd"
@@ -42,5 +44,37 @@ func TestSchema(t *testing.T) {
 				t.Fatalf("virt-xml-validate: %v\n%s\n%s", err, out, x)
 			}
 		})
+	}
+}
+
+// TestValidators: both ways of running libvirt's schema agree on the probe
+// domain and on it with io='nativ', and the probe domain itself is valid.
+func TestValidators(t *testing.T) {
+	if probeDomain() == nil {
+		t.Fatal("probe_domain.xml does not parse")
+	}
+	bad := strings.Replace(probeDomainXML, `cache="none"></driver>`, `cache="none" io="nativ"></driver>`, 1)
+	if bad == probeDomainXML {
+		t.Fatal("probe domain has no disk driver to spoil")
+	}
+	var vs []schemaValidator
+	if bin, err := exec.LookPath("virt-xml-validate"); err == nil {
+		vs = append(vs, virtXMLValidator{bin: bin})
+	}
+	if v, ok := findValidator().(xmllintValidator); ok {
+		vs = append(vs, v)
+	}
+	if len(vs) == 0 {
+		t.Skip("neither virt-xml-validate nor xmllint with libvirt's schema is installed")
+	}
+	for _, v := range vs {
+		res, err := v.validate([]string{probeDomainXML, bad})
+		if err != nil {
+			t.Fatalf("%T: %v", v, err)
+		}
+		var se *SchemaError
+		if res[0] != nil || !errors.As(res[1], &se) {
+			t.Errorf("%T: %v", v, res)
+		}
 	}
 }

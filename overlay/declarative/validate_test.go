@@ -1,6 +1,7 @@
 package declarative
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -52,6 +53,30 @@ func TestValidateErrors(t *testing.T) {
 		{"merge wrong root", entryWith(Op{Path: "devices/interface", Merge: `<driver queues="2"/>`}), "ops[0].merge", "the fragment's root is <driver>; it must be <interface>"},
 		{"merge unknown element", entryWith(Op{Path: "devices/interface", Merge: `<interface><foo/></interface>`}), "ops[0].merge", "element <foo> under devices/interface is not part of libvirt's domain model as libvirtxml knows it"},
 		{"merge unknown nested attribute", entryWith(Op{Path: "devices/interface", Merge: `<interface><driver queues="2"><host csumm="off"/></driver></interface>`}), "ops[0].merge", "attribute csumm of <host> under devices/interface/driver"},
+		{"merge two roots", entryWith(Op{Path: "devices/interface", Merge: `<interface><driver queues="2"/></interface><interface/>`}), "ops[0].merge", "2 root elements"},
+		{"merge changes nothing", entryWith(Op{Path: "devices/interface", Merge: `<interface/>`}), "ops[0].merge", "changes nothing"},
+		{"set xmlns on the root", entryWith(Op{Path: "/domain", Set: map[string]string{"xmlns": "http://example.com/"}}), "ops[0].set[xmlns]", "namespace declaration"},
+		{"merge a default namespace", entryWith(Op{Path: "/domain", Merge: `<domain xmlns="http://example.com/"><title>x</title></domain>`}), "ops[0].merge", "declares a default namespace"},
+		{"set xmlns:q on the root", entryWith(Op{Path: "/domain", Set: map[string]string{"xmlns:q": "http://example.com/"}}), "ops[0].set[xmlns:q]", "namespace declaration"},
+		{"create xmlns", entryWith(Op{Path: "features/pmu", Create: map[string]string{"xmlns": "x"}}), "ops[0].create[xmlns]", "namespace declaration"},
+		{"set the name", entryWith(Op{Path: "name", Set: map[string]string{"#text": "other"}}), "ops[0].path", "writes /domain/name"},
+		{"set the uuid", entryWith(Op{Path: "uuid", Set: map[string]string{"#text": "5d1f7c3a-9b2e-4f60-a8c4-d2e1b7f9a014"}}), "ops[0].path", "writes /domain/uuid"},
+		{"set name from the root", entryWith(Op{Path: "/domain", Set: map[string]string{"name.#text": "other"}}), "ops[0].path", "writes /domain/name"},
+		{"merge a name at the root", entryWith(Op{Path: "/domain", Merge: `<domain><name>other</name></domain>`}), "ops[0].path", "writes /domain/name"},
+		{"delete the uuid", entryWith(Op{Path: "uuid", Delete: true}), "ops[0].path", "writes /domain/uuid"},
+		{"match typo on a device", entryWith(Op{Path: "devices/disk", Match: []string{"dev=vdb"}, Delete: true}), "ops[0].match[0]", "attribute dev of <disk> under devices is not part"},
+		{"add with a selector", entryWith(Op{Path: "devices/interface", All: true, Add: `<interface type="bridge"/>`}), "ops[0].add", "takes no first, nth, all or match"},
+		{"add wrong root", entryWith(Op{Path: "devices/interface", Add: `<disk/>`}), "ops[0].add", "the fragment's root is <disk>"},
+		{"add inside a device", entryWith(Op{Path: "devices/interface/driver", Add: `<driver/>`}), "ops[0].add", "add appends a device"},
+		{"add unknown element", entryWith(Op{Path: "devices/interface", Add: `<interface type="bridge"><foo/></interface>`}), "ops[0].add", "element <foo> under devices/interface"},
+		{"path too long", entryWith(Op{Path: strings.Repeat("devices/", 100) + "disk", Delete: true}), "ops[0].path", "804 bytes: at most 512"},
+		{"path too deep", entryWith(Op{Path: strings.Repeat("a/", 20) + "b", Delete: true}), "ops[0].path", "21 elements deep: at most 16"},
+		{"property too deep", entryWith(Op{Path: "devices/disk", Set: map[string]string{strings.Repeat("a.", 20) + "b": "x"}}), "ops[0].set[" + strings.Repeat("a.", 20) + "b]", "21 parts: at most 16"},
+		{"too many set keys", entryWith(Op{Path: "devices/disk", Set: manyKeys(65)}), "ops[0].set", "65 properties: at most 64"},
+		{"too many ops", entryWith(manyOps(65)...), "ops", "65 operations: at most 64"},
+		{"fragment too large", entryWith(Op{Path: "devices/interface", Merge: "<interface>" + strings.Repeat("<!-- x -->", 7000) + "</interface>"}), "ops[0].merge", "fragment of 70023 bytes: at most 65536"},
+		{"fragment too many elements", entryWith(Op{Path: "cputune", Merge: "<cputune>" + strings.Repeat(`<vcpupin vcpu="0" cpuset="0"/>`, 1100) + "</cputune>"}), "ops[0].merge", "1101 elements"},
+		{"long name", Entry{Name: strings.Repeat("a", 300), After: "uefi", Select: VMSelector{Name: "*"}, Ops: []Op{ok}}, "name", "300 bytes: at most 256"},
 		{"merge unknown namespaced element", entryWith(Op{Path: "/domain", Merge: `<domain xmlns:q="http://libvirt.org/schemas/domain/qemu/1.0"><q:commandline><q:nosuch/></q:commandline></domain>`}), "ops[0].merge", "element <q:nosuch> under commandline"},
 	}
 	for _, tc := range cases {
@@ -89,4 +114,20 @@ func TestErrorText(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("got  %s\nwant %s", err, want)
 	}
+}
+
+func manyKeys(n int) map[string]string {
+	m := map[string]string{}
+	for i := range n {
+		m[fmt.Sprintf("a%d", i)] = "x"
+	}
+	return m
+}
+
+func manyOps(n int) []Op {
+	ops := make([]Op, n)
+	for i := range ops {
+		ops[i] = Op{Path: "features/pmu", Create: map[string]string{}}
+	}
+	return ops
 }

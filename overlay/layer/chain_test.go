@@ -3,6 +3,8 @@ package layer
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -149,13 +151,56 @@ func TestValidateOrder(t *testing.T) {
 
 func TestCheckDeclarations(t *testing.T) {
 	disk := Layer{Name: "disk", Writes: []string{"/domain/devices/disk"}}
-	got := CheckDeclarations([]Layer{disk, setIO("a", "x"), setIO("b", "x", "a", "disk"), {Name: "os", Writes: []string{"/domain/os/loader"}}})
-	var s []string
-	for _, c := range got {
-		s = append(s, c.Error())
+	os := Layer{Name: "os", Writes: []string{"/domain/os/loader"}}
+	both := Layer{Name: "both", Writes: []string{"/domain/os/loader", "/domain/os/loader/@type"}}
+	cases := []struct {
+		name   string
+		layers []Layer
+		want   []string
+	}{
+		{"acknowledged win left out", []Layer{disk, setIO("a", "x"), setIO("b", "x", "a", "disk"), os},
+			[]string{`2 layers may write /domain/devices/disk/driver/@io: "disk" (declared /domain/devices/disk), "a"`}},
+		{"none", []Layer{disk, os}, nil},
+		{"three on one path, one finding", []Layer{setIO("a", "x"), setIO("b", "x"), setIO("c", "x")},
+			[]string{`3 layers may write /domain/devices/disk/driver/@io: "a", "b", "c"`}},
+		{"same layers below are not repeated", []Layer{os, both},
+			[]string{`2 layers may write /domain/os/loader: "os", "both"`}},
+		{"override of one of two earlier", []Layer{setIO("a", "x"), setIO("b", "x"), setIO("c", "x", "a", "b")},
+			[]string{`2 layers may write /domain/devices/disk/driver/@io: "a", "b"`}},
 	}
-	want := `layers "disk" and "a" both write /domain/devices/disk/driver/@io (declared /domain/devices/disk and /domain/devices/disk/driver/@io)`
-	if strings.Join(s, "\n") != want {
-		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(s, "\n"), want)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var s []string
+			for _, c := range CheckDeclarations(tc.layers) {
+				s = append(s, c.Error())
+			}
+			if strings.Join(s, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(s, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// TestCheckDeclarationsMany: 10,000 layers writing one path give one
+// finding (not N(N-1)/2), listing them all and naming the first few, in
+// memory linear in the layers.
+func TestCheckDeclarationsMany(t *testing.T) {
+	const n = 10000
+	ls := make([]Layer, n)
+	for i := range ls {
+		ls[i] = Layer{Name: fmt.Sprintf("vm-%d", i), Writes: []string{"/domain/cputune/shares", "/domain/cputune/vcpupin/@cpuset"}}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	got := CheckDeclarations(ls)
+	runtime.ReadMemStats(&after)
+	if len(got) != 2 || len(got[0].Layers) != n || !strings.Contains(got[0].Error(), "and 9992 more") {
+		t.Fatalf("%d findings; first %.200s", len(got), got[0].Error())
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("allocated %d MiB for %d layers", alloc>>20, n)
+	} else {
+		t.Logf("allocated %.1f MiB for %d layers", float64(alloc)/(1<<20), n)
 	}
 }
