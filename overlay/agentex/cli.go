@@ -8,14 +8,18 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/pflag"
+	"libvirt.org/go/libvirtxml"
 
 	"github.com/strataagent/strata/linux2"
 	"github.com/strataagent/strata/overlay/config"
+	"github.com/strataagent/strata/overlay/declarative"
+	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
 	"github.com/strataagent/strata/overlay/start"
 	"github.com/strataagent/strata/upstream/agent"
@@ -39,6 +43,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []st
 		fmt.Fprintf(stderr, "strata-agent: %v\n", err)
 		return 2
 	}
+	if sub == "layers" {
+		flags.String("corpus", "", "layers only: warn for every declarative op that selects nothing in any start command (*.json) under this directory")
+	}
 	if sub == "render" {
 		flags.Bool("explain", false, "render only: list every changed path with the layer that changed it")
 		flags.Bool("diff", false, "render only: unified diff of the stock XML against the ex XML")
@@ -53,7 +60,14 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []st
 	}
 	snap, err := Load(flags, environ)
 	if sub == "layers" {
-		return printLayers(stdout, snap, err)
+		code := printLayers(stdout, snap, err)
+		if dir, _ := flags.GetString("corpus"); dir != "" && err == nil {
+			if cerr := printCoverage(stdout, snap, dir); cerr != nil {
+				fmt.Fprintf(stderr, "strata-agent layers: %v\n", cerr)
+				return 1
+			}
+		}
+		return code
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "strata-agent: configuration: %v\n", err)
@@ -178,6 +192,55 @@ func printLayers(w io.Writer, snap *config.Snapshot, err error) int {
 	}
 	fmt.Fprintln(w, "configuration: valid")
 	return 0
+}
+
+// printCoverage warns for every declarative op that selects nothing in
+// any start command under dir: a match that fits no VM the management node
+// sends (a typo, or a release that changed the stock XML) is a no-op.
+func printCoverage(w io.Writer, snap *config.Snapshot, dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return err
+	}
+	target := OfflineTarget(snap.Stock)
+	var cmds []*excmd.StartVmExCmd
+	for _, f := range files {
+		if strings.HasSuffix(f, ".config.json") {
+			continue
+		}
+		body, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		cmd, err := excmd.Decode(body)
+		if err != nil {
+			fmt.Fprintf(w, "corpus: %s: skipped: %v\n", f, err)
+			continue
+		}
+		// The tags block is what declarative selectors read of ex.
+		if err := layer.DecodeEx(cmd, snap.Order, &layer.Check{Config: snap.Layer}); err != nil {
+			fmt.Fprintf(w, "corpus: %s: skipped: %v\n", f, err)
+			continue
+		}
+		cmds = append(cmds, cmd)
+	}
+	stock := func(cmd *excmd.StartVmExCmd) (*libvirtxml.Domain, error) {
+		return vmplugin.Build(context.Background(), &cmd.StartVmCmd, target.Config, target.Host)
+	}
+	sel, err := declarative.Coverage(snap.Declarative, cmds, stock)
+	if err != nil {
+		return err
+	}
+	warned := 0
+	for _, s := range sel {
+		if s.Selected == 0 {
+			warned++
+			fmt.Fprintf(w, "warning: %s (%s, layer %s) selects nothing in any of the %d commands under %s (its VM selector picks %d)\n",
+				s.Key, s.Summary, s.Entry, len(cmds), dir, s.Commands)
+		}
+	}
+	fmt.Fprintf(w, "corpus: %d commands, %d ops, %d select nothing\n", len(cmds), len(sel), warned)
+	return nil
 }
 
 func isGoLayer(name string) bool {

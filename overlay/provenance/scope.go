@@ -122,6 +122,9 @@ func fieldIndex(t reflect.Type) map[string]int {
 	m := map[string]int{}
 	for i := range t.NumField() {
 		tag := t.Field(i).Tag.Get("xml")
+		if tag == "" {
+			tag = typeName(t.Field(i).Type) // <qemu:commandline> is named by its type's XMLName
+		}
 		name, opts, _ := strings.Cut(tag, ",")
 		if name == "" || name == "-" || strings.Contains(opts, "attr") || strings.Contains(opts, "chardata") || strings.Contains(opts, "innerxml") {
 			continue
@@ -139,4 +142,18 @@ func fieldIndex(t reflect.Type) map[string]int {
 	}
 	fieldIndexes.Store(t, m)
 	return m
+}
+
+// typeName is the xml tag of a struct type's XMLName field, "" if none.
+func typeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return ""
+	}
+	if f, ok := t.FieldByName("XMLName"); ok {
+		return f.Tag.Get("xml")
+	}
+	return ""
 }

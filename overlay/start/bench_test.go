@@ -1,0 +1,104 @@
+package start_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/strataagent/strata/overlay/excmd"
+	"github.com/strataagent/strata/overlay/layer"
+	"github.com/strataagent/strata/overlay/layers"
+	"github.com/strataagent/strata/overlay/start"
+	"github.com/strataagent/strata/upstream/vmplugin"
+)
+
+// The richest ex command of the golden corpus, every Go layer applying.
+const richest = "../layers/testdata/everything.json"
+
+var benchCfg = vmplugin.Config{DomainType: "qemu", Arch: vmplugin.ArchX86_64}
+
+var benchLayers = start.Layers{Order: layers.Order, Config: layer.Config{
+	QemuArgsAllow: []string{`-global kvm-pit\.lost_tick_policy=(delay|discard)`}, NVRAMDir: "/var/lib/libvirt/qemu/nvram",
+}}
+
+func readRichest(b *testing.B) []byte {
+	body, err := os.ReadFile(richest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+// BenchmarkStockBuild is the stock start's own work on the richest
+// command: decode, validate, build, marshal (what /vm/start does before
+// libvirt). BenchmarkExPipeline is the same for /ex/vm/start: start.Run on
+// the offline target, i.e. decode, validate (the ex blocks included),
+// build, every layer with its provenance, and the final marshal. One
+// `go test -bench . ./overlay/start/` prints both side by side.
+func BenchmarkStockBuild(b *testing.B) {
+	body := readRichest(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		cmd, err := excmd.Decode(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := cmd.ValidateFor(ctx, benchCfg, buildHost{}); err != nil {
+			b.Fatal(err)
+		}
+		d, err := vmplugin.Build(ctx, &cmd.StartVmCmd, benchCfg, buildHost{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := vmplugin.MarshalDomain(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkExPipeline(b *testing.B) {
+	body := readRichest(b)
+	target := start.Offline{Config: benchCfg, Host: buildHost{}, Layer: layerHost{}}
+	run := func(b *testing.B, ls start.Layers, opt start.Options) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := start.Run(context.Background(), body, ls, target, opt); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("chain", func(b *testing.B) { run(b, benchLayers, start.Options{}) })
+	// The sampled cross-check: a whole-domain diff per layer.
+	b.Run("chain-fulldiff", func(b *testing.B) { run(b, benchLayers, start.Options{FullDiff: true}) })
+	for _, l := range layers.Order {
+		only := onlyBlock(b, body, l.Ex.Key())
+		b.Run("layer/"+l.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := start.Run(context.Background(), only, benchLayers, target, start.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// onlyBlock is body with its ex object reduced to the one key.
+func onlyBlock(b *testing.B, body []byte, key string) []byte {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		b.Fatal(err)
+	}
+	var ex map[string]json.RawMessage
+	if err := json.Unmarshal(m["ex"], &ex); err != nil {
+		b.Fatal(err)
+	}
+	m["ex"], _ = json.Marshal(map[string]json.RawMessage{key: ex[key]})
+	out, err := json.Marshal(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
