@@ -17,6 +17,7 @@ import (
 	"github.com/strataagent/strata/overlay/declarative"
 	"github.com/strataagent/strata/overlay/layer"
 	"github.com/strataagent/strata/overlay/layers"
+	"github.com/strataagent/strata/overlay/metrics"
 	"github.com/strataagent/strata/upstream/agent"
 	"github.com/strataagent/strata/upstream/kvmagent"
 	"github.com/strataagent/strata/upstream/virtconn"
@@ -42,6 +43,9 @@ type Agent struct {
 	stockSrv, exSrv *kvmagent.Server
 	mu              sync.Mutex
 	stockL, exL     net.Listener
+
+	metrics *metrics.Metrics // ops.go
+	adminL  net.Listener     // nil: admin listener off
 }
 
 // New wires the agent; nothing listens until Listen or Serve.
@@ -50,6 +54,11 @@ func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("layers: %w", err)
 	}
+	m := metrics.New()
+	if opt.Logger == nil {
+		opt.Logger = cfg.Logger(os.Stderr)
+	}
+	opt.Logger = slog.New(m.Tap(opt.Logger.Handler()))
 	if _, overlaps, err := ValidateLayers(set.Current().Entries, ex.Layer.ConflictPolicy); err != nil {
 		return nil, err
 	} else if opt.Logger != nil {
@@ -65,27 +74,33 @@ func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
 	if host == nil {
 		host = linux2.NewHost()
 	}
-	a := &Agent{stock: st, cfg: cfg, ex: ex, log: st.Logger(), layers: set}
+	a := &Agent{stock: st, cfg: cfg, ex: ex, log: st.Logger(), layers: set, metrics: m}
+	m.WatchConn(st.Conn())
+	m.SetGeneration(set.Current().Generation)
 	a.vm = overlay.NewVmPluginEx(st.VmPlugin(), set, host, ex.Layer)
-	tune := func(addr string) kvmagent.ServerConfig {
+	tune := func(port, addr string) kvmagent.ServerConfig {
 		sc := cfg.ServerConfig(a.log)
 		if opt.TuneServer != nil {
 			opt.TuneServer(&sc)
 		}
 		sc.Addr = addr
+		sc.Logger = sc.Logger.With(metrics.PortAttr, port)
 		return sc
 	}
 	if ex.StockEnabled {
-		a.stockSrv = kvmagent.NewServer(tune(cfg.Listen))
+		a.stockSrv = kvmagent.NewServer(tune(PortStock, cfg.Listen))
+		a.instrument(a.stockSrv, PortStock)
 		if err := st.HostPlugin().Start(a.stockSrv); err != nil {
 			return nil, err
 		}
 		if err := a.vm.Start(a.stockSrv); err != nil {
 			return nil, err
 		}
+		a.learnLanes(a.stockSrv, PortStock)
 	}
 	if ex.ExEnabled {
-		a.exSrv = kvmagent.NewServer(tune(ex.ExListen))
+		a.exSrv = kvmagent.NewServer(tune(PortEx, ex.ExListen))
+		a.instrument(a.exSrv, PortEx)
 		if err := a.vm.StartEx(a.exSrv); err != nil {
 			return nil, err
 		}
@@ -95,6 +110,7 @@ func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
 		}
 		capacity := &overlay.CapacityEx{Facts: linux2.NewCapacityCache(lh, linux2.DefaultCapacityTTL, nil), Conn: st.Conn(), Log: a.log}
 		overlay.RegisterHostEx(a.exSrv, st.HostPlugin(), capacity)
+		a.learnLanes(a.exSrv, PortEx)
 	}
 	return a, nil
 }
@@ -127,6 +143,9 @@ func (a *Agent) Listen() (stock, ex net.Addr, err error) {
 		if a.exL, err = net.Listen("tcp", a.ex.ExListen); err != nil {
 			return nil, nil, fmt.Errorf("listen on %s (ex.listen): %w", a.ex.ExListen, err)
 		}
+	}
+	if err := a.listenAdmin(); err != nil {
+		return nil, nil, err
 	}
 	if a.stockL != nil {
 		stock = a.stockL.Addr()
@@ -172,7 +191,7 @@ func (a *Agent) HandleSIGHUP(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-ch:
-				if err := a.Reload(); err != nil {
+				if err := a.reload(); err != nil {
 					a.log.Error("SIGHUP: configuration refused, keeping the current layers", "err", err)
 				}
 			}
@@ -187,6 +206,9 @@ func (a *Agent) Serve(ctx context.Context) error {
 		return err
 	}
 	a.Conn().Connect()
+	a.logStart()
+	stopAdmin := a.serveAdmin()
+	defer stopAdmin()
 	served := make(chan error, 2)
 	n := 0
 	for _, s := range []struct {
@@ -197,7 +219,6 @@ func (a *Agent) Serve(ctx context.Context) error {
 			continue
 		}
 		n++
-		a.log.Info("strata-agent listening", "addr", s.l.Addr().String(), "libvirt", a.cfg.LibvirtURI)
 		go func() { served <- s.srv.Serve(s.l) }()
 	}
 	var serveErr error
@@ -233,7 +254,9 @@ func (a *Agent) Serve(ctx context.Context) error {
 	for ; n > 0; n-- {
 		<-served
 	}
+	a.log.Info("stopping: stock and ex ports closed, tasks finished or abandoned")
 	errs = append(errs, serveErr, a.stock.Shutdown(sctx))
+	a.log.Info("stopping: plugins stopped, libvirt connection closed")
 	return errors.Join(errs...)
 }
 

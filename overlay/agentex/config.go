@@ -24,14 +24,14 @@ import (
 // and STRATA_ names. Declarative layers live under layers.declarative in
 // the same YAML file (not a flag: a list of structures).
 func Settings() []agent.Setting {
-	return []agent.Setting{
+	return append([]agent.Setting{
 		{Key: "ex.enabled", Flag: "ex-enabled", Default: true, Help: "serve the extended API (/ex/...) on ex.listen"},
 		{Key: "ex.listen", Flag: "ex-listen", Default: "0.0.0.0:7071", Help: "address the extended API listens on"},
 		{Key: "stock.enabled", Flag: "stock-enabled", Default: true, Help: "serve the stock API on listen (VM routes with the overlay's reboot fix)"},
 		{Key: "layers.conflict_policy", Flag: "conflict-policy", Default: "fail", Help: "two layers writing one path: fail (the request, or start-up for overlapping declarations) or warn"},
 		{Key: "layers.qemu_args.allow", Flag: "qemu-args-allow", Default: "", Help: "regular expressions (YAML list, or comma-separated) an ex.qemuArgs argument must match in full; empty allows none"},
 		{Key: "layers.uefi.nvram_dir", Flag: "nvram-dir", Default: layers.DefaultNVRAMDir, Help: "directory of the per-VM UEFI variable stores"},
-	}
+	}, opsSettings()...)
 }
 
 // Config is the overlay's part of the configuration.
@@ -44,6 +44,9 @@ type Config struct {
 	// SIGHUP reloads the declarative layers from it.
 	File        string
 	Declarative []declarative.Entry
+	// Admin is the admin listener (ops.go); off in the zero value.
+	Admin AdminConfig
+	koanf *koanf.Koanf // what LoadConfig loaded, for config dump
 }
 
 // LoadConfig loads the stock and the overlay settings and the declarative
@@ -65,6 +68,8 @@ func LoadConfig(flags *pflag.FlagSet, environ []string) (agent.Config, Config, e
 		ExListen:     k.String("ex.listen"),
 		StockEnabled: k.Bool("stock.enabled"),
 		File:         file,
+		Admin:        adminConfig(k),
+		koanf:        k,
 		Layer: layer.Config{
 			ConflictPolicy: k.String("layers.conflict_policy"),
 			QemuArgsAllow:  stringList(k, "layers.qemu_args.allow"),
