@@ -14,6 +14,7 @@ import (
 
 	"github.com/strataagent/strata/linux2"
 	"github.com/strataagent/strata/overlay"
+	"github.com/strataagent/strata/overlay/authn"
 	"github.com/strataagent/strata/overlay/declarative"
 	"github.com/strataagent/strata/overlay/layer"
 	"github.com/strataagent/strata/overlay/layers"
@@ -46,6 +47,7 @@ type Agent struct {
 
 	metrics *metrics.Metrics // ops.go
 	adminL  net.Listener     // nil: admin listener off
+	auth    map[string]*authn.Auth
 }
 
 // New wires the agent; nothing listens until Listen or Serve.
@@ -64,6 +66,10 @@ func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
 	} else if opt.Logger != nil {
 		logOverlaps(opt.Logger, overlaps)
 	}
+	auth, err := loadAuth(ex)
+	if err != nil {
+		return nil, err
+	}
 	// The stock agent's own server is never served: its VM routes are
 	// bound to the inner plugin. It gives the connection and plugins.
 	st, err := agent.New(cfg, opt.Options)
@@ -74,7 +80,7 @@ func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
 	if host == nil {
 		host = linux2.NewHost()
 	}
-	a := &Agent{stock: st, cfg: cfg, ex: ex, log: st.Logger(), layers: set, metrics: m}
+	a := &Agent{stock: st, cfg: cfg, ex: ex, log: st.Logger(), layers: set, metrics: m, auth: auth}
 	m.WatchConn(st.Conn())
 	m.SetGeneration(set.Current().Generation)
 	a.vm = overlay.NewVmPluginEx(st.VmPlugin(), set, host, ex.Layer)
@@ -138,11 +144,13 @@ func (a *Agent) Listen() (stock, ex net.Addr, err error) {
 		if a.stockL, err = net.Listen("tcp", a.cfg.Listen); err != nil {
 			return nil, nil, fmt.Errorf("listen on %s: %w", a.cfg.Listen, err)
 		}
+		a.stockL = a.auth[PortStock].Listener(a.stockL)
 	}
 	if a.exSrv != nil && a.exL == nil {
 		if a.exL, err = net.Listen("tcp", a.ex.ExListen); err != nil {
 			return nil, nil, fmt.Errorf("listen on %s (ex.listen): %w", a.ex.ExListen, err)
 		}
+		a.exL = a.auth[PortEx].Listener(a.exL)
 	}
 	if err := a.listenAdmin(); err != nil {
 		return nil, nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/strataagent/strata/overlay/admin"
+	"github.com/strataagent/strata/overlay/authn"
 	"github.com/strataagent/strata/overlay/buildinfo"
 	"github.com/strataagent/strata/overlay/configyaml"
 	"github.com/strataagent/strata/overlay/declarative"
@@ -36,10 +37,23 @@ const (
 
 // opsSettings are the admin listener's settings (in Settings).
 func opsSettings() []agent.Setting {
-	return []agent.Setting{
+	out := []agent.Setting{
 		{Key: "admin.enabled", Flag: "admin-enabled", Default: true, Help: "serve the admin listener: /livez, /readyz, /metrics, /debug/pprof/, /config, POST /reload"},
-		{Key: "admin.listen", Flag: "admin-listen", Default: "127.0.0.1:7072", Help: "address of the admin listener (loopback by default: not for the management node)"},
+		{Key: "admin.listen", Flag: "admin-listen", Default: "127.0.0.1:7072", Help: "address of the admin listener (loopback by default: not for the management node); elsewhere it needs auth.admin"},
 	}
+	for _, port := range []string{PortStock, PortEx, PortAdmin} {
+		out = append(out,
+			agent.Setting{Key: "auth." + port + ".token_file", Flag: "auth-" + port + "-token-file", Default: "",
+				Help: "file holding the bearer token every request to the " + port + " port must send (off by default: a stock management node sends none)"},
+			agent.Setting{Key: "auth." + port + ".cert_file", Flag: "auth-" + port + "-cert-file", Default: "",
+				Help: "TLS certificate (PEM) of the " + port + " port; with key_file the port speaks TLS (off by default)"},
+			agent.Setting{Key: "auth." + port + ".key_file", Flag: "auth-" + port + "-key-file", Default: "",
+				Help: "TLS private key (PEM) of the " + port + " port"},
+			agent.Setting{Key: "auth." + port + ".client_ca_file", Flag: "auth-" + port + "-client-ca-file", Default: "",
+				Help: "CA bundle (PEM) client certificates must chain to: mutual TLS on the " + port + " port (off by default)"},
+		)
+	}
+	return out
 }
 
 // AdminConfig is the admin listener's part of the configuration. The zero
@@ -47,10 +61,36 @@ func opsSettings() []agent.Setting {
 type AdminConfig struct {
 	Enabled bool
 	Listen  string
+	// Auth is each port's authentication (PortStock, PortEx, PortAdmin); off when absent.
+	Auth map[string]authn.Config
 }
 
 func adminConfig(k *koanf.Koanf) AdminConfig {
-	return AdminConfig{Enabled: k.Bool("admin.enabled"), Listen: k.String("admin.listen")}
+	ac := AdminConfig{Enabled: k.Bool("admin.enabled"), Listen: k.String("admin.listen"), Auth: map[string]authn.Config{}}
+	for _, port := range []string{PortStock, PortEx, PortAdmin} {
+		ac.Auth[port] = authn.Config{
+			TokenFile: k.String("auth." + port + ".token_file"), CertFile: k.String("auth." + port + ".cert_file"),
+			KeyFile: k.String("auth." + port + ".key_file"), ClientCAFile: k.String("auth." + port + ".client_ca_file"),
+		}
+	}
+	return ac
+}
+
+// loadAuth reads each port's authentication files, and refuses an admin
+// listener off loopback without authentication of its own.
+func loadAuth(ex Config) (map[string]*authn.Auth, error) {
+	auth := map[string]*authn.Auth{}
+	for port, c := range ex.Admin.Auth {
+		au, err := authn.Load(c)
+		if err != nil {
+			return nil, fmt.Errorf("auth.%s: %w", port, err)
+		}
+		auth[port] = au
+	}
+	if ex.Admin.Enabled && !authn.IsLoopback(ex.Admin.Listen) && !ex.Admin.Auth[PortAdmin].Enabled() {
+		return nil, fmt.Errorf("admin.listen %s is not loopback: set auth.admin.token_file or auth.admin.client_ca_file, or listen on 127.0.0.1", ex.Admin.Listen)
+	}
+	return auth, nil
 }
 
 // Metrics is the agent's Prometheus collectors.
@@ -59,6 +99,9 @@ func (a *Agent) Metrics() *metrics.Metrics { return a.metrics }
 // instrument counts srv's requests under port; call before registering.
 func (a *Agent) instrument(srv *kvmagent.Server, port string) {
 	a.metrics.Instrument(srv.Engine(), port)
+	if au := a.auth[port]; au != nil {
+		srv.Engine().Use(au.Gin())
+	}
 }
 
 // learnLanes tells the metrics each async path's lane; call after registering.
@@ -160,6 +203,9 @@ func (a *Agent) adminServer() *http.Server {
 		Ready: a.ReadyChecks(), Registry: a.metrics.Registry(), Config: a.ConfigDump, Reload: a.ReloadNow,
 		Logger: a.log.With(metrics.PortAttr, PortAdmin),
 	})
+	if au := a.auth[PortAdmin]; au != nil {
+		h = au.Handler(h)
+	}
 	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 }
@@ -173,7 +219,7 @@ func (a *Agent) listenAdmin() error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (admin.listen): %w", a.ex.Admin.Listen, err)
 	}
-	a.adminL = l
+	a.adminL = a.auth[PortAdmin].Listener(l)
 	return nil
 }
 

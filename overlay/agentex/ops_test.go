@@ -277,3 +277,62 @@ func TestConfigDump(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthPerPort(t *testing.T) {
+	dir := t.TempDir()
+	token := "strata-test-token-0123456789"
+	tokFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "agent.yaml")
+	if err := os.WriteFile(file, []byte("auth:\n  ex:\n    token_file: "+tokFile+"\n  admin:\n    token_file: "+tokFile+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, logs := startOps(t, file)
+	post := func(url, auth string) int {
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader("{}"))
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		rsp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rsp.Body.Close()
+		return rsp.StatusCode
+	}
+	ex, stock, adm := "http://"+a.exL.Addr().String(), "http://"+a.stockL.Addr().String(), "http://"+a.AdminAddr().String()
+	for _, tc := range []struct {
+		url, auth string
+		want      int
+	}{
+		{ex + "/ex/host/echo", "", 401}, {ex + "/ex/host/echo", "wrong-wrong-wrong-wrong", 401}, {ex + "/ex/host/echo", token, 200},
+		{stock + "/host/echo", "", 200}, // the stock port stays open: not configured
+		{adm + "/reload", "", 401},
+	} {
+		if got := post(tc.url, tc.auth); got != tc.want {
+			t.Errorf("POST %s (token %q): %d, want %d", tc.url, tc.auth, got, tc.want)
+		}
+	}
+	if strings.Contains(logs.String(), token) {
+		t.Error("the token appears in the log")
+	}
+	var dump bytes.Buffer
+	if code := Main([]string{"config", "dump", "--config", file}, nil, &dump, &dump, nil); code != 0 || strings.Contains(dump.String(), token) {
+		t.Errorf("config dump (exit %d) shows the token or failed:\n%s", code, dump.String())
+	}
+}
+
+func TestAdminOffLoopbackNeedsAuth(t *testing.T) {
+	flags := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	_ = agent.AddFlags(flags, Settings())
+	_ = flags.Parse([]string{"--config", "/dev/null", "--admin-listen", "0.0.0.0:0", "--nvram-dir", t.TempDir()})
+	cfg, ex, err := LoadConfig(flags, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg, ex, Options{}); err == nil || !strings.Contains(err.Error(), "not loopback") {
+		t.Fatalf("New: %v", err)
+	}
+}
