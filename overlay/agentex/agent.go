@@ -18,6 +18,7 @@ import (
 	"github.com/strataagent/strata/overlay/declarative"
 	"github.com/strataagent/strata/overlay/layer"
 	"github.com/strataagent/strata/overlay/layers"
+	"github.com/strataagent/strata/overlay/logattr"
 	"github.com/strataagent/strata/overlay/metrics"
 	"github.com/strataagent/strata/upstream/agent"
 	"github.com/strataagent/strata/upstream/kvmagent"
@@ -60,7 +61,7 @@ func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
 	if opt.Logger == nil {
 		opt.Logger = cfg.Logger(os.Stderr)
 	}
-	opt.Logger = slog.New(m.Tap(opt.Logger.Handler()))
+	opt.Logger = slog.New(m.Tap(logattr.Handler(opt.Logger.Handler())))
 	if _, overlaps, err := ValidateLayers(set.Current().Entries, ex.Layer.ConflictPolicy); err != nil {
 		return nil, err
 	} else if opt.Logger != nil {

@@ -336,3 +336,58 @@ func TestAdminOffLoopbackNeedsAuth(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 }
+
+// TestSecretsNeverLogged: at debug, with a token on the ex port and a
+// start command carrying a console password, no line of the agent's log
+// holds either secret.
+func TestSecretsNeverLogged(t *testing.T) {
+	dir := t.TempDir()
+	token := "never-log-this-token-4f1c9b"
+	password := "never-log-this-password-7e2d"
+	tokFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokFile, []byte(token), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "agent.yaml")
+	if err := os.WriteFile(file, []byte("log:\n  level: debug\nauth:\n  ex:\n    token_file: "+tokFile+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, logs := startOps(t, file)
+	waitReady(t, "http://"+a.AdminAddr().String())
+	raw, err := os.ReadFile("../../upstream/vmplugin/testdata/mn_example_a.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmd map[string]any
+	if err := json.Unmarshal(raw, &cmd); err != nil {
+		t.Fatal(err)
+	}
+	cmd["consolePassword"] = password
+	body, _ := json.Marshal(cmd)
+	mn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer mn.Close()
+	for _, u := range []string{"http://" + a.exL.Addr().String() + "/ex/vm/start", "http://" + a.stockL.Addr().String() + "/vm/start"} {
+		req, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
+		req.Header.Set("taskuuid", "5ec7e75ec7e75ec7e75ec7e75ec7e75e")
+		req.Header.Set("callbackurl", mn.URL)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rsp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rsp.Body.Close()
+	}
+	a.ExServer().Wait()
+	a.StockServer().Wait()
+	text := logs.String()
+	if !strings.Contains(text, "level=DEBUG") || !strings.Contains(text, "request body") {
+		t.Fatalf("no debug lines to check:\n%s", text)
+	}
+	for i, line := range strings.Split(text, "\n") {
+		for _, secret := range []string{token, password} {
+			if strings.Contains(line, secret) {
+				t.Errorf("log line %d holds a secret: %s", i+1, line)
+			}
+		}
+	}
+}
