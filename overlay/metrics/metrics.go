@@ -10,8 +10,22 @@
 //     given up; task done, failed; libvirt connected), whatever the log
 //     level lets through to the output.
 //
-// What these seams cannot see is listed in the package's Hooks doc; the VM
-// start phases come from the start pipeline through StartPhases.
+// The overlay's own lines are counted the same way: "layers applied" (per
+// layer) and the chain's "layer conflict" (policy warn). The VM start
+// phases, and conflicts under policy fail (which fail the start instead of
+// logging), come from the ex start pipeline through StartPhases and
+// LayerEvents.
+//
+// What the seams cannot see, and the upstream hook each would need:
+//   - tasks queued apart from running, per lane: kvmagent.Server has no
+//     accessor; strata_tasks_in_flight counts admitted and unfinished tasks
+//     (queued + running). Hook: Server.LaneStats() (workers busy, queued).
+//   - callback outcomes without parsing log messages: a
+//     ServerConfig.OnCallback(path string, try int, status int, err error,
+//     final bool) callback would replace the message matching in tap.go.
+//   - the stock /vm/start's phases: vmplugin builds, defines and starts in
+//     one call; a vmplugin.PluginConfig.Phases StartPhases-like field would
+//     time them the way the ex pipeline does.
 package metrics
 
 import (

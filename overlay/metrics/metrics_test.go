@@ -64,3 +64,14 @@ func TestStartPhases(t *testing.T) {
 	}
 	Discard.Observe(PhaseStart, time.Second)
 }
+
+func TestTapLayers(t *testing.T) {
+	m := New()
+	log := slog.New(m.Tap(slog.DiscardHandler))
+	log.Info("layers applied", "vm", "v1", "layers", "machine,tags", "changes", 3)
+	log.Warn("layer conflict", "first", "machine", "second", "x", "path", "/domain/os")
+	if a, b, c := testutil.ToFloat64(m.layersApplied.WithLabelValues("machine")), testutil.ToFloat64(m.layersApplied.WithLabelValues("tags")),
+		testutil.ToFloat64(m.conflicts.WithLabelValues("warn")); a != 1 || b != 1 || c != 1 {
+		t.Errorf("applied machine %v tags %v, conflicts %v", a, b, c)
+	}
+}

@@ -74,6 +74,7 @@ func (t *tap) count(r slog.Record) {
 			m.reconnects.Inc()
 		}
 		return
+	case r.Message == "layers applied" || r.Message == "layer conflict":
 	case t.port == "":
 		return
 	}
@@ -86,6 +87,14 @@ func (t *tap) count(r slog.Record) {
 		m.callbacks.WithLabelValues(t.port, "retried").Inc()
 	case strings.HasPrefix(msg, "callback given up"):
 		m.callbacks.WithLabelValues(t.port, "given_up").Inc()
+	case msg == "layers applied": // overlay's ex start, one line per start
+		for _, l := range strings.Split(attr(r, "layers"), ",") {
+			if l != "" {
+				m.LayerApplied(l)
+			}
+		}
+	case msg == "layer conflict": // layer chain, policy warn (a fail fails the start instead: LayerEvents)
+		m.LayerConflict("warn")
 	case msg == "request":
 		if attr(r, "async") == "true" {
 			m.tasksInFlight.WithLabelValues(t.port, m.lane(t.port, attr(r, "path"))).Inc()
