@@ -44,6 +44,9 @@ func TestDebInstallsAndStarts(t *testing.T) {
 			t.Errorf("not installed: %v", err)
 		}
 	}
+	if conf, _ := os.ReadFile("/etc/strata/agent.yaml"); !strings.Contains(string(conf), "uri: qemu:///system") {
+		t.Errorf("installed configuration does not drive the real host:\n%s", conf)
+	}
 	if v := run(t, "/usr/bin/strata-agent", "--version"); !strings.HasPrefix(v, "strata-agent ") {
 		t.Errorf("--version: %q", v)
 	}

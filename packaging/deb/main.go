@@ -9,7 +9,8 @@
 //
 //	/usr/bin/strata-agent
 //	/lib/systemd/system/strata-agent.service
-//	/etc/strata/agent.yaml                 (a conffile: an edited one is kept on upgrade)
+//	/etc/strata/agent.yaml                 (a conffile: an edited one is kept on upgrade;
+//	                                        libvirt.uri set to qemu:///system, the rest at the defaults)
 //	/usr/share/man/man8/strata-agent.8.gz
 package main
 
@@ -71,6 +72,13 @@ func Build(o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// The built-in default is test:///default (it needs no daemon); a
+	// packaged agent is for the real host.
+	const builtin, packaged = "  uri: test:///default\n", "  uri: qemu:///system # packaged for the real host; the built-in default is test:///default\n"
+	if !bytes.Contains(conf, []byte(builtin)) {
+		return "", fmt.Errorf("config default has no %q line to set for the package", strings.TrimSpace(builtin))
+	}
+	conf = bytes.Replace(conf, []byte(builtin), []byte(packaged), 1)
 	help, err := output(bin, "--help")
 	if err != nil {
 		return "", err
