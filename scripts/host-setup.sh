@@ -8,7 +8,8 @@ want_libvirtd=0
 [ "${1:-}" = "--libvirtd" ] && want_libvirtd=1
 
 pkgs=(libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-      qemu-system-x86 qemu-utils pkg-config iproute2 procps gcc ovmf libxml2-utils)
+      qemu-system-x86 qemu-utils pkg-config iproute2 procps gcc ovmf libxml2-utils
+      man-db)  # man-db: the .deb test has systemd-analyze verify the unit's man:strata-agent(8)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

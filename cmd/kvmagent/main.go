@@ -5,12 +5,14 @@
 //	kvmagent [serve] [flags]        run the agent
 //	kvmagent render [flags] [FILE]  print the domain XML a StartVmCmd produces
 //	kvmagent help                   this text and every setting
+//	kvmagent version | --version    module version, VCS revision, Go version, upstream release
 package main
 
 import (
 	"io"
 	"os"
 
+	"github.com/strataagent/strata/overlay/buildinfo"
 	"github.com/strataagent/strata/upstream/agent"
 )
 
@@ -19,5 +21,9 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	if buildinfo.IsVersionArg(args) {
+		buildinfo.Print(stdout, "kvmagent")
+		return 0
+	}
 	return agent.Main(args, stdin, stdout, stderr, environ)
 }

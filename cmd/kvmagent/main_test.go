@@ -58,3 +58,15 @@ func TestRender(t *testing.T) {
 		})
 	}
 }
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		var out bytes.Buffer
+		if code := run([]string{arg}, nil, &out, &out, nil); code != 0 {
+			t.Fatalf("%s: exit %d", arg, code)
+		}
+		if !strings.HasPrefix(out.String(), "kvmagent ") || !strings.Contains(out.String(), "upstream kvmagent 2.3.0") {
+			t.Errorf("%s: %q", arg, out.String())
+		}
+	}
+}

@@ -6,14 +6,20 @@
 //	strata-agent render [--explain] [--diff] F   the domain XML a StartVmExCmd produces
 //	strata-agent layers                          the layer order and the config's validity
 //	strata-agent help                            this and every setting
+//	strata-agent version | --version             module version, VCS revision, Go version, upstream release
 package main
 
 import (
 	"os"
 
 	"github.com/strataagent/strata/overlay/agentex"
+	"github.com/strataagent/strata/overlay/buildinfo"
 )
 
 func main() {
+	if buildinfo.IsVersionArg(os.Args[1:]) {
+		buildinfo.Print(os.Stdout, "strata-agent")
+		return
+	}
 	os.Exit(agentex.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
 }

@@ -149,3 +149,12 @@ func TestLayersGolden(t *testing.T) {
 		t.Errorf("strata-agent layers: exit %d (%s)\n--- want\n%s\n--- got\n%s", code, stderr, want, out)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		code, out, _ := run(t, time.Minute, arg)
+		if code != 0 || !strings.HasPrefix(out, "strata-agent ") || !strings.Contains(out, "upstream kvmagent ") {
+			t.Errorf("%s: exit %d, %q", arg, code, out)
+		}
+	}
+}

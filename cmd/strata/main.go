@@ -6,7 +6,14 @@ package main
 import (
 	"os"
 
+	"github.com/strataagent/strata/overlay/buildinfo"
 	"github.com/strataagent/strata/tools/cli"
 )
 
-func main() { os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	if buildinfo.IsVersionArg(os.Args[1:]) { // strata version | --version
+		buildinfo.Print(os.Stdout, "strata")
+		return
+	}
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -18,8 +18,11 @@ import (
 
 	"github.com/strataagent/strata/linux2"
 	"github.com/strataagent/strata/overlay"
+	"github.com/strataagent/strata/overlay/authn"
 	"github.com/strataagent/strata/overlay/config"
 	"github.com/strataagent/strata/overlay/layer"
+	"github.com/strataagent/strata/overlay/logattr"
+	"github.com/strataagent/strata/overlay/metrics"
 	"github.com/strataagent/strata/overlay/start"
 	"github.com/strataagent/strata/upstream/agent"
 	"github.com/strataagent/strata/upstream/kvmagent"
@@ -36,37 +39,50 @@ type Options struct {
 // Agent is the overlay agent: the stock agent's connection and plugins,
 // VmPluginEx over the stock vm_plugin, and two servers.
 type Agent struct {
-	stock  *agent.Agent
-	cfg    agent.Config
-	ex     Config
-	log    *slog.Logger
-	vm     *overlay.VmPluginEx
-	snap   atomic.Pointer[config.Snapshot]
-	reload func() (*config.Snapshot, error) // reads the configuration again
-	mu2    sync.Mutex                       // one reload at a time
+	stock *agent.Agent
+	cfg   agent.Config
+	ex    Config
+	log   *slog.Logger
+	vm    *overlay.VmPluginEx
+	snap  atomic.Pointer[config.Snapshot]
+	// loadAgain reads the configuration again for a reload.
+	loadAgain func() (*config.Snapshot, error)
+	reloadMu  sync.Mutex // one reload at a time
 
 	stockSrv, exSrv *kvmagent.Server
 	mu              sync.Mutex
 	stockL, exL     net.Listener
+
+	metrics *metrics.Metrics // ops.go
+	adminL  net.Listener     // nil: admin listener off
+	auth    map[string]*authn.Auth
 }
 
 // New wires the agent; nothing listens until Listen or Serve.
 func New(cfg agent.Config, ex Config, opt Options) (*Agent, error) {
-	snap, err := config.Build(Spec(), cfg, ex)
+	snap, err := config.Build(Spec(), cfg, ex.overlay())
 	if err != nil {
-		if ex.File != "" {
-			err = fmt.Errorf("layers: %w", err)
-		}
-		return nil, err
+		return nil, fmt.Errorf("layers: %w", err)
 	}
-	return NewFromSnapshot(snap, opt)
+	return newAgent(snap, ex, opt)
 }
 
 // NewFromSnapshot wires the agent from a loaded configuration.
 func NewFromSnapshot(snap *config.Snapshot, opt Options) (*Agent, error) {
-	cfg, ex := snap.Stock, snap.Overlay
-	if opt.Logger != nil {
-		logOverlaps(opt.Logger, snap.Overlaps)
+	return newAgent(snap, configOf(snap), opt)
+}
+
+func newAgent(snap *config.Snapshot, ex Config, opt Options) (*Agent, error) {
+	cfg := snap.Stock
+	m := metrics.New()
+	if opt.Logger == nil {
+		opt.Logger = cfg.Logger(os.Stderr)
+	}
+	opt.Logger = slog.New(m.Tap(logattr.Handler(opt.Logger.Handler())))
+	logOverlaps(opt.Logger, snap.Overlaps)
+	auth, err := loadAuth(ex)
+	if err != nil {
+		return nil, err
 	}
 	// The stock agent's own server is never served: its VM routes are
 	// bound to the inner plugin. It gives the connection and plugins.
@@ -78,9 +94,9 @@ func NewFromSnapshot(snap *config.Snapshot, opt Options) (*Agent, error) {
 	if host == nil {
 		host = linux2.NewHost()
 	}
-	a := &Agent{stock: st, cfg: cfg, ex: ex, log: st.Logger()}
+	a := &Agent{stock: st, cfg: cfg, ex: ex, log: st.Logger(), metrics: m, auth: auth}
 	a.snap.Store(snap)
-	a.reload = func() (*config.Snapshot, error) {
+	a.loadAgain = func() (*config.Snapshot, error) {
 		if a.ex.File == "" {
 			return nil, errors.New("no configuration file")
 		}
@@ -93,26 +109,33 @@ func NewFromSnapshot(snap *config.Snapshot, opt Options) (*Agent, error) {
 		}
 		return Load(flags, nil)
 	}
+	m.WatchConn(st.Conn())
+	m.SetGeneration(snap.Generation)
 	a.vm = overlay.NewVmPluginEx(st.VmPlugin(), snapshotSource{&a.snap}, host)
-	tune := func(addr string) kvmagent.ServerConfig {
+	a.vm.Phases = m
+	tune := func(port, addr string) kvmagent.ServerConfig {
 		sc := cfg.ServerConfig(a.log)
 		if opt.TuneServer != nil {
 			opt.TuneServer(&sc)
 		}
 		sc.Addr = addr
+		sc.Logger = sc.Logger.With(metrics.PortAttr, port)
 		return sc
 	}
 	if ex.StockEnabled {
-		a.stockSrv = kvmagent.NewServer(tune(cfg.Listen))
+		a.stockSrv = kvmagent.NewServer(tune(PortStock, cfg.Listen))
+		a.instrument(a.stockSrv, PortStock)
 		if err := st.HostPlugin().Start(a.stockSrv); err != nil {
 			return nil, err
 		}
 		if err := a.vm.Start(a.stockSrv); err != nil {
 			return nil, err
 		}
+		a.learnLanes(a.stockSrv, PortStock)
 	}
 	if ex.ExEnabled {
-		a.exSrv = kvmagent.NewServer(tune(ex.ExListen))
+		a.exSrv = kvmagent.NewServer(tune(PortEx, ex.ExListen))
+		a.instrument(a.exSrv, PortEx)
 		if err := a.vm.StartEx(a.exSrv); err != nil {
 			return nil, err
 		}
@@ -122,6 +145,7 @@ func NewFromSnapshot(snap *config.Snapshot, opt Options) (*Agent, error) {
 		}
 		capacity := &overlay.CapacityEx{Facts: linux2.NewCapacityCache(lh, linux2.DefaultCapacityTTL, nil), Conn: st.Conn(), Log: a.log}
 		overlay.RegisterHostEx(a.exSrv, st.HostPlugin(), capacity)
+		a.learnLanes(a.exSrv, PortEx)
 	}
 	return a, nil
 }
@@ -144,7 +168,7 @@ func (a *Agent) Config() *config.Snapshot { return a.snap.Load() }
 // ReloadFrom sets how Reload reads the configuration again (Main: the same
 // flags and environment as at start-up).
 func (a *Agent) ReloadFrom(flags *pflag.FlagSet, environ []string) {
-	a.reload = func() (*config.Snapshot, error) { return Load(flags, environ) }
+	a.loadAgain = func() (*config.Snapshot, error) { return Load(flags, environ) }
 }
 
 // snapshotSource gives each request the layers of the configuration in force.
@@ -165,11 +189,16 @@ func (a *Agent) Listen() (stock, ex net.Addr, err error) {
 		if a.stockL, err = net.Listen("tcp", a.cfg.Listen); err != nil {
 			return nil, nil, fmt.Errorf("listen on %s: %w", a.cfg.Listen, err)
 		}
+		a.stockL = a.auth[PortStock].Listener(a.stockL)
 	}
 	if a.exSrv != nil && a.exL == nil {
 		if a.exL, err = net.Listen("tcp", a.ex.ExListen); err != nil {
 			return nil, nil, fmt.Errorf("listen on %s (ex.listen): %w", a.ex.ExListen, err)
 		}
+		a.exL = a.auth[PortEx].Listener(a.exL)
+	}
+	if err := a.listenAdmin(); err != nil {
+		return nil, nil, err
 	}
 	if a.stockL != nil {
 		stock = a.stockL.Addr()
@@ -193,9 +222,9 @@ func (a *Agent) Reload() error {
 
 // ReloadChanges is Reload, returning what it changed.
 func (a *Agent) ReloadChanges() (config.Changes, error) {
-	a.mu2.Lock()
-	defer a.mu2.Unlock()
-	next, err := a.reload()
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	next, err := a.loadAgain()
 	if err != nil {
 		return config.Changes{}, fmt.Errorf("reload: %w", err)
 	}
@@ -226,7 +255,7 @@ func (a *Agent) HandleSIGHUP(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-ch:
-				if err := a.Reload(); err != nil {
+				if err := a.reload(); err != nil {
 					a.log.Error("SIGHUP: configuration refused, keeping the running layers and settings", "err", err)
 				}
 			}
@@ -241,6 +270,9 @@ func (a *Agent) Serve(ctx context.Context) error {
 		return err
 	}
 	a.Conn().Connect()
+	a.logStart()
+	stopAdmin := a.serveAdmin()
+	defer stopAdmin()
 	served := make(chan error, 2)
 	n := 0
 	for _, s := range []struct {
@@ -251,7 +283,6 @@ func (a *Agent) Serve(ctx context.Context) error {
 			continue
 		}
 		n++
-		a.log.Info("strata-agent listening", "addr", s.l.Addr().String(), "libvirt", a.cfg.LibvirtURI)
 		go func() { served <- s.srv.Serve(s.l) }()
 	}
 	var serveErr error
@@ -287,7 +318,9 @@ func (a *Agent) Serve(ctx context.Context) error {
 	for ; n > 0; n-- {
 		<-served
 	}
+	a.log.Info("stopping: stock and ex ports closed, tasks finished or abandoned")
 	errs = append(errs, serveErr, a.stock.Shutdown(sctx))
+	a.log.Info("stopping: plugins stopped, libvirt connection closed")
 	return errors.Join(errs...)
 }
 

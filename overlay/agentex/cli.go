@@ -29,6 +29,12 @@ import (
 // Main is the strata-agent command: serve (default), render, layers, help.
 // It returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	if len(args) > 0 && args[0] == "config" {
+		return configMain(args[1:], stdout, stderr, environ)
+	}
+	if len(args) > 0 && args[0] == "doctor" {
+		return doctorMain(args[1:], stdout, stderr, environ)
+	}
 	sub := "serve"
 	if len(args) > 0 && (args[0] == "serve" || args[0] == "render" || args[0] == "layers" || args[0] == "help") {
 		sub, args = args[0], args[1:]
@@ -124,7 +130,17 @@ Usage:
   strata-agent layers [flags]           the effective layer order, each layer's reads, writes and
                                         overrides, and the result of validating the configuration;
                                         exit 1 when it is invalid.
+  strata-agent config default           a complete commented YAML file of every setting's default
+  strata-agent config dump [flags]      the effective configuration (as --config, STRATA_ and flags
+                                        make it), secrets masked; the admin listener's /config
+  strata-agent doctor [flags]           preflight of this host: one PASS/WARN/FAIL line per check
+                                        with the fix; exit 0 (all pass), 1 (a warning), 2 (a failure)
+  strata-agent version | --version      module version, VCS revision, Go version, upstream release
   strata-agent help | --help            this text
+
+Admin listener (admin.listen, 127.0.0.1:7072 by default; admin.enabled=false turns it off):
+  GET /livez, /readyz[?verbose], /metrics, /debug/pprof/, /config; POST /reload (answers with the
+  new generation and what changed, or the refusal). Never on the management node's ports.
 
 Configuration, lowest precedence first: built-in defaults, the YAML file (--config, else
 /etc/strata/agent.yaml when it exists), STRATA_ environment variables, then flags. A bad

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/knadh/koanf/v2"
 	"github.com/spf13/pflag"
 
 	"github.com/strataagent/strata/overlay/config"
@@ -26,7 +27,7 @@ const DefaultFullDiffEvery = 64
 // and STRATA_ names. Declarative layers live under layers.declarative in
 // the same YAML file (not a flag: a list of structures).
 func Settings() []agent.Setting {
-	return []agent.Setting{
+	return append([]agent.Setting{
 		{Key: "ex.enabled", Flag: "ex-enabled", Default: true, Help: "serve the extended API (/ex/...) on ex.listen"},
 		{Key: "ex.listen", Flag: "ex-listen", Default: "0.0.0.0:7071", Help: "address the extended API listens on"},
 		{Key: "stock.enabled", Flag: "stock-enabled", Default: true, Help: "serve the stock API on listen (VM routes with the overlay's reboot fix)"},
@@ -34,11 +35,46 @@ func Settings() []agent.Setting {
 		{Key: "layers.qemu_args.allow", Flag: "qemu-args-allow", Default: "", Help: `entries "OPTION-REGEXP [VALUE-REGEXP]" an ex.qemuArgs option and its value must match in full (YAML list; in a flag or variable a JSON list or one per line); empty allows none`},
 		{Key: "layers.uefi.nvram_dir", Flag: "nvram-dir", Default: layers.DefaultNVRAMDir, Help: "directory of the per-VM UEFI variable stores"},
 		{Key: "layers.provenance_check_every", Flag: "provenance-check-every", Default: DefaultFullDiffEvery, Help: "one ex start in N also diffs the whole domain per layer, catching a write outside a layer's declared part; 0 never"},
+	}, opsSettings()...)
+}
+
+// Config is the overlay's part of the configuration: what config.Overlay
+// holds, plus the admin listener's and the ports' authentication, which
+// take effect at start-up only.
+type Config struct {
+	ExEnabled     bool
+	ExListen      string
+	StockEnabled  bool
+	Layer         layer.Config
+	FullDiffEvery uint64
+	// File is the YAML file the configuration came from ("" when none):
+	// a reload reads it again.
+	File        string
+	Declarative []declarative.Entry
+	// Admin is the admin listener (ops.go); off in the zero value.
+	Admin AdminConfig
+	koanf *koanf.Koanf // what Load loaded, for config dump
+}
+
+func (c Config) overlay() config.Overlay {
+	return config.Overlay{
+		ExEnabled: c.ExEnabled, ExListen: c.ExListen, StockEnabled: c.StockEnabled, Layer: c.Layer,
+		FullDiffEvery: c.FullDiffEvery, File: c.File, Declarative: c.Declarative,
 	}
 }
 
-// Config is the overlay's part of the configuration.
-type Config = config.Overlay
+// configOf is the Config of a loaded snapshot.
+func configOf(s *config.Snapshot) Config {
+	o := s.Overlay
+	c := Config{
+		ExEnabled: o.ExEnabled, ExListen: o.ExListen, StockEnabled: o.StockEnabled, Layer: o.Layer,
+		FullDiffEvery: o.FullDiffEvery, File: o.File, Declarative: o.Declarative, koanf: s.K,
+	}
+	if s.K != nil {
+		c.Admin = adminConfig(s.K)
+	}
+	return c
+}
 
 // Spec is what strata-agent's configuration is checked against.
 func Spec() config.Spec {
@@ -61,10 +97,10 @@ func LoadConfig(flags *pflag.FlagSet, environ []string) (agent.Config, Config, e
 	if err != nil {
 		return agent.Config{}, Config{}, err
 	}
-	return s.Stock, s.Overlay, nil
+	return s.Stock, configOf(s), nil
 }
 
-func validate(c Config) error {
+func validate(c config.Overlay) error {
 	var errs []error
 	if c.Layer.ConflictPolicy != layer.PolicyFail && c.Layer.ConflictPolicy != layer.PolicyWarn {
 		errs = append(errs, fmt.Errorf("layers.conflict_policy: %q is not fail or warn", c.Layer.ConflictPolicy))
@@ -86,7 +122,7 @@ func validate(c Config) error {
 // declared writes overlap (reported, not refused: a declaration is coarser
 // than a write; per request layers.conflict_policy fails or warns).
 func ValidateLayers(entries []declarative.Entry, policy string) ([]layer.Layer, []layer.Overlap, error) {
-	s, err := config.Build(Spec(), agent.Config{}, Config{Declarative: entries, Layer: layer.Config{ConflictPolicy: policy}})
+	s, err := config.Build(Spec(), agent.Config{}, config.Overlay{Declarative: entries, Layer: layer.Config{ConflictPolicy: policy}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -74,6 +74,9 @@ type Snapshot struct {
 	Overlaps []layer.Overlap
 	// Generation counts reloads: 1 at start-up.
 	Generation uint64
+	// K holds every setting as loaded (nil for Build): the composition
+	// reads its own restart-only settings from it and dumps it.
+	K *koanf.Koanf
 
 	values map[string]any // every setting's effective value, by key
 	items  map[string]any // each declarative entry as written, by name
@@ -131,6 +134,7 @@ func Load(spec Spec, flags *pflag.FlagSet, environ []string) (*Snapshot, error) 
 	if err != nil {
 		return nil, declarative.AnnotateDoc(err, path, doc)
 	}
+	snap.K = k
 	snap.values = k.All()
 	delete(snap.values, declarative.ConfigKey)
 	snap.items = itemsByName(k.Get(declarative.ConfigKey))
