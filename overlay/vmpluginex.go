@@ -149,33 +149,44 @@ type liveStart struct {
 	vm   *vmplugin.Vm
 }
 
-// Begin implements start.Target: it refuses a running VM and clears a
-// stopped one, as the stock start does, and opens the undo list.
-//
-//strata:copy upstream/vmplugin.(*VmPlugin).startVmLocked h1:gZXJrwXfCNG5m/iM933rXSz8L6uBGLNIpB6IwbiG+Zk=
+// Begin implements start.Target: it opens the undo list and clears the
+// way as the stock start does.
 func (p *VmPluginEx) Begin(ctx context.Context, cmd *excmd.StartVmExCmd) (start.Attempt, error) {
 	ctx, undo := vmplugin.BeginStart(ctx)
 	s := &liveStart{p: p, ctx: ctx, cmd: cmd, undo: undo}
+	if err := s.clear(ctx, cmd); err != nil {
+		return nil, s.Finish(err)
+	}
+	return s, nil
+}
+
+// clear refuses a running VM and destroys a stopped one's definition, as
+// the stock start does before it builds.
+//
+//strata:copy upstream/vmplugin.(*VmPlugin).startVmLocked h1:gZXJrwXfCNG5m/iM933rXSz8L6uBGLNIpB6IwbiG+Zk=
+func (s *liveStart) clear(ctx context.Context, cmd *excmd.StartVmExCmd) (err error) {
+	p := s.p
 	existing, err := p.GetVmByUUIDNoRetry(ctx, cmd.VMInstanceUUID, false)
 	if err != nil {
-		return nil, s.Finish(err)
+		return err
 	}
 	if existing != nil {
 		if existing.State == vmplugin.VMStateRunning {
-			return nil, s.Finish(kvmagent.Errorf("vm[uuid:%s, name:%s] is already running", cmd.VMInstanceUUID, existing.Name()))
+			return kvmagent.Errorf("vm[uuid:%s, name:%s] is already running", cmd.VMInstanceUUID, existing.Name())
 		}
 		if err := existing.Destroy(ctx, p.liveHost()); err != nil {
-			return nil, s.Finish(err)
+			return err
 		}
 	}
-	return s, nil
+	return nil
 }
 
 func (s *liveStart) Context() context.Context { return s.ctx }
 
 // Build builds and marshals the stock domain, recording into the undo list.
 func (s *liveStart) Build(ctx context.Context) (*libvirtxml.Domain, string, error) {
-	vm, err := s.p.FromStartVmCmd(ctx, &s.cmd.StartVmCmd)
+	p, cmd := s.p, s.cmd
+	vm, err := p.FromStartVmCmd(ctx, &cmd.StartVmCmd)
 	if err != nil {
 		return nil, "", err
 	}

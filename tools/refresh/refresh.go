@@ -8,6 +8,8 @@
 package refresh
 
 import (
+	"golang.org/x/tools/imports"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -68,6 +70,7 @@ func Run(root string, symbols []string) ([]Result, error) {
 		return stamps[i].Start > stamps[j].Start
 	})
 	var out []Result
+	merged := map[string]bool{} // files with a merged copy
 	for _, s := range stamps {
 		if len(want) > 0 && !want[s.Symbol] {
 			continue
@@ -77,10 +80,27 @@ func Run(root string, symbols []string) ([]Result, error) {
 		if err != nil {
 			return out, fmt.Errorf("refresh %s: %w", s.Symbol, err)
 		}
+		if r.Status == "merged" {
+			merged[s.File] = true
+		}
 		out = append(out, r)
 	}
 	for s := range want {
 		return out, fmt.Errorf("refresh: no stamped copy of %s", s)
+	}
+	// The merged upstream lines may use a package the copy's file does not
+	// import yet (an added fmt.Errorf): add it, as goimports would, once
+	// every copy of the file is merged (it moves the offsets).
+	for f := range merged {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return out, err
+		}
+		if fixed, err := imports.Process(f, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8}); err == nil {
+			if err := os.WriteFile(f, fixed, 0o644); err != nil {
+				return out, err
+			}
+		}
 	}
 	return out, nil
 }

@@ -129,6 +129,7 @@ var fixes = []struct {
 		old: "s.RegisterSyncURI(ExPrefix+hostplugin.ConnectPath, h.Connect)", new: "s.RegisterAsyncURI(ExPrefix+hostplugin.ConnectPath, h.Connect)"}}},
 	{"(d) rename the overlay's key and flag", []edit{
 		{file: "overlay/agentex/config.go", old: "ex.listen", new: "ex.address", all: true},
+		{file: "overlay/config/config.go", old: "ex.listen", new: "ex.address", all: true},
 		{file: "overlay/agentex/config.go", old: "ex-listen", new: "ex-address", all: true},
 		{file: "overlay/agentex/agent.go", old: "ex.listen", new: "ex.address", all: true},
 		{file: "overlay/agentex/cli.go", old: "ex.listen", new: "ex.address", all: true},
@@ -221,7 +222,7 @@ func TestScenario(t *testing.T) {
 	}
 	for _, line := range []string{
 		"overlay.(*VmPluginEx).Start (copy of upstream/vmplugin.(*VmPlugin).Start): merged",
-		"overlay.(*VmPluginEx).startVmExLocked (copy of upstream/vmplugin.(*VmPlugin).startVmLocked): merged",
+		"overlay.(*liveStart).clear (copy of upstream/vmplugin.(*VmPlugin).startVmLocked): merged",
 		"overlay.failed (copy of upstream/vmplugin.failed): up to date",
 	} {
 		if !strings.Contains(out, "/"+line) && !strings.Contains(out, line) {
@@ -257,6 +258,7 @@ func TestScenario(t *testing.T) {
 			apply(t, cp, e)
 		}
 	}
+	goGenerate(t, cp, "./overlay/buildinfo") // the release the binaries report (MAINTAINING step 5)
 	goTest(t, cp, "./overlay/layers/", "-run", "^TestGoldenCorpus$", "-update")
 	goTest(t, cp, "./overlay/agentex/", "-run", "^TestGoldenRender$", "-update")
 	diff := git(t, cp, "diff", "--", "overlay/layers/testdata", "overlay/agentex/testdata")
@@ -436,6 +438,16 @@ func goTest(t *testing.T, dir string, args ...string) {
 		t.Fatalf("go test %s in the copy: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	t.Logf("go test %s:\n%s", strings.Join(args, " "), firstLines(string(out), 40))
+}
+
+func goGenerate(t *testing.T, dir string, pkgs ...string) {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"generate"}, pkgs...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go generate %s in the copy: %v\n%s", strings.Join(pkgs, " "), err, out)
+	}
 }
 
 func firstLines(s string, n int) string {
