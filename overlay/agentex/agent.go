@@ -94,12 +94,15 @@ func NewFromSnapshot(snap *config.Snapshot, opt Options) (*Agent, error) {
 		return Load(flags, nil)
 	}
 	a.vm = overlay.NewVmPluginEx(st.VmPlugin(), snapshotSource{&a.snap}, host)
+	// One task table for both ports: a taskuuid runs once across them.
+	tasks := kvmagent.NewTaskTable()
 	tune := func(addr string) kvmagent.ServerConfig {
 		sc := cfg.ServerConfig(a.log)
 		if opt.TuneServer != nil {
 			opt.TuneServer(&sc)
 		}
 		sc.Addr = addr
+		sc.Tasks = tasks
 		return sc
 	}
 	if ex.StockEnabled {
