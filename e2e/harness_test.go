@@ -145,6 +145,8 @@ type agentOptions struct {
 	Ex *agentex.Config
 	// LayerHost is strata-agent's layer host (nil: this machine, linux2).
 	LayerHost layer.Host
+	// CallTimeout is libvirt.call_timeout (zero: the default).
+	CallTimeout time.Duration
 }
 
 func startAgent(t testing.TB, opt agentOptions) *agent {
@@ -166,6 +168,9 @@ func startAgent(t testing.TB, opt agentOptions) *agent {
 		cfg.GracefulStopWait = opt.Timing.GracefulStopWait
 	}
 	cfg.ShutdownTimeout = hangGuard
+	if opt.CallTimeout > 0 {
+		cfg.LibvirtCallTimeout = opt.CallTimeout
+	}
 	if opt.ConfinedDirs != nil {
 		cfg.ManagedDirs = opt.ConfinedDirs
 	}

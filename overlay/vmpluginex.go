@@ -48,7 +48,7 @@ func NewVmPluginEx(stock *vmplugin.VmPlugin, layers start.Source, host layer.Hos
 // Start registers the stock URIs with the stock contract, the reboot being
 // the overlay's: the promoted Start would bind RebootVm to the inner type.
 //
-//strata:copy upstream/vmplugin.(*VmPlugin).Start h1:RiHT91DIACOrv4iNqN/f90UcKZDoLqLHAQqWZMwiNXg=
+//strata:copy upstream/vmplugin.(*VmPlugin).Start h1:2inMLE1CELF3+ucH6zAv2MiQjrTabzr+12mFSjCRbTI=
 func (p *VmPluginEx) Start(s *kvmagent.Server) error {
 	s.RegisterAsyncURI(vmplugin.KVMStartVMPath, p.StartVm)
 	s.RegisterAsyncURI(vmplugin.KVMStopVMPath, p.StopVm)
@@ -56,8 +56,8 @@ func (p *VmPluginEx) Start(s *kvmagent.Server) error {
 	s.RegisterAsyncURI(vmplugin.KVMResumeVMPath, p.ResumeVm)
 	s.RegisterAsyncURI(vmplugin.KVMRebootVMPath, p.RebootVm)
 	s.RegisterAsyncURI(vmplugin.KVMDestroyVMPath, p.DestroyVm)
-	s.RegisterAsyncURI(vmplugin.KVMVMSyncPath, p.VmSync)
-	s.RegisterAsyncURI(vmplugin.KVMVMCheckState, p.CheckVmState)
+	s.RegisterAsyncURI(vmplugin.KVMVMSyncPath, p.VmSync, kvmagent.InLane(kvmagent.LaneQuery))
+	s.RegisterAsyncURI(vmplugin.KVMVMCheckState, p.CheckVmState, kvmagent.InLane(kvmagent.LaneQuery))
 	return nil
 }
 
@@ -71,8 +71,8 @@ func (p *VmPluginEx) StartEx(s *kvmagent.Server) error {
 	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMResumeVMPath, p.ResumeVm)
 	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMRebootVMPath, p.RebootVm)
 	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMDestroyVMPath, p.DestroyVm)
-	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMVMSyncPath, p.VmSync)
-	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMVMCheckState, p.CheckVmState)
+	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMVMSyncPath, p.VmSync, kvmagent.InLane(kvmagent.LaneQuery))
+	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMVMCheckState, p.CheckVmState, kvmagent.InLane(kvmagent.LaneQuery))
 	return nil
 }
 

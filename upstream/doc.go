@@ -116,10 +116,36 @@
 //   - Secrets are masked in command lines, errors, callbacks and logs.
 //   - A failed start undoes the secrets, directories and iSCSI logins it
 //     created (vmplugin/startundo.go).
-//   - Host calls run in their own worker lane; queues, the task table,
+//   - Host calls, and the read-only VM queries, run in their own worker
+//     lanes; queues, the task table,
 //     task ids, connection times and callback deliveries are bounded; a
 //     task id reused with another path or body is refused (kvmagent).
 //   - Every libvirt call is bounded (libvirt.call_timeout, keepalive); the
 //     agent listens before libvirt answers, and host calls report an
 //     outage in their envelope (virtconn, hostplugin).
+//
+// # Port revisions
+//
+// A port revision (2.3.0-N) is the same vendor release with a defect of the
+// port's own hardening fixed, not a change of vendor behaviour.
+//
+//   - 2.3.0-2: pathguard.DefaultDirs is a function, so no exported
+//     variable of the release changes behaviour when assigned.
+//   - 2.3.0-3: a start's answer is the truth, and the lanes and task table
+//     serve two ports. The bounded libvirt call (virtconn's call timeout)
+//     let a start answer "the call was abandoned" while the abandoned
+//     define+create went on and the VM ran, and the start's undo ran
+//     before the define it should undo. Now the create is bounded by the
+//     command's own timeout when that is longer (virtconn.CallWithin,
+//     Conn.DoWithin), and an abandoned one is reconciled before the answer
+//     (Vm.Reconcile, called by Vm.Start): wait for the call to return
+//     (TimeoutError.Returned), answer success if the domain runs, else
+//     destroy and undefine it and answer the failure; the undo follows.
+//     vmsync and checkstate run in their own lane (kvmagent.LaneQuery), so
+//     the management node's polls answer while starts hang on storage.
+//     Servers may share one task table (ServerConfig.Tasks, NewTaskTable),
+//     so one taskuuid runs once across an agent's ports. An async call
+//     without a usable callbackurl header is refused with 400 and the
+//     reason, instead of 200 and a reply that goes nowhere (the management
+//     node always sends one).
 package upstream

@@ -113,6 +113,8 @@ func newAgent(snap *config.Snapshot, ex Config, opt Options) (*Agent, error) {
 	m.SetGeneration(snap.Generation)
 	a.vm = overlay.NewVmPluginEx(st.VmPlugin(), snapshotSource{&a.snap}, host)
 	a.vm.Phases = m
+	// One task table for both ports: a taskuuid runs once across them.
+	tasks := kvmagent.NewTaskTable()
 	tune := func(port, addr string) kvmagent.ServerConfig {
 		sc := cfg.ServerConfig(a.log)
 		if opt.TuneServer != nil {
@@ -120,6 +122,7 @@ func newAgent(snap *config.Snapshot, ex Config, opt Options) (*Agent, error) {
 		}
 		sc.Addr = addr
 		sc.Logger = sc.Logger.With(metrics.PortAttr, port)
+		sc.Tasks = tasks
 		return sc
 	}
 	if ex.StockEnabled {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/strataagent/strata/tools/diff"
@@ -25,6 +26,20 @@ func releaseTree(t *testing.T, version string) string {
 	t.Helper()
 	root, _ := filepath.Abs("../..")
 	fix, _ := filepath.Abs(filepath.Join("testdata", "releases", version))
+	// The fixture is the release's delta on the port release it was
+	// rebased on (BASE): on another base it would test something else, so
+	// it says so instead of skipping.
+	base, err := os.ReadFile(filepath.Join(fix, "BASE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := release.TreeHash(filepath.Join(root, "upstream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(base), "tree "+have+"\n") {
+		t.Fatalf("fixture %s applies to\n%supstream/ is now %s: rebase release.patch onto it (MAINTAINING.md) and update BASE", version, base, have)
+	}
 	dir := filepath.Join(t.TempDir(), "upstream")
 	if err := release.CopyTree(filepath.Join(root, "upstream"), dir); err != nil {
 		t.Fatal(err)

@@ -135,7 +135,7 @@ func TestInLaneUnknownPanics(t *testing.T) {
 	s := NewServer(testConfig())
 	defer func() {
 		v := recover()
-		if v == nil || !strings.Contains(fmt.Sprint(v), `lane "hots", which is not configured (lanes: host, vm)`) {
+		if v == nil || !strings.Contains(fmt.Sprint(v), `lane "hots", which is not configured (lanes: host, query, vm)`) {
 			t.Errorf("panic %v", v)
 		}
 	}()
@@ -303,6 +303,64 @@ func TestReusedTaskUUID(t *testing.T) {
 					close(release)
 				}
 				s.Wait()
+				wantCallbacks := 1
+				if finished && tc.wantStatus == 200 {
+					wantCallbacks = 2
+				}
+				if n, c := runs.Load(), cb.count(); n != 1 || c != wantCallbacks {
+					t.Errorf("%d runs, %d callbacks; want 1 and %d", n, c, wantCallbacks)
+				}
+			})
+		}
+	}
+}
+
+// Two servers given one TaskTable (the agent's two ports) keep the
+// duplicate-task rules across them: a task uuid used on one runs once, a
+// byte-identical resend to the other gets the first result, another path or
+// body is refused there.
+func TestSharedTaskTable(t *testing.T) {
+	tests := []struct {
+		name       string
+		path, body string
+		wantStatus int
+		wantErr    string
+	}{
+		{"identical", "/vm/destroy", `{"uuid":"a"}`, 200, ""},
+		{"other path", "/ex/vm/destroy", `{"uuid":"a"}`, 400, "taskuuid T1 was already used for /vm/destroy; refusing it for /ex/vm/destroy"},
+		{"other body", "/vm/destroy", `{"uuid":"b"}`, 400, "taskuuid T1 was already used for /vm/destroy with a different body; refusing"},
+	}
+	for _, finished := range []bool{false, true} {
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("finished=%v/%s", finished, tc.name), func(t *testing.T) {
+				leakCheck(t)
+				cb := newCollector(t)
+				release := make(chan struct{})
+				var runs atomic.Int32
+				h := func(context.Context, *Request) (any, error) { runs.Add(1); <-release; return nil, nil }
+				table := NewTaskTable()
+				cfg := testConfig()
+				cfg.Tasks = table
+				a, baseA := newTestServer(t, cfg, func(s *Server) { s.RegisterAsyncURI("/vm/destroy", h) })
+				b, baseB := newTestServer(t, cfg, func(s *Server) {
+					s.RegisterAsyncURI("/vm/destroy", h)
+					s.RegisterAsyncURI("/ex/vm/destroy", h)
+				})
+				post(t, baseA+"/vm/destroy", asyncHdr("T1", cb.URL), `{"uuid":"a"}`)
+				if finished {
+					close(release)
+					a.Wait()
+					cb.next(t)
+				}
+				r := post(t, baseB+tc.path, asyncHdr("T1", cb.URL), tc.body)
+				if r.status != tc.wantStatus || (tc.wantErr != "" && failure(t, r) != tc.wantErr) {
+					t.Errorf("resend to the other server: %d %s, want %d %q", r.status, r.body, tc.wantStatus, tc.wantErr)
+				}
+				if !finished {
+					close(release)
+				}
+				a.Wait()
+				b.Wait()
 				wantCallbacks := 1
 				if finished && tc.wantStatus == 200 {
 					wantCallbacks = 2

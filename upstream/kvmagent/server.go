@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -72,11 +73,18 @@ const (
 	LaneVM = "vm"
 	// LaneHost is for the host calls the MN uses to decide whether a host is alive.
 	LaneHost = "host"
+	// LaneQuery is for the read-only VM queries (vmsync, checkstate): the MN
+	// polls them while starts and stops may hang on storage.
+	LaneQuery = "query"
 )
+
+// DefaultQueryWorkers is the query lane's pool.
+const DefaultQueryWorkers = 4
 
 // Texts the management node (and people reading its logs) see.
 const (
 	msgTaskUUIDMissing = "taskUuid missing in request header"
+	msgCallbackMissing = "callbackurl missing in request header: an async call's reply is posted to it, so without it the reply would go nowhere"
 	msgStopping        = "kvmagent is stopping"
 	msgNeverStarted    = "kvmagent is stopping; the task was never started"
 )
@@ -109,7 +117,7 @@ type ServerConfig struct {
 
 	QueueLimit          int                   // per lane: tasks waiting for a worker, default 256; beyond: 503
 	QueueBytes          int64                 // per lane: bodies of the waiting tasks, default 64 MiB; beyond: 503
-	Lanes               map[string]LaneConfig // per-lane overrides; LaneVM and LaneHost always exist
+	Lanes               map[string]LaneConfig // per-lane overrides; LaneVM, LaneHost and LaneQuery always exist
 	MaxTaskUUIDLen      int                   // longest taskuuid accepted, default 128 bytes; longer: 400
 	TaskLimit           int                   // task table size (queued, running, retained), default 4096; full: 503
 	MaxRedeliveries     int                   // re-posts of a finished task's result, default 3; more are ignored
@@ -121,7 +129,24 @@ type ServerConfig struct {
 	SyncWriteTimeout    time.Duration         // sync URIs: handler plus answer, default 330s
 	IdleTimeout         time.Duration         // idle keep-alive connections, default 60s
 	HeaderLimit         int                   // request header bytes, default 64 KiB
+
+	// Tasks is the task table; servers given the same one share the
+	// duplicate-task rules (one run per taskuuid across them). nil: a table
+	// of the server's own.
+	Tasks *TaskTable
 }
+
+// TaskTable holds the async tasks by taskuuid: queued, running and finished
+// ones kept for duplicate suppression. Servers that share one (two ports of
+// one agent over the same VMs) also share its lock.
+type TaskTable struct {
+	mu       sync.Mutex
+	tasks    map[string]*task
+	finished []*task // finished tasks in finishing order, for expiry
+}
+
+// NewTaskTable returns an empty table to pass as ServerConfig.Tasks.
+func NewTaskTable() *TaskTable { return &TaskTable{tasks: map[string]*task{}} }
 
 func (c *ServerConfig) setDefaults() {
 	if c.Addr == "" {
@@ -155,7 +180,7 @@ func (c *ServerConfig) setDefaults() {
 	for name, lc := range c.Lanes {
 		lanes[name] = lc
 	}
-	for _, name := range []string{LaneVM, LaneHost} {
+	for _, name := range []string{LaneVM, LaneHost, LaneQuery} {
 		if _, ok := lanes[name]; !ok {
 			lanes[name] = LaneConfig{}
 		}
@@ -166,6 +191,8 @@ func (c *ServerConfig) setDefaults() {
 			setDefault(&lc.Workers, c.Workers)
 		case LaneHost:
 			setDefault(&lc.Workers, DefaultHostWorkers)
+		case LaneQuery:
+			setDefault(&lc.Workers, DefaultQueryWorkers)
 		default:
 			setDefault(&lc.Workers, DefaultWorkers)
 		}
@@ -228,6 +255,10 @@ type route struct {
 //     MaxRedeliveries times; a task uuid reused with another path or body is
 //     refused (400), since the MN resends only byte-identical requests and
 //     answering with the first task's result would hide the second command;
+//     servers that share a TaskTable (ServerConfig.Tasks) apply this across
+//     all of them;
+//   - an async call without a callbackurl header is refused (400) with the
+//     reason: the MN always sends one, and its reply would go nowhere;
 //   - async handlers run on bounded pools (POOLSIZE), one per lane: host calls
 //     (LaneHost) never wait behind VM work (LaneVM); a lane's queue of tasks
 //     waiting for a worker is bounded in count and body bytes, and a full
@@ -261,12 +292,13 @@ type Server struct {
 	routesMu sync.Mutex
 	routes   map[string]route
 
-	mu         sync.Mutex
+	// mu is the task table's lock (shared with the servers that share the
+	// table); it also guards the fields below and the lanes' queues.
+	mu         *sync.Mutex
+	table      *TaskTable
 	stopping   bool
 	stoppingCh chan struct{} // closed when Shutdown begins
-	tasks      map[string]*task
-	finished   []*task // finished tasks in finishing order, for expiry
-	active     int     // async tasks and callback deliveries in flight
+	active     int           // async tasks and callback deliveries in flight
 	idle       chan struct{}
 }
 
@@ -282,6 +314,9 @@ func NewServer(cfg ServerConfig) *Server {
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
 
+	if cfg.Tasks == nil {
+		cfg.Tasks = NewTaskTable()
+	}
 	hardCtx, hardCancel := context.WithCancel(context.Background())
 	idle := make(chan struct{})
 	close(idle)
@@ -296,7 +331,8 @@ func NewServer(cfg ServerConfig) *Server {
 		cbSlot:     make(chan struct{}, cfg.CallbackConcurrency),
 		routes:     map[string]route{},
 		stoppingCh: make(chan struct{}),
-		tasks:      map[string]*task{},
+		mu:         &cfg.Tasks.mu,
+		table:      cfg.Tasks,
 		idle:       idle,
 		client: &http.Client{
 			Timeout: cfg.CallbackTimeout,
@@ -454,7 +490,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) logAbandoned() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, t := range s.tasks {
+	for _, t := range s.table.tasks {
+		if t.srv != s {
+			continue // the other server's task: it logs its own
+		}
 		switch {
 		case !t.done:
 			s.log.Error("task abandoned: still running at the shutdown deadline; no callback will be sent",
@@ -596,12 +635,23 @@ func (s *Server) serveAsync(c *gin.Context, path string, l *lane, h Handler) {
 			len(taskUUID), s.cfg.MaxTaskUUIDLen))
 		return
 	}
+	callbackURL := c.GetHeader(HeaderCallbackURL)
+	if callbackURL == "" {
+		s.log.Warn("async request without callbackurl; refused", "path", path, "taskuuid", taskUUID)
+		fail(c, http.StatusBadRequest, msgCallbackMissing)
+		return
+	}
+	if u, err := url.Parse(callbackURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		cu := clip(callbackURL, 256)
+		s.log.Warn("async request with an invalid callbackurl; refused", "path", path, "taskuuid", taskUUID, "callbackurl", cu)
+		fail(c, http.StatusBadRequest, fmt.Sprintf("callbackurl [%s] is not an http(s) URL: the reply cannot be posted to it; refusing", cu))
+		return
+	}
 	body, ok := s.readBody(c)
 	if !ok {
 		return
 	}
 	s.logRequest(c, path, taskUUID, true, body)
-	callbackURL := c.GetHeader(HeaderCallbackURL)
 	req := &Request{Path: path, TaskUUID: taskUUID, Header: c.Request.Header.Clone(), Body: body}
 
 	t, outcome, msg := s.admit(path, l, taskUUID, requestSum(path, body), int64(len(body)))

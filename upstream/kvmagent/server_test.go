@@ -395,7 +395,7 @@ func TestFinishedTasksExpire(t *testing.T) {
 	tableSize := func() int {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return len(s.tasks)
+		return len(s.table.tasks)
 	}
 	run("a")
 	run("b")
@@ -479,17 +479,38 @@ func TestBackoffGrowsCapped(t *testing.T) {
 	}
 }
 
+// An async call whose reply would go nowhere is refused with the reason,
+// before the task is recorded or run; the MN always sends a callbackurl.
 func TestNoCallbackURL(t *testing.T) {
-	ran := make(chan struct{}, 1)
-	s, base := newTestServer(t, testConfig(), func(s *Server) {
-		s.RegisterAsyncURI("/t", func(context.Context, *Request) (any, error) { ran <- struct{}{}; return nil, nil })
-	})
-	for _, hdr := range []map[string]string{asyncHdr("n1", ""), asyncHdr("n2", "not a url")} {
-		if r := post(t, base+"/t", hdr, `{}`); r.status != 200 {
-			t.Fatalf("status %d", r.status)
-		}
-		recv(t, ran, "handler run")
-		s.Wait() // returns: nothing is posted, nothing retried
+	tests := []struct {
+		name, callbackURL string
+		want              string
+	}{
+		{"missing", "", msgCallbackMissing},
+		{"not a url", "not a url", "callbackurl [not a url] is not an http(s) URL: the reply cannot be posted to it; refusing"},
+		{"no host", "http://", "callbackurl [http://] is not an http(s) URL: the reply cannot be posted to it; refusing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var runs atomic.Int32
+			cb := newCollector(t)
+			s, base := newTestServer(t, testConfig(), func(s *Server) {
+				s.RegisterAsyncURI("/t", func(context.Context, *Request) (any, error) { runs.Add(1); return nil, nil })
+			})
+			r := post(t, base+"/t", asyncHdr("n1", tc.callbackURL), `{}`)
+			if r.status != 400 || failure(t, r) != tc.want {
+				t.Errorf("answer %d %s, want 400 %q", r.status, r.body, tc.want)
+			}
+			// Not recorded: the same task with a callbackurl runs once.
+			if r := post(t, base+"/t", asyncHdr("n1", cb.URL), `{}`); r.status != 200 {
+				t.Errorf("with a callbackurl: %d %s", r.status, r.body)
+			}
+			s.Wait()
+			cb.next(t)
+			if n := runs.Load(); n != 1 {
+				t.Errorf("%d runs, want 1", n)
+			}
+		})
 	}
 }
 
@@ -725,8 +746,9 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("bounds %+v", got)
 	}
 	wantLanes := map[string]LaneConfig{
-		LaneVM:   {Workers: 10, QueueLimit: 256, QueueBytes: 64 << 20},
-		LaneHost: {Workers: 4, QueueLimit: 256, QueueBytes: 64 << 20},
+		LaneVM:    {Workers: 10, QueueLimit: 256, QueueBytes: 64 << 20},
+		LaneHost:  {Workers: 4, QueueLimit: 256, QueueBytes: 64 << 20},
+		LaneQuery: {Workers: 4, QueueLimit: 256, QueueBytes: 64 << 20},
 	}
 	if fmt.Sprint(got.Lanes) != fmt.Sprint(wantLanes) {
 		t.Errorf("lanes %v, want %v", got.Lanes, wantLanes)
@@ -734,9 +756,10 @@ func TestDefaults(t *testing.T) {
 	mine := map[string]LaneConfig{"disk": {Workers: 2}}
 	got = NewServer(ServerConfig{Workers: 3, QueueLimit: 5, Lanes: mine}).Config()
 	wantLanes = map[string]LaneConfig{
-		"disk":   {Workers: 2, QueueLimit: 5, QueueBytes: 64 << 20},
-		LaneVM:   {Workers: 3, QueueLimit: 5, QueueBytes: 64 << 20},
-		LaneHost: {Workers: 4, QueueLimit: 5, QueueBytes: 64 << 20},
+		"disk":    {Workers: 2, QueueLimit: 5, QueueBytes: 64 << 20},
+		LaneVM:    {Workers: 3, QueueLimit: 5, QueueBytes: 64 << 20},
+		LaneHost:  {Workers: 4, QueueLimit: 5, QueueBytes: 64 << 20},
+		LaneQuery: {Workers: 4, QueueLimit: 5, QueueBytes: 64 << 20},
 	}
 	if fmt.Sprint(got.Lanes) != fmt.Sprint(wantLanes) || len(mine) != 1 {
 		t.Errorf("lanes %v, want %v (caller's map %v)", got.Lanes, wantLanes, mine)

@@ -22,9 +22,10 @@ type task struct {
 	path string
 	sum  [sha256.Size]byte // of path and body: a resend must be byte-identical
 	lane *lane
-	size int64 // body bytes, counted in the lane's queue while waiting
+	srv  *Server // the server that admitted it
+	size int64   // body bytes, counted in the lane's queue while waiting
 
-	// Under Server.mu.
+	// Under Server.mu (the task table's lock).
 	queued       bool   // admitted, waiting for a worker
 	done         bool   // the handler has returned (or the task was dropped unstarted)
 	result       []byte // the callback body (ASCII JSON object)
@@ -71,7 +72,7 @@ func (s *Server) admit(path string, l *lane, taskUUID string, sum [sha256.Size]b
 		return nil, admitStopping, ""
 	}
 	s.expireLocked()
-	if t, ok := s.tasks[taskUUID]; ok {
+	if t, ok := s.table.tasks[taskUUID]; ok {
 		if t.sum != sum {
 			msg := fmt.Sprintf("taskuuid %s was already used for %s with a different body; refusing", taskUUID, path)
 			if t.path != path {
@@ -90,11 +91,11 @@ func (s *Server) admit(path string, l *lane, taskUUID string, sum [sha256.Size]b
 		s.beginLocked()
 		return t, admitFinished, ""
 	}
-	if len(s.tasks) >= s.cfg.TaskLimit {
+	if len(s.table.tasks) >= s.cfg.TaskLimit {
 		return nil, admitTableFull, fmt.Sprintf("task table full: %d tasks queued, running or kept %s for duplicate suppression; retry later",
-			len(s.tasks), s.cfg.TaskRetention)
+			len(s.table.tasks), s.cfg.TaskRetention)
 	}
-	t := &task{uuid: taskUUID, path: path, sum: sum, lane: l, size: size}
+	t := &task{uuid: taskUUID, path: path, sum: sum, lane: l, srv: s, size: size}
 	outcome := admitNew
 	select {
 	case l.workers <- struct{}{}:
@@ -108,7 +109,7 @@ func (s *Server) admit(path string, l *lane, taskUUID string, sum [sha256.Size]b
 		l.waitingBytes += size
 		outcome = admitQueued
 	}
-	s.tasks[taskUUID] = t
+	s.table.tasks[taskUUID] = t
 	s.beginLocked()
 	return t, outcome, ""
 }
@@ -123,20 +124,20 @@ func (s *Server) dequeueLocked(t *task) {
 }
 
 // expireLocked drops finished tasks older than the retention. Tasks finish in
-// the order of s.finished and share one retention, so the expired ones are a
+// the order of s.table.finished and share one retention, so the expired ones are a
 // prefix: no sweeper goroutine is needed, every admit and finish trims it.
 func (s *Server) expireLocked() {
 	now := s.now()
 	n := 0
-	for n < len(s.finished) && now.Sub(s.finished[n].finishedAt) >= s.cfg.TaskRetention {
-		t := s.finished[n]
-		if s.tasks[t.uuid] == t {
-			delete(s.tasks, t.uuid)
+	for n < len(s.table.finished) && now.Sub(s.table.finished[n].finishedAt) >= s.cfg.TaskRetention {
+		t := s.table.finished[n]
+		if s.table.tasks[t.uuid] == t {
+			delete(s.table.tasks, t.uuid)
 		}
-		s.finished[n] = nil
+		s.table.finished[n] = nil
 		n++
 	}
-	s.finished = s.finished[n:]
+	s.table.finished = s.table.finished[n:]
 }
 
 func (s *Server) finish(t *task, result []byte, errText string) {
@@ -144,7 +145,7 @@ func (s *Server) finish(t *task, result []byte, errText string) {
 	defer s.mu.Unlock()
 	t.done, t.result, t.errText, t.finishedAt = true, result, errText, s.now()
 	t.delivering++
-	s.finished = append(s.finished, t)
+	s.table.finished = append(s.table.finished, t)
 	s.expireLocked()
 }
 

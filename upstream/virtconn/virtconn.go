@@ -117,6 +117,10 @@ type TimeoutError struct {
 	URI   string
 	After time.Duration
 	What  string
+	// Returned, for an abandoned call, is closed when that call returns
+	// inside libvirt; nil when no call was made. A caller that undoes what
+	// the call did waits for it first, or the call may redo it after.
+	Returned <-chan struct{}
 }
 
 func (e *TimeoutError) Error() string {
@@ -236,12 +240,27 @@ func (c *Conn) Do(fn func(*libvirt.Connect) error) error {
 // Call is Do for a call with a result: the result leaves fn only through
 // its return, so a call abandoned after a timeout cannot race its caller.
 func Call[T any](c *Conn, fn func(*libvirt.Connect) (T, error)) (T, error) {
-	deadline := time.Now().Add(c.timeout) // shared by the retry: one bound per call
-	v, err := call(c, fn, deadline)
+	return CallWithin(c, c.timeout, fn)
+}
+
+// DoWithin is Do bounded by d instead of Options.CallTimeout, for a call
+// that is allowed longer (a start whose command names its own timeout); a d
+// below the call timeout is raised to it.
+func (c *Conn) DoWithin(d time.Duration, fn func(*libvirt.Connect) error) error {
+	_, err := CallWithin(c, d, func(conn *libvirt.Connect) (struct{}, error) { return struct{}{}, fn(conn) })
+	return err
+}
+
+// CallWithin is Call bounded by d instead of Options.CallTimeout (at least
+// the call timeout).
+func CallWithin[T any](c *Conn, d time.Duration, fn func(*libvirt.Connect) (T, error)) (T, error) {
+	d = max(d, c.timeout)
+	deadline := time.Now().Add(d) // shared by the retry: one bound per call
+	v, err := call(c, fn, deadline, d)
 	if err == nil || !IsConnectionError(err) {
 		return v, err
 	}
-	v, rerr := call(c, fn, deadline)
+	v, rerr := call(c, fn, deadline, d)
 	if rerr != nil && IsConnectionError(rerr) {
 		return v, fmt.Errorf("%w (after reconnecting: %v)", err, rerr)
 	}
@@ -253,10 +272,10 @@ type result[T any] struct {
 	err error
 }
 
-func call[T any](c *Conn, fn func(*libvirt.Connect) (T, error), deadline time.Time) (T, error) {
+func call[T any](c *Conn, fn func(*libvirt.Connect) (T, error), deadline time.Time, after time.Duration) (T, error) {
 	var zero T
 	if time.Until(deadline) <= 0 {
-		return zero, &TimeoutError{URI: c.uri, After: c.timeout, What: "no time left to retry after reconnecting"}
+		return zero, &TimeoutError{URI: c.uri, After: after, What: "no time left to retry after reconnecting"}
 	}
 	c.mu.Lock()
 	if c.abandoned >= MaxAbandoned {
@@ -271,8 +290,10 @@ func call[T any](c *Conn, fn func(*libvirt.Connect) (T, error), deadline time.Ti
 	}
 	done := make(chan result[T], 1) // buffered: an abandoned call never blocks on send
 	var returned, gaveUp bool       // guarded by c.mu
+	returnedCh := make(chan struct{})
 	go func() {
 		v, err := fn(g.conn)
+		defer close(returnedCh)
 		c.mu.Lock()
 		returned = true
 		if gaveUp {
@@ -303,13 +324,13 @@ func call[T any](c *Conn, fn func(*libvirt.Connect) (T, error), deadline time.Ti
 	}
 	gaveUp = true
 	c.abandoned++
-	terr := &TimeoutError{URI: c.uri, After: c.timeout, What: "the call was abandoned and the connection is reopened"}
+	terr := &TimeoutError{URI: c.uri, After: after, What: "the call was abandoned and the connection is reopened", Returned: returnedCh}
 	c.retireLocked(g, terr)
 	if !c.closed {
 		c.startOpenLocked() // the new connection doubles as a probe of libvirtd
 	}
 	c.mu.Unlock()
-	c.log.Warn("libvirt call timed out", "uri", c.uri, "timeout", c.timeout)
+	c.log.Warn("libvirt call timed out", "uri", c.uri, "timeout", after)
 	return zero, terr
 }
 

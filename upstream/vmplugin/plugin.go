@@ -108,8 +108,8 @@ func (p *VmPlugin) Start(s *kvmagent.Server) error {
 	s.RegisterAsyncURI(KVMResumeVMPath, p.ResumeVm)
 	s.RegisterAsyncURI(KVMRebootVMPath, p.RebootVm)
 	s.RegisterAsyncURI(KVMDestroyVMPath, p.DestroyVm)
-	s.RegisterAsyncURI(KVMVMSyncPath, p.VmSync)
-	s.RegisterAsyncURI(KVMVMCheckState, p.CheckVmState)
+	s.RegisterAsyncURI(KVMVMSyncPath, p.VmSync, kvmagent.InLane(kvmagent.LaneQuery))
+	s.RegisterAsyncURI(KVMVMCheckState, p.CheckVmState, kvmagent.InLane(kvmagent.LaneQuery))
 	return nil
 }
 
@@ -159,6 +159,7 @@ func (p *VmPlugin) newVm(uuid string) *Vm {
 		conn:         p.Conn,
 		timing:       p.Config.Timing,
 		checkVncPort: !strings.HasPrefix(p.Conn.URI(), "test:"),
+		logger:       p.Log,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -89,6 +90,14 @@ type Vm struct {
 	// defineLock, when set, is held around define+create only (the seed's
 	// libvirt-startvm lock), not around the waits that follow.
 	defineLock sync.Locker
+	logger     *slog.Logger // nil: slog.Default()
+}
+
+func (vm *Vm) log() *slog.Logger {
+	if vm.logger == nil {
+		return slog.Default()
+	}
+	return vm.logger
 }
 
 // Name is get_name(): the domain's <description>, which holds the vmName.
@@ -160,7 +169,9 @@ func (vm *Vm) Start(ctx context.Context, timeout int64) error {
 	if vm.defineLock != nil {
 		vm.defineLock.Lock()
 	}
-	err := vm.conn.Do(func(c *libvirt.Connect) error {
+	// The create gets the command's own timeout when that is longer than
+	// the call timeout (a slow emulator, storage or hugepage preallocation).
+	err := vm.conn.DoWithin(time.Duration(timeout)*time.Second, func(c *libvirt.Connect) error {
 		dom, err := c.DomainDefineXML(vm.DomainXML)
 		if err != nil {
 			return err
@@ -180,7 +191,10 @@ func (vm *Vm) Start(ctx context.Context, timeout int64) error {
 	}
 	if err != nil {
 		// libvirt's text may quote the XML it refused, passwords included.
-		return maskError(err, graphicsPasswords(vm.Domain)...)
+		err = maskError(err, graphicsPasswords(vm.Domain)...)
+		if err = vm.Reconcile(ctx, err); err != nil {
+			return err
+		}
 	}
 	wait := time.Duration(timeout) * time.Second
 	if !waitFor(ctx, wait, vm.timing.PollInterval, vm.stateIs(VMStateRunning)) {
@@ -446,4 +460,91 @@ func containsAll(s string, words ...string) bool {
 		}
 	}
 	return true
+}
+
+// reconcileWait bounds how long Reconcile waits for an abandoned call to
+// return before it looks at the domain.
+const reconcileWait = 2 * time.Minute
+
+// Reconcile makes a start's answer match the domain's real state when the
+// start's define+create call was abandoned (err holds a
+// *virtconn.TimeoutError): the call goes on inside libvirt and may still
+// create the VM. Reconcile waits for that call to return (at most two
+// minutes), then looks the domain up: when it runs, the start succeeded and
+// Reconcile returns nil; otherwise it destroys and undefines the domain
+// (the start removed any earlier one, so a domain with this uuid is the
+// start's own) and returns err, saying so. Any other err is returned as is.
+// Every start path calls it on the define+create's error, after the call
+// and before its undo (FinishStart), so the undo also runs after the call
+// it undoes. Vm.Start calls it itself.
+func (vm *Vm) Reconcile(ctx context.Context, err error) error {
+	var terr *virtconn.TimeoutError
+	if err == nil || !errors.As(err, &terr) {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reconcileWait)
+	defer cancel()
+	returned := terr.Returned == nil
+	if !returned {
+		select {
+		case <-terr.Returned:
+			returned = true
+		case <-ctx.Done():
+		}
+	}
+	type found struct {
+		exists, running bool
+	}
+	f, lerr := virtconn.Call(vm.conn, func(c *libvirt.Connect) (found, error) {
+		dom, err := c.LookupDomainByName(vm.UUID)
+		if virtconn.IsNoDomain(err) {
+			return found{}, nil
+		}
+		if err != nil {
+			return found{}, err
+		}
+		defer dom.Free()
+		st, _, err := dom.GetState()
+		if err != nil {
+			return found{exists: true}, err
+		}
+		return found{exists: true, running: st == libvirt.DOMAIN_RUNNING}, nil
+	})
+	switch {
+	case lerr != nil:
+		return fmt.Errorf("%w; cannot tell whether vm[uuid:%s] runs after the abandoned call: %v", err, vm.UUID, lerr)
+	case f.running && returned:
+		vm.log().Info("start: the abandoned define+create went on and the vm runs; answering success", "vm", vm.UUID)
+		return nil
+	case f.running:
+		// Still inside the call, yet running: the VM is up.
+		vm.log().Warn("start: the abandoned define+create has not returned but the vm runs; answering success", "vm", vm.UUID)
+		return nil
+	case !f.exists:
+		return fmt.Errorf("%w; vm[uuid:%s] is not defined after the abandoned call", err, vm.UUID)
+	}
+	if derr := vm.conn.Do(func(c *libvirt.Connect) error {
+		dom, err := c.LookupDomainByName(vm.UUID)
+		if err != nil {
+			return err
+		}
+		defer dom.Free()
+		if active, aerr := dom.IsActive(); aerr == nil && active {
+			if err := dom.Destroy(); err != nil {
+				return err
+			}
+		}
+		if err := dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_NVRAM); err != nil {
+			if uerr := dom.Undefine(); uerr != nil {
+				return uerr
+			}
+		}
+		return nil
+	}); derr != nil && !virtconn.IsNoDomain(derr) {
+		return fmt.Errorf("%w; vm[uuid:%s] was left defined and not running after the abandoned call, and removing it failed: %v", err, vm.UUID, derr)
+	}
+	if !returned {
+		return fmt.Errorf("%w; vm[uuid:%s] was not running and is destroyed and undefined, although libvirt's call had not returned within %s", err, vm.UUID, reconcileWait)
+	}
+	return fmt.Errorf("%w; vm[uuid:%s] was not running after the abandoned call returned: destroyed and undefined", err, vm.UUID)
 }
