@@ -148,4 +148,13 @@
 //     without a usable callbackurl header is refused with 400 and the
 //     reason, instead of 200 and a reply that goes nowhere (the management
 //     node always sends one).
+//   - 2.3.0-4: one validation per start, and no secret in a debug body.
+//     FromStartVmCmd validates again what its caller validated, so a start
+//     path built on the plugin (the overlay's, which validates the whole
+//     request before any lock) paid two validations and two capabilities
+//     calls; FromValidatedStartVmCmd builds a validated command, as the
+//     seed's from_StartVmCmd does. MaskSensitive masked secret keys but
+//     logged a secret inside a string value verbatim (a QEMU argument
+//     "-object secret,id=s0,data=..."): the values of options named like
+//     a secret (password=, key=, data=, ...) are masked inside strings too.
 package upstream

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -149,13 +150,27 @@ func maskValue(v any, depth int) (any, error) {
 	return v, nil
 }
 
+// secretOption is a secret-bearing option value inside a plain string, as
+// in a QEMU argument "-object secret,id=s0,data=..." or "password=...": the
+// value after an option name holding one of the sensitive words, up to
+// the next comma.
+var secretOption = regexp.MustCompile(`(?i)(^|[,\s])([a-z0-9_.-]*(?:password|passwd|secret|key|token|data))=([^,\s]*)`)
+
+// maskOptions masks the values of secret-bearing options in s.
+func maskOptions(s string) string {
+	if !strings.Contains(s, "=") {
+		return s
+	}
+	return secretOption.ReplaceAllString(s, "${1}${2}="+maskedValue)
+}
+
 // maskString opens a string that holds a JSON object or array (or a string
 // that does, as a twice-encoded body is) and masks inside it. Any other
-// string is kept.
+// string keeps its text, but for the values of secret-bearing options in it.
 func maskString(s string, depth int) (any, error) {
 	t := strings.TrimSpace(s)
 	if t == "" || (t[0] != '{' && t[0] != '[' && t[0] != '"') {
-		return s, nil
+		return maskOptions(s), nil
 	}
 	inner, ok := decodeForMask([]byte(t))
 	if !ok {

@@ -50,3 +50,18 @@ func maskItoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestMaskSensitiveOptionValues: a secret inside a plain string value (a
+// QEMU argument of an ex start) is masked, its option name kept.
+func TestMaskSensitiveOptionValues(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"ex":{"qemuArgs":["-object","secret,id=s0,data=aGVsbG8=,format=base64"]}}`, `{"ex":{"qemuArgs":["-object","secret,id=s0,data=*****,format=base64"]}}`},
+		{`{"args":"-spice port=5900,password=hunter2"}`, `{"args":"-spice port=5900,password=*****"}`},
+		{`{"args":"-drive file=a.qcow2,key-secret=k0"}`, `{"args":"-drive file=a.qcow2,key-secret=*****"}`},
+		{`{"path":"/a=b,c"}`, `{"path":"/a=b,c"}`},
+	} {
+		if got := string(MaskSensitive([]byte(c.in))); got != c.want {
+			t.Errorf("MaskSensitive(%s)\n got %s\nwant %s", c.in, got, c.want)
+		}
+	}
+}

@@ -210,6 +210,15 @@ func (p *VmPlugin) FromStartVmCmd(ctx context.Context, cmd *StartVmCmd) (*Vm, er
 	return p.buildVm(ctx, cmd)
 }
 
+// FromValidatedStartVmCmd is FromStartVmCmd for a command the caller has
+// validated itself (ValidateFor, once, before any lock): build and marshal
+// with no second validation and no second capabilities call. The seed's
+// from_StartVmCmd does not validate; a start path built on this plugin
+// validates the whole request first and builds with this.
+func (p *VmPlugin) FromValidatedStartVmCmd(ctx context.Context, cmd *StartVmCmd) (*Vm, error) {
+	return p.buildVm(ctx, cmd)
+}
+
 // buildVm builds and marshals a validated command. It only reads images,
 // so it takes no lock.
 func (p *VmPlugin) buildVm(ctx context.Context, cmd *StartVmCmd) (*Vm, error) {

@@ -3,6 +3,7 @@ package vmplugin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -211,4 +212,21 @@ func TestVMLockEntriesAreDropped(t *testing.T) {
 		t.Fatalf("%d lock entries while one is held, want 1", n)
 	}
 	unlock()
+}
+
+// TestFromValidatedStartVmCmdValidatesNot: the build of a validated
+// command asks no vCPU bound (no capabilities call) and refuses nothing
+// the validation would have; FromStartVmCmd still validates.
+func TestFromValidatedStartVmCmdValidatesNot(t *testing.T) {
+	host := &fakeBuildHost{err: map[string]error{"MaxVCPUs": errors.New("MaxVCPUs called")}}
+	p := newTestPlugin(t, host)
+	cmd := baseCmd()
+	vm, err := p.FromValidatedStartVmCmd(context.Background(), cmd)
+	if err != nil || vm == nil || vm.DomainXML == "" {
+		t.Fatalf("FromValidatedStartVmCmd: %v", err)
+	}
+	bad := cmdWith(func(c *StartVmCmd) { c.CPUNum = -1 })
+	if _, err := p.FromStartVmCmd(context.Background(), bad); err == nil {
+		t.Error("FromStartVmCmd took a negative cpuNum")
+	}
 }
