@@ -183,10 +183,12 @@ func (s *liveStart) clear(ctx context.Context, cmd *excmd.StartVmExCmd) (err err
 
 func (s *liveStart) Context() context.Context { return s.ctx }
 
-// Build builds and marshals the stock domain, recording into the undo list.
+// Build builds and marshals the stock domain, recording into the undo
+// list. The command was validated before the lock (ValidateStock): it is
+// not validated again.
 func (s *liveStart) Build(ctx context.Context) (*libvirtxml.Domain, string, error) {
 	p, cmd := s.p, s.cmd
-	vm, err := p.FromStartVmCmd(ctx, &cmd.StartVmCmd)
+	vm, err := p.FromValidatedStartVmCmd(ctx, &cmd.StartVmCmd)
 	if err != nil {
 		return nil, "", err
 	}

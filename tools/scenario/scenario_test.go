@@ -242,7 +242,7 @@ func TestScenario(t *testing.T) {
 	for _, want := range []string{
 		"return fmt.Errorf(\"destroy stopped vm[uuid:%s] before start: %w\", cmd.VMInstanceUUID, err)",
 		"s.RegisterAsyncURI(vmplugin.KVMRebootVMPath, p.RebootVM)",
-		"p.FromStartVmCmd(ctx, &cmd.StartVmCmd)", // the copy's own lines are kept
+		"p.FromValidatedStartVmCmd(ctx, &cmd.StartVmCmd)", // the overlay's own lines are kept
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("after refresh, overlay/vmpluginex.go lacks %q", want)
