@@ -77,3 +77,35 @@ func TestDependencyDirection(t *testing.T) {
 		t.Fatal("go list found no packages")
 	}
 }
+
+// overlayRules are the rules inside overlay/: the layer contract imports
+// no layer (a layer owns its ex block; the contract sees raw JSON), and
+// neither the configuration nor the start path imports a layer
+// implementation (the composition passes the Go order in). Only the
+// packages' own code counts; their tests may use the layers.
+var overlayRules = map[string][]string{
+	"overlay/layer":  {"overlay/layers", "overlay/declarative"},
+	"overlay/excmd":  {"overlay/layers", "overlay/declarative", "overlay/layer"},
+	"overlay/config": {"overlay/layers"},
+	"overlay/start":  {"overlay/layers", "overlay/declarative"},
+}
+
+func TestOverlayRules(t *testing.T) {
+	for pkg, forbidden := range overlayRules {
+		out, err := exec.Command("go", "list", "-deps", module+"/"+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) == 0 {
+			t.Fatalf("%s: no dependencies listed", pkg)
+		}
+		for _, d := range deps {
+			for _, f := range forbidden {
+				if d == module+"/"+f {
+					t.Errorf("%s depends on %s, which it must not import (see overlayRules)", pkg, f)
+				}
+			}
+		}
+	}
+}

@@ -3,6 +3,8 @@ package overlay
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"regexp"
 	"strings"
 	"sync/atomic"
 
@@ -76,6 +78,12 @@ func (p *VmPluginEx) StartEx(s *kvmagent.Server) error {
 	return nil
 }
 
+// passwdAttr is a graphics password in domain XML (<graphics passwd=...>).
+var passwdAttr = regexp.MustCompile(`passwd=("[^"]*"|'[^']*')`)
+
+// maskPasswd hides graphics passwords from a logged domain XML.
+func maskPasswd(x string) string { return passwdAttr.ReplaceAllString(x, `passwd="*****"`) }
+
 // current is the layers of one request.
 func (p *VmPluginEx) current() start.Layers {
 	if p.Layers == nil {
@@ -107,6 +115,10 @@ func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any,
 	if err == nil {
 		if len(res.Applied) > 0 {
 			p.Log.Info("layers applied", "vm", cmd.VMInstanceUUID, "layers", strings.Join(res.Applied, ","), "changes", len(res.Changes))
+		}
+		if p.Log.Enabled(ctx, slog.LevelDebug) {
+			p.Log.Debug("ex start: defined domain", "vm", cmd.VMInstanceUUID,
+				"xml", maskPasswd(res.FinalXML), "explain", res.Explain())
 		}
 		p.Log.Debug("successfully started vm", "vm", cmd.VMInstanceUUID, "name", cmd.VMName, "ex", true)
 		return rsp, nil

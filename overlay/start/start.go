@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"libvirt.org/go/libvirtxml"
@@ -162,7 +163,13 @@ func RunDecoded(ctx context.Context, cmd *excmd.StartVmExCmd, ls Layers, t Targe
 	if err != nil {
 		return res, err
 	}
-	defer func() { err = at.Finish(err) }()
+	launched := false
+	defer func() {
+		err = at.Finish(err)
+		if launched && err != nil {
+			err = attribute(err, res)
+		}
+	}()
 	ctx = at.Context()
 
 	began := time.Now()
@@ -184,9 +191,11 @@ func RunDecoded(ctx context.Context, cmd *excmd.StartVmExCmd, ls Layers, t Targe
 	opt.observe(PhaseLayers, began)
 
 	began = time.Now()
+	launched = true
 	if err := at.Launch(ctx, lc.Domain, res.FinalXML); err != nil {
 		return res, err
 	}
+	launched = false
 	opt.observe(PhaseDefine, began)
 	return res, nil
 }
@@ -205,4 +214,44 @@ func truncate(s string) string {
 		return s
 	}
 	return s[:limit] + "…"
+}
+
+// attribute names, in a refusal of the final domain (libvirt's define or
+// start), the layers that wrote what the refusal speaks of: those whose
+// recorded paths name an element or attribute, or a value, that the
+// refusal's text mentions; when none does, every layer that changed the
+// domain. The stock part has answered the same command before; what the
+// layers wrote is what an operator must look at first.
+func attribute(err error, res layer.Result) error {
+	if len(res.Changes) == 0 {
+		return err
+	}
+	text := strings.ToLower(err.Error())
+	var named []string
+	seen := map[string]bool{}
+	for _, c := range res.Changes {
+		if seen[c.Layer] || !mentions(text, c) {
+			continue
+		}
+		seen[c.Layer] = true
+		named = append(named, fmt.Sprintf("%s (%s)", c.Layer, c.Path))
+	}
+	if len(named) == 0 {
+		return fmt.Errorf("%w (layers that changed the domain: %s)", err, strings.Join(res.Applied, ", "))
+	}
+	return fmt.Errorf("%w (written by layer %s)", err, strings.Join(named, ", "))
+}
+
+// mentions reports whether text speaks of what c wrote: a value it set or
+// added (io "nativ"), or the last element or attribute name on its path.
+func mentions(text string, c layer.Change) bool {
+	if v := strings.ToLower(c.New); len(v) >= 3 && !strings.HasPrefix(v, "<") && strings.Contains(text, v) {
+		return true
+	}
+	decl := strings.Split(c.Declared(), "/")
+	name := strings.TrimPrefix(decl[len(decl)-1], "@")
+	if _, local, ok := strings.Cut(name, ":"); ok {
+		name = local
+	}
+	return len(name) >= 3 && name != "domain" && name != "devices" && strings.Contains(text, strings.ToLower(name))
 }

@@ -177,3 +177,31 @@ func TestFinishAfterLaunch(t *testing.T) {
 		t.Errorf("steps %s", got)
 	}
 }
+
+// refusing fails at define with libvirt's words about what a layer wrote.
+type refusing struct {
+	*recorder
+	text string
+}
+
+func (f refusing) Begin(ctx context.Context, cmd *excmd.StartVmExCmd) (start.Attempt, error) {
+	at, err := f.recorder.Begin(ctx, cmd)
+	at.(*recordedAttempt).fail = errors.New(f.text)
+	return at, err
+}
+
+// TestRefusalNamesTheLayer: libvirt's refusal of the final domain names the
+// layer that wrote what it speaks of, or every layer when it names nothing
+// a layer wrote.
+func TestRefusalNamesTheLayer(t *testing.T) {
+	body := stockBody(t, `{"watchdog":{"model":"i6300esb"},"tags":{"a":"b"}}`)
+	for _, tc := range []struct{ libvirt, want string }{
+		{"unsupported configuration: unknown watchdog model 'i6300esb'", "written by layer watchdog (/domain/devices/watchdog[model=i6300esb])"},
+		{"internal error: process exited while connecting to monitor", "layers that changed the domain: watchdog, tags"},
+	} {
+		_, err := start.Run(context.Background(), body, allowAll, refusing{target(), tc.libvirt}, start.Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), tc.libvirt) {
+			t.Errorf("%s:\n got %v\nwant it naming %q", tc.libvirt, err, tc.want)
+		}
+	}
+}
