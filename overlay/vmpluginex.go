@@ -146,8 +146,26 @@ func (p *VmPluginEx) ValidateStock(ctx context.Context, cmd *vmplugin.StartVmCmd
 	return cmd.ValidateFor(ctx, p.Config.Build, p.Host)
 }
 
-// LayerHost implements start.Target.
-func (p *VmPluginEx) LayerHost() layer.Host { return p.Machine }
+// LayerHost implements start.Target: the machine, and the libvirt it runs
+// (layer.LibvirtVersioner) from the plugin's connection.
+func (p *VmPluginEx) LayerHost() layer.Host { return versionedHost{Host: p.Machine, p: p} }
+
+// versionedHost is a layer.Host that also tells the libvirt version.
+type versionedHost struct {
+	layer.Host
+	p *VmPluginEx
+}
+
+// LibvirtVersion implements layer.LibvirtVersioner.
+func (h versionedHost) LibvirtVersion() (uint32, error) {
+	var v uint32
+	err := h.p.Conn.Do(func(c *libvirt.Connect) error {
+		var err error
+		v, err = c.GetLibVersion()
+		return err
+	})
+	return v, err
+}
 
 // Lock implements start.Target: the VM's lock, shared with :7070.
 func (p *VmPluginEx) Lock(uuid string) func() { return p.LockVM(uuid) }

@@ -70,6 +70,14 @@ type Host interface {
 	HasVhostNet() bool
 }
 
+// LibvirtVersioner is a Host that can say which libvirt runs the domains
+// (libvirt's encoding: 9002000 for 9.2.0). Optional: a layer whose output
+// needs a newer libvirt checks it when the Host can tell, and render's
+// offline host cannot.
+type LibvirtVersioner interface {
+	LibvirtVersion() (uint32, error)
+}
+
 // Config is the agent configuration the layers read.
 type Config struct {
 	// QemuArgsAllow lists the regular expressions an extra QEMU argument must

@@ -1,9 +1,11 @@
 package layers_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
 	"github.com/strataagent/strata/overlay/layers"
 )
@@ -88,4 +90,31 @@ func TestQemuArgs(t *testing.T) {
 			want: "config layers.qemu_args.allow[0]: option pattern \"x)|(.*\": error parsing regexp: unexpected ): `x)|(.*`"},
 		{name: "too many", ex: `{"qemuArgs":[` + strings.Repeat(`"-S",`, layers.MaxQemuArgs) + `"-S"]}`, cfg: allow, want: `ex.qemuArgs: 257 arguments is more than 256`},
 	})
+}
+
+// oldLibvirt is a host on libvirt 9.0.0, which has no itco watchdog.
+type oldLibvirt struct{ *fakeHost }
+
+func (oldLibvirt) LibvirtVersion() (uint32, error) { return 9000000, nil }
+
+// TestWatchdogITCOLibvirt: itco on a libvirt that lacks it is refused with
+// the field and the bound, before anything is touched.
+func TestWatchdogITCOLibvirt(t *testing.T) {
+	cmd, err := excmd.Decode(withEx(t, mustRead(t, "../../upstream/vmplugin/testdata/mn_example_a.json"), `{"machine":{"type":"q35"},"watchdog":{"model":"itco"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = layer.DecodeEx(cmd, layers.Order, &layer.Check{Host: oldLibvirt{newFakeHost()}})
+	if err == nil || err.Error() != "ex.watchdog.model: itco needs libvirt 9.2.0 or later; this host runs libvirt 9.0.0" {
+		t.Errorf("error %v", err)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

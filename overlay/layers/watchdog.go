@@ -56,7 +56,20 @@ func validateWatchdog(w *WatchdogEx, c *layer.Check) error {
 	if w.Model == "itco" && machineBlock.Of(c.Cmd) == nil {
 		return fmt.Errorf("ex.watchdog.model: itco is built into q35's ICH9: it needs ex.machine")
 	}
+	if v, ok := c.Host.(layer.LibvirtVersioner); ok && w.Model == "itco" {
+		if have, err := v.LibvirtVersion(); err == nil && have < minLibvirtITCO {
+			return fmt.Errorf("ex.watchdog.model: itco needs libvirt %s or later; this host runs libvirt %s", libvirtVersion(minLibvirtITCO), libvirtVersion(have))
+		}
+	}
 	return nil
+}
+
+// minLibvirtITCO is the first libvirt that knows the itco watchdog model (9.2.0).
+const minLibvirtITCO = 9002000
+
+// libvirtVersion formats libvirt's version number: 9002000 is "9.2.0".
+func libvirtVersion(v uint32) string {
+	return fmt.Sprintf("%d.%d.%d", v/1000000, v/1000%1000, v%1000)
 }
 
 func applyWatchdog(c *layer.Context) error {

@@ -3,7 +3,9 @@ package start_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +204,40 @@ func TestRefusalNamesTheLayer(t *testing.T) {
 		_, err := start.Run(context.Background(), body, allowAll, refusing{target(), tc.libvirt}, start.Options{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), tc.libvirt) {
 			t.Errorf("%s:\n got %v\nwant it naming %q", tc.libvirt, err, tc.want)
+		}
+	}
+}
+
+// TestOversizedExBounded: an ex block of a million tags or qemu arguments
+// (under the 16 MiB body limit) is refused naming the bound, and refusing
+// it costs a few times its size, not the 30 s and hundreds of MB a layer
+// walking it cost.
+func TestOversizedExBounded(t *testing.T) {
+	var tags, args strings.Builder
+	tags.WriteString(`{"tags":{`)
+	args.WriteString(`{"qemuArgs":[`)
+	for i := range 1_000_000 {
+		if i > 0 {
+			tags.WriteByte(',')
+			args.WriteByte(',')
+		}
+		fmt.Fprintf(&tags, `"t%d":"v"`, i)
+		args.WriteString(`"-S"`)
+	}
+	tags.WriteString(`}}`)
+	args.WriteString(`]}`)
+	for _, tc := range []struct{ name, ex string }{{"tags", tags.String()}, {"qemuArgs", args.String()}} {
+		body := stockBody(t, tc.ex)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, err := start.Run(context.Background(), body, allowAll, target(), start.Options{})
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), "bytes is more than the 262144 an ex block may have") {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8*uint64(len(body)) {
+			t.Errorf("%s: refusing a %d-byte body allocated %d bytes", tc.name, len(body), alloc)
 		}
 	}
 }
