@@ -87,6 +87,10 @@ const (
 	PhaseDefine   = "define" // define and start, as one libvirt step here
 )
 
+// MaxVMName bounds vmName on the ex port (the management node's names are
+// at most 255 characters; libvirt keeps it in <description>).
+const MaxVMName = 4096
+
 // Options are the per-call switches of Run.
 type Options struct {
 	// KeepStock fills Result.StockXML (render --diff).
@@ -126,6 +130,11 @@ func Decode(ctx context.Context, body []byte, ls Layers, t Target) (*excmd.Start
 // Validate checks a decoded command: the stock part (once), every ex block
 // by the layer that owns it, then each layer's own check.
 func Validate(ctx context.Context, cmd *excmd.StartVmExCmd, ls Layers, t Target) error {
+	// Names are echoed in replies, callbacks and log lines: bounded first,
+	// so no refusal below quotes an 8 MB one.
+	if len(cmd.VMName) > MaxVMName {
+		return &Error{fmt.Errorf("vmName: %d bytes is more than the %d a VM name may have", len(cmd.VMName), MaxVMName)}
+	}
 	if err := t.ValidateStock(ctx, &cmd.StartVmCmd); err != nil {
 		return &Error{err}
 	}

@@ -130,6 +130,12 @@ func TestRefusedTouchesNothing(t *testing.T) {
 	if err == nil || len(r.steps) != 1 {
 		t.Errorf("stock refusal: %v, steps %v", err, r.steps)
 	}
+	r = target()
+	long := `{"vmInstanceUuid":"x","vmName":"` + strings.Repeat("n", 8<<20) + `"}`
+	_, err = start.Run(context.Background(), []byte(long), allowAll, r, start.Options{})
+	if err == nil || err.Error() != "vmName: 8388608 bytes is more than the 4096 a VM name may have" || len(r.steps) != 0 {
+		t.Errorf("8 MB name: %.200v, steps %v", err, r.steps)
+	}
 }
 
 type phases map[string]int
