@@ -157,4 +157,9 @@
 //     logged a secret inside a string value verbatim (a QEMU argument
 //     "-object secret,id=s0,data=..."): the values of options named like
 //     a secret (password=, key=, data=, ...) are masked inside strings too.
+//   - 2.3.0-5: a refusal echoes a bounded value. Validate quoted every
+//     refused value whole, so an 8 MB vmInstanceUuid or install path made
+//     an 8 MB reply, callback and log line: values are cut after 256
+//     bytes with their length said, a uuid over 64 bytes and a vmName
+//     over 4 KiB (which later errors echo) are refused by length.
 package upstream

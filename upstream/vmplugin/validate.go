@@ -42,10 +42,15 @@ func (cmd *StartVmCmd) validate(lim limits) error {
 	switch {
 	case cmd.VMInstanceUUID == "":
 		errs = append(errs, errors.New("vmInstanceUuid: missing"))
+	case len(cmd.VMInstanceUUID) > maxUUIDLen:
+		errs = append(errs, fmt.Errorf("vmInstanceUuid: %d bytes is not a uuid (at most %d)", len(cmd.VMInstanceUUID), maxUUIDLen))
 	case strings.Trim(cmd.VMInstanceUUID, "0123456789abcdefABCDEF-") != "":
-		errs = append(errs, fmt.Errorf("vmInstanceUuid: %q is not a uuid (hex digits and '-' only)", cmd.VMInstanceUUID))
+		errs = append(errs, fmt.Errorf("vmInstanceUuid: %s is not a uuid (hex digits and '-' only)", quoted(cmd.VMInstanceUUID)))
 	case cmd.VMInstanceUUID[0] == '-':
-		errs = append(errs, fmt.Errorf("vmInstanceUuid: %q starts with '-'", cmd.VMInstanceUUID))
+		errs = append(errs, fmt.Errorf("vmInstanceUuid: %s starts with '-'", quoted(cmd.VMInstanceUUID)))
+	}
+	if len(cmd.VMName) > maxVMNameLen {
+		errs = append(errs, fmt.Errorf("vmName: %d bytes is more than the %d a VM name may have", len(cmd.VMName), maxVMNameLen))
 	}
 	check("hostManagementIp", cmd.HostManagementIP)
 
@@ -111,10 +116,27 @@ func checkMons(f string, mons []MonInfo, check func(field, value string)) {
 // pass: whether a field is required is the builder's business.
 func checkSafe(v string) error {
 	if i := strings.IndexAny(v, shellMeta); i >= 0 {
-		return fmt.Errorf("%q contains shell metacharacter %q", v, v[i])
+		return fmt.Errorf("%s contains shell metacharacter %q", quoted(v), v[i])
 	}
 	if strings.HasPrefix(v, "-") {
-		return fmt.Errorf("%q starts with '-'", v)
+		return fmt.Errorf("%s starts with '-'", quoted(v))
 	}
 	return nil
+}
+
+// Bounds on what a refusal echoes: a value is quoted in full up to
+// maxQuoted bytes, a longer one cut with its length said, so an 8 MB field
+// makes no 8 MB reply, callback or log line.
+const (
+	maxQuoted    = 256
+	maxUUIDLen   = 64
+	maxVMNameLen = 4096
+)
+
+// quoted is %q of v, cut after maxQuoted bytes.
+func quoted(v string) string {
+	if len(v) <= maxQuoted {
+		return fmt.Sprintf("%q", v)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", v[:maxQuoted], len(v))
 }

@@ -67,3 +67,23 @@ func TestValidateGoldenCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateEchoBounded: refusals of huge fields say their size, never
+// echo them whole.
+func TestValidateEchoBounded(t *testing.T) {
+	huge := strings.Repeat("x", 8<<20)
+	for _, tc := range []struct {
+		name string
+		cmd  *StartVmCmd
+		want string
+	}{
+		{"uuid", cmdWith(func(c *StartVmCmd) { c.VMInstanceUUID = huge }), "vmInstanceUuid: 8388608 bytes is not a uuid (at most 64)"},
+		{"name", cmdWith(func(c *StartVmCmd) { c.VMName = huge }), "vmName: 8388608 bytes is more than the 4096 a VM name may have"},
+		{"path", cmdWith(func(c *StartVmCmd) { c.RootVolume.InstallPath = "-" + huge }), "… (8388609 bytes) starts with '-'"},
+	} {
+		err := tc.cmd.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || len(err.Error()) > 4096 {
+			t.Errorf("%s: %.300v", tc.name, err)
+		}
+	}
+}
