@@ -32,7 +32,7 @@ func FuzzStartVmExCmd(f *testing.F) {
 	f.Add([]byte(`{"ex":{"nics":{"queues":2147483647},"disks":{"iothreads":-5}}}`))
 	cfg := layer.Config{QemuArgsAllow: []string{"-global .*"}, NVRAMDir: "/var/lib/libvirt/qemu/nvram"}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		target := start.Offline{Config: vmplugin.Config{DomainType: "kvm", Arch: vmplugin.ArchX86_64}, Host: buildHost{}, Layer: anyHost{}}
+		target := start.Offline{Config: vmplugin.Config{DomainType: "kvm", Arch: vmplugin.ArchX86_64}, Host: buildHost, Layer: anyHost{}}
 		res, err := start.Run(context.Background(), body, start.Layers{Order: layers.Order, Config: cfg}, target, start.Options{FullDiff: true})
 		if err != nil {
 			if err.Error() == "" {

@@ -11,21 +11,14 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/strataagent/strata/overlay"
+	"github.com/strataagent/strata/overlay/domaintest"
 	"github.com/strataagent/strata/overlay/layers"
 	"github.com/strataagent/strata/overlay/start"
 	"github.com/strataagent/strata/upstream/vmplugin"
 )
 
 // buildHost is deterministic: formats from the extension, a fixed emulator.
-type buildHost struct{ vmplugin.OfflineHost }
-
-func (buildHost) ImageFormat(_ context.Context, p string) (string, error) {
-	if strings.HasSuffix(p, ".qcow2") {
-		return "qcow2", nil
-	}
-	return "raw", nil
-}
-func (buildHost) QemuPath() (string, error) { return "/usr/bin/qemu-system-x86_64", nil }
+var buildHost = domaintest.BuildHost{Emulator: "/usr/bin/qemu-system-x86_64"}
 
 type anyHost struct{}
 
@@ -65,7 +58,7 @@ func TestEmptyExIsStock(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		dom, err := vmplugin.Build(context.Background(), stockCmd, cfg, buildHost{})
+		dom, err := vmplugin.Build(context.Background(), stockCmd, cfg, buildHost)
 		if err != nil {
 			continue // the builder refuses it (the stock goldens record the error)
 		}
@@ -79,7 +72,7 @@ func TestEmptyExIsStock(t *testing.T) {
 				if ex != "" {
 					b = []byte("{" + ex + strings.TrimPrefix(strings.TrimSpace(string(body)), "{"))
 				}
-				target := start.Offline{Config: cfg, Host: buildHost{}, Layer: anyHost{}}
+				target := start.Offline{Config: cfg, Host: buildHost, Layer: anyHost{}}
 				res, err := start.Run(context.Background(), b, start.Layers{Order: layers.Order}, target, start.Options{FullDiff: true})
 				if err != nil {
 					t.Fatal(err)

@@ -377,7 +377,7 @@ func (s *Snapshot) Since(old *Snapshot) Changes {
 		keys[k] = true
 	}
 	for k := range keys {
-		if reflect.DeepEqual(fmt.Sprint(s.values[k]), fmt.Sprint(old.values[k])) {
+		if fmt.Sprint(s.values[k]) == fmt.Sprint(old.values[k]) {
 			continue
 		}
 		if RuntimeKey(k) {

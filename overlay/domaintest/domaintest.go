@@ -5,13 +5,17 @@
 package domaintest
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/strataagent/strata/upstream/vmplugin"
 )
 
 // Schema runs `virt-xml-validate FILE domain` on each file, one subtest
@@ -84,3 +88,22 @@ func Golden(t *testing.T, path, got string, update bool) {
 		t.Errorf("%s differs (run with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
+
+// BuildHost is the stock builder's host for tests: image formats from the
+// extension and a fixed emulator, so goldens do not depend on what is
+// installed here.
+type BuildHost struct {
+	vmplugin.OfflineHost
+	Emulator string
+}
+
+// ImageFormat implements vmplugin.Host: qcow2 by extension, else raw.
+func (BuildHost) ImageFormat(_ context.Context, path string) (string, error) {
+	if strings.HasSuffix(path, ".qcow2") {
+		return "qcow2", nil
+	}
+	return "raw", nil
+}
+
+// QemuPath implements vmplugin.Host.
+func (h BuildHost) QemuPath() (string, error) { return h.Emulator, nil }

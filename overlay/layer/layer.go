@@ -47,9 +47,6 @@ type Layer struct {
 	// nil for a declarative one). It is decoded and validated before the
 	// VM's lock is taken (DecodeEx).
 	Ex ExBlock
-	// Validate checks a request before anything is touched, beyond the ex
-	// block (a declarative layer's selection); nil: nothing to check.
-	Validate func(*Check) error
 	// Applies reports whether the layer has anything to do for this command.
 	// A nil Applies means: its ex block is present, or always when it has none.
 	Applies func(*Context) bool

@@ -113,7 +113,7 @@ func runCase(t testing.TB, gc goldenCase) (string, string) {
 	if cfg.DomainType == "" {
 		cfg.DomainType = "kvm"
 	}
-	target := start.Offline{Config: cfg, Host: buildHost{}, Layer: newFakeHost()}
+	target := start.Offline{Config: cfg, Host: buildHost, Layer: newFakeHost()}
 	ls := start.Layers{Order: gc.layers, Config: layer.Config{
 		ConflictPolicy: gc.cfg.ConflictPolicy, QemuArgsAllow: gc.cfg.QemuArgsAllow, NVRAMDir: "/var/lib/libvirt/qemu/nvram",
 	}}

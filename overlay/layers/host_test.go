@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/strataagent/strata/overlay/domaintest"
 	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
 	"github.com/strataagent/strata/overlay/layers"
@@ -53,19 +54,8 @@ var _ layer.Host = (*fakeHost)(nil)
 
 var errNoOVMF = errors.New("no firmware descriptor under /usr/share/qemu/firmware")
 
-// buildHost is the stock builder's host for tests: deterministic formats
-// from the extension and a fixed emulator path, so goldens do not depend on
-// what is installed here.
-type buildHost struct{ vmplugin.OfflineHost }
-
-func (buildHost) ImageFormat(_ context.Context, path string) (string, error) {
-	if len(path) > 6 && path[len(path)-6:] == ".qcow2" {
-		return "qcow2", nil
-	}
-	return "raw", nil
-}
-
-func (buildHost) QemuPath() (string, error) { return "/usr/libexec/qemu-kvm", nil }
+// buildHost is the stock builder's host of the layers' goldens.
+var buildHost = domaintest.BuildHost{Emulator: "/usr/libexec/qemu-kvm"}
 
 // stockContext builds the stock domain of cmd and a layer context over it.
 func stockContext(cmd *excmd.StartVmExCmd, cfg vmplugin.Config) (*layer.Context, error) {
@@ -75,7 +65,7 @@ func stockContext(cmd *excmd.StartVmExCmd, cfg vmplugin.Config) (*layer.Context,
 	if cfg.Arch == "" {
 		cfg.Arch = vmplugin.ArchX86_64
 	}
-	d, err := vmplugin.Build(context.Background(), &cmd.StartVmCmd, cfg, buildHost{})
+	d, err := vmplugin.Build(context.Background(), &cmd.StartVmCmd, cfg, buildHost)
 	if err != nil {
 		return nil, fmt.Errorf("stock build: %w", err)
 	}

@@ -85,10 +85,7 @@ func firmware(host layer.Host, secure bool) (code, vars string, err error) {
 
 func applyMachine(c *layer.Context) error {
 	m, d := machineBlock.In(c), c.Domain
-	typ := m.machineType()
-	if err := validateMachine(m, &layer.Check{Cmd: c.Cmd}); err != nil {
-		return err
-	}
+	typ := m.machineType() // checked with the block (validateMachine)
 	if d.OS == nil || d.OS.Type == nil {
 		return fmt.Errorf("ex.machine: the stock domain has no <os><type>")
 	}

@@ -45,10 +45,10 @@ func BenchmarkStockBuild(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := cmd.ValidateFor(ctx, benchCfg, buildHost{}); err != nil {
+		if err := cmd.ValidateFor(ctx, benchCfg, buildHost); err != nil {
 			b.Fatal(err)
 		}
-		d, err := vmplugin.Build(ctx, &cmd.StartVmCmd, benchCfg, buildHost{})
+		d, err := vmplugin.Build(ctx, &cmd.StartVmCmd, benchCfg, buildHost)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -60,7 +60,7 @@ func BenchmarkStockBuild(b *testing.B) {
 
 func BenchmarkExPipeline(b *testing.B) {
 	body := readRichest(b)
-	target := start.Offline{Config: benchCfg, Host: buildHost{}, Layer: layerHost{}}
+	target := start.Offline{Config: benchCfg, Host: buildHost, Layer: layerHost{}}
 	run := func(b *testing.B, ls start.Layers, opt start.Options) {
 		b.ReportAllocs()
 		for b.Loop() {

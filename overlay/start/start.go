@@ -1,6 +1,6 @@
 // Package start owns the /ex/vm/start data path, from the request body to a
 // running VM: decode, validate all of it (the stock command once, each
-// layer's ex block, the layers' own checks) before anything is touched,
+// layer's ex block by the layer that owns it) before anything is touched,
 // then take the VM's lock, clear a stopped VM, build the stock domain, run
 // the layers, define and start, and undo on failure. The live handler,
 // render, --explain and --diff all call Run; offline only swaps the Target,
@@ -128,7 +128,7 @@ func Decode(ctx context.Context, body []byte, ls Layers, t Target) (*excmd.Start
 }
 
 // Validate checks a decoded command: the stock part (once), every ex block
-// by the layer that owns it, then each layer's own check.
+// by the layer that owns it (its Block.Validate).
 func Validate(ctx context.Context, cmd *excmd.StartVmExCmd, ls Layers, t Target) error {
 	// Names are echoed in replies, callbacks and log lines: bounded first,
 	// so no refusal below quotes an 8 MB one.
@@ -138,17 +138,8 @@ func Validate(ctx context.Context, cmd *excmd.StartVmExCmd, ls Layers, t Target)
 	if err := t.ValidateStock(ctx, &cmd.StartVmCmd); err != nil {
 		return &Error{err}
 	}
-	check := &layer.Check{Host: t.LayerHost(), Config: ls.Config}
-	if err := layer.DecodeEx(cmd, ls.Order, check); err != nil {
+	if err := layer.DecodeEx(cmd, ls.Order, &layer.Check{Host: t.LayerHost(), Config: ls.Config}); err != nil {
 		return &Error{err}
-	}
-	for _, l := range ls.Order {
-		if l.Validate == nil {
-			continue
-		}
-		if err := l.Validate(check); err != nil {
-			return &Error{layer.Error(l.Name, err)}
-		}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/strataagent/strata/overlay/domaintest"
 	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
 	"github.com/strataagent/strata/overlay/layers"
@@ -20,15 +21,7 @@ import (
 )
 
 // buildHost is deterministic: formats from the extension, a fixed emulator.
-type buildHost struct{ vmplugin.OfflineHost }
-
-func (buildHost) ImageFormat(_ context.Context, p string) (string, error) {
-	if strings.HasSuffix(p, ".qcow2") {
-		return "qcow2", nil
-	}
-	return "raw", nil
-}
-func (buildHost) QemuPath() (string, error) { return "/usr/bin/qemu-system-x86_64", nil }
+var buildHost = domaintest.BuildHost{Emulator: "/usr/bin/qemu-system-x86_64"}
 
 type layerHost struct{}
 
@@ -81,7 +74,7 @@ func (a *recordedAttempt) Finish(err error) error {
 }
 
 func target() *recorder {
-	return &recorder{Offline: start.Offline{Config: vmplugin.Config{DomainType: "kvm", Arch: vmplugin.ArchX86_64}, Host: buildHost{}, Layer: layerHost{}}}
+	return &recorder{Offline: start.Offline{Config: vmplugin.Config{DomainType: "kvm", Arch: vmplugin.ArchX86_64}, Host: buildHost, Layer: layerHost{}}}
 }
 
 func stockBody(t testing.TB, ex string) []byte {
