@@ -27,10 +27,13 @@ type Upstream struct {
 
 // Finding is one entry of the report.
 type Finding struct {
-	Class    string   `json:"class"`
-	Severity string   `json:"severity"`
-	Symbol   string   `json:"symbol"`
-	Overlay  Pos      `json:"overlay"`
+	Class    string `json:"class"`
+	Severity string `json:"severity"`
+	Symbol   string `json:"symbol"`
+	Overlay  Pos    `json:"overlay"`
+	// Also lists every other overlay position that depends on the same
+	// changed object (call sites, uses, embeds), in file order.
+	Also     []Pos    `json:"also,omitempty"`
 	Upstream Upstream `json:"upstream"`
 	Message  string   `json:"message"`
 	Action   string   `json:"action"`
