@@ -162,4 +162,12 @@
 //     an 8 MB reply, callback and log line: values are cut after 256
 //     bytes with their length said, a uuid over 64 bytes and a vmName
 //     over 4 KiB (which later errors echo) are refused by length.
+//   - 2.3.0-6: a task's log lines can be followed. The server logged the
+//     task's identity on its own lines only, and the plugins logged
+//     without it, so the lines of one start were tied together by time.
+//     Each request's context now carries its log attributes (taskuuid,
+//     path; vm once a handler decodes it: kvmagent.WithTaskLog,
+//     AddLogAttrs), plugins log with that context, and the agent's logger
+//     adds them to every line of the task (kvmagent.LogHandler), the
+//     server's "task done" and callback lines included.
 package upstream

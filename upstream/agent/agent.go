@@ -59,6 +59,8 @@ func New(cfg Config, opt Options) (*Agent, error) {
 	if log == nil {
 		log = cfg.Logger(os.Stderr)
 	}
+	// A request's lines carry its taskuuid, path and vm (kvmagent.WithTaskLog).
+	log = slog.New(kvmagent.LogHandler(log.Handler()))
 	a := &Agent{cfg: cfg, log: log, conn: opt.Conn}
 	if a.conn == nil {
 		a.conn, a.ownConn = NewConn(cfg, log), true

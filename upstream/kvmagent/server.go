@@ -602,9 +602,10 @@ func (s *Server) serveSync(c *gin.Context, path string, h Handler) {
 	}
 	s.logRequest(c, path, "", false, body)
 	req := &Request{Path: path, Header: c.Request.Header.Clone(), Body: body}
-	out, errText := s.invoke(c.Request.Context(), h, req, true)
+	ctx := WithTaskLog(c.Request.Context(), "path", path)
+	out, errText := s.invoke(ctx, h, req, true)
 	if errText != "" {
-		s.log.Warn("sync handler failed", "path", path, "error", errText)
+		s.log.WarnContext(ctx, "sync handler failed", "path", path, "error", errText)
 	}
 	// out is nil only for a nil reply: /host/echo answers an empty body.
 	c.Data(http.StatusOK, "application/json", out)

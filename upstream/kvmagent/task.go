@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -34,6 +35,8 @@ type task struct {
 	redeliveries int  // results posted again for resends
 	delivering   int  // callback deliveries in flight
 	abandoned    bool // Shutdown's hard stop logged it already
+
+	logAttrs []slog.Attr // the handler's log attributes, for the callback's lines; set before finish
 }
 
 type admitOutcome int
@@ -172,8 +175,9 @@ func (s *Server) runTask(t *task, h Handler, req *Request, callbackURL string, q
 	defer s.end()
 	var result []byte
 	var errText string
+	ctx := WithTaskLog(s.hardCtx, "taskuuid", t.uuid, "path", t.path)
 	if !queued || s.acquireWorker(t) {
-		result, errText = s.invoke(s.hardCtx, h, req, false)
+		result, errText = s.invoke(ctx, h, req, false)
 		<-t.lane.workers
 	} else {
 		errText = msgNeverStarted
@@ -181,11 +185,12 @@ func (s *Server) runTask(t *task, h Handler, req *Request, callbackURL string, q
 		s.log.Warn("task abandoned: kvmagent is stopping and the task never started; posting a failure",
 			"taskuuid", t.uuid, "path", t.path)
 	}
+	t.logAttrs = LogAttrs(ctx)
 	s.finish(t, result, errText)
 	if errText != "" {
-		s.log.Warn("task failed", "taskuuid", t.uuid, "path", t.path, "error", errText)
+		s.log.WarnContext(ctx, "task failed", "taskuuid", t.uuid, "path", t.path, "error", errText)
 	} else {
-		s.log.Info("task done", "taskuuid", t.uuid, "path", t.path)
+		s.log.InfoContext(ctx, "task done", "taskuuid", t.uuid, "path", t.path)
 	}
 	s.postCallback(t, callbackURL, result, errText)
 }
@@ -198,7 +203,7 @@ func (s *Server) runTask(t *task, h Handler, req *Request, callbackURL string, q
 func (s *Server) invoke(ctx context.Context, h Handler, req *Request, sync bool) (body []byte, errText string) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("unhandled exception in handler", "path", req.Path, "taskuuid", req.TaskUUID,
+			s.log.ErrorContext(ctx, "unhandled exception in handler", "path", req.Path, "taskuuid", req.TaskUUID,
 				"panic", fmt.Sprint(v), "stack", stack())
 			errText = fmt.Sprintf("unhandled exception: %v", v)
 			body = failureBody(errText)
@@ -211,7 +216,7 @@ func (s *Server) invoke(ctx context.Context, h Handler, req *Request, sync bool)
 	}
 	body, errText, err = encodeReply(reply)
 	if err != nil {
-		s.log.Error("bad reply from handler", "path", req.Path, "taskuuid", req.TaskUUID, "err", err)
+		s.log.ErrorContext(ctx, "bad reply from handler", "path", req.Path, "taskuuid", req.TaskUUID, "err", err)
 		return body, errText
 	}
 	if body == nil && !sync {
@@ -240,6 +245,11 @@ func (s *Server) backoff(n int) time.Duration {
 // last. The caller counted the delivery in t.delivering.
 func (s *Server) postCallback(t *task, callbackURL string, body []byte, errText string) {
 	log := s.log.With("taskuuid", t.uuid, "path", t.path, "callbackurl", callbackURL)
+	for _, a := range t.logAttrs {
+		if a.Key != "taskuuid" && a.Key != "path" {
+			log = log.With(a) // the vm the handler named
+		}
+	}
 	defer func() {
 		s.mu.Lock()
 		t.delivering--

@@ -269,7 +269,7 @@ func (h *LiveHost) logoutISCSIDisks(ctx context.Context, d *libvirtxml.Domain) {
 			continue
 		}
 		if _, err := h.Runner.Call(ctx, "iscsiadm", "-m", "node", "--targetname", target, "--portal", portal, "--logout"); err != nil {
-			h.log().Warn("iscsi logout failed", "target", target, "err", err)
+			h.log().WarnContext(ctx, "iscsi logout failed", "target", target, "err", err)
 		}
 	}
 }

@@ -257,7 +257,7 @@ func (p *VmPlugin) startValidated(ctx context.Context, cmd *StartVmCmd) error {
 		return err
 	}
 	msg := libvirtMessage(err)
-	p.Log.Warn("libvirt refused to start vm", "vm", cmd.VMInstanceUUID, "err", err)
+	p.Log.WarnContext(ctx, "libvirt refused to start vm", "vm", cmd.VMInstanceUUID, "err", err)
 	unable := kvmagent.Errorf("unable to start vm[uuid:%s, name:%s], libvirt error: %s", cmd.VMInstanceUUID, cmd.VMName, msg)
 	if strings.Contains(msg, "Device or resource busy") {
 		return unable
@@ -310,6 +310,7 @@ func (p *VmPlugin) StartVm(ctx context.Context, req *kvmagent.Request) (any, err
 	if err := kvmagent.DecodeCommand(req, cmd); err != nil {
 		return nil, err
 	}
+	kvmagent.AddLogAttrs(ctx, "vm", cmd.VMInstanceUUID)
 	rsp := &StartVmResponse{AgentResponse: kvmagent.NewAgentResponse()}
 	// Validation takes no lock: a refused command waits for nothing.
 	if err := cmd.ValidateFor(ctx, p.Config.Build, p.Host); err != nil {
@@ -319,7 +320,7 @@ func (p *VmPlugin) StartVm(ctx context.Context, req *kvmagent.Request) (any, err
 	defer unlock()
 	err := p.startValidated(ctx, cmd)
 	if err == nil {
-		p.Log.Debug("successfully started vm", "uuid", cmd.VMInstanceUUID, "name", cmd.VMName)
+		p.Log.DebugContext(ctx, "successfully started vm", "uuid", cmd.VMInstanceUUID, "name", cmd.VMName)
 		return rsp, nil
 	}
 	var kerr *kvmagent.KvmError
@@ -379,13 +380,14 @@ type StatesResponse struct {
 	States map[string]string `json:"states"`
 }
 
-func decodeUUID(req *kvmagent.Request, v any, uuid *string) error {
+func decodeUUID(ctx context.Context, req *kvmagent.Request, v any, uuid *string) error {
 	if err := kvmagent.DecodeCommand(req, v); err != nil {
 		return err
 	}
 	if *uuid == "" {
 		return errors.New("uuid: missing in command")
 	}
+	kvmagent.AddLogAttrs(ctx, "vm", *uuid)
 	return nil
 }
 
@@ -408,7 +410,7 @@ func failed(err error) (any, error) {
 // StopVm is /vm/stop: a missing VM counts as stopped.
 func (p *VmPlugin) StopVm(ctx context.Context, req *kvmagent.Request) (any, error) {
 	cmd := &StopVmCmd{}
-	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
+	if err := decodeUUID(ctx, req, cmd, &cmd.UUID); err != nil {
 		return nil, err
 	}
 	return p.onVm(ctx, cmd.UUID, false, func(vm *Vm) error {
@@ -419,7 +421,7 @@ func (p *VmPlugin) StopVm(ctx context.Context, req *kvmagent.Request) (any, erro
 // DestroyVm is /vm/destroy: a missing VM counts as destroyed.
 func (p *VmPlugin) DestroyVm(ctx context.Context, req *kvmagent.Request) (any, error) {
 	cmd := &VmCmd{}
-	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
+	if err := decodeUUID(ctx, req, cmd, &cmd.UUID); err != nil {
 		return nil, err
 	}
 	return p.onVm(ctx, cmd.UUID, false, func(vm *Vm) error { return vm.Destroy(ctx, p.liveHost()) })
@@ -428,7 +430,7 @@ func (p *VmPlugin) DestroyVm(ctx context.Context, req *kvmagent.Request) (any, e
 // PauseVm is /vm/pause.
 func (p *VmPlugin) PauseVm(ctx context.Context, req *kvmagent.Request) (any, error) {
 	cmd := &VmCmd{}
-	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
+	if err := decodeUUID(ctx, req, cmd, &cmd.UUID); err != nil {
 		return nil, err
 	}
 	return p.onVm(ctx, cmd.UUID, true, func(vm *Vm) error { return vm.Pause(ctx) })
@@ -437,7 +439,7 @@ func (p *VmPlugin) PauseVm(ctx context.Context, req *kvmagent.Request) (any, err
 // ResumeVm is /vm/resume.
 func (p *VmPlugin) ResumeVm(ctx context.Context, req *kvmagent.Request) (any, error) {
 	cmd := &VmCmd{}
-	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
+	if err := decodeUUID(ctx, req, cmd, &cmd.UUID); err != nil {
 		return nil, err
 	}
 	return p.onVm(ctx, cmd.UUID, true, func(vm *Vm) error { return vm.Resume(ctx) })
@@ -465,7 +467,7 @@ func (p *VmPlugin) onVm(ctx context.Context, uuid string, mustExist bool, fn fun
 // bootDev, and a start from the XML libvirt last reported.
 func (p *VmPlugin) RebootVm(ctx context.Context, req *kvmagent.Request) (any, error) {
 	cmd := &RebootVmCmd{}
-	if err := decodeUUID(req, cmd, &cmd.UUID); err != nil {
+	if err := decodeUUID(ctx, req, cmd, &cmd.UUID); err != nil {
 		return nil, err
 	}
 	return p.onVm(ctx, cmd.UUID, true, func(vm *Vm) error {
@@ -551,7 +553,7 @@ func (p *VmPlugin) VmSync(ctx context.Context, req *kvmagent.Request) (any, erro
 		case VMStateRunning, VMStatePaused, VMStateShutdown:
 			rsp.States[name] = st
 		default:
-			p.Log.Warn("vmsync leaves out a vm in a state the management node cannot take", "vm", name, "state", st)
+			p.Log.WarnContext(ctx, "vmsync leaves out a vm in a state the management node cannot take", "vm", name, "state", st)
 		}
 	}
 	return rsp, nil

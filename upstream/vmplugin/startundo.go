@@ -56,9 +56,9 @@ func (u *StartUndo) run(ctx context.Context, log *slog.Logger) {
 	u.mu.Unlock()
 	for i := len(steps) - 1; i >= 0; i-- {
 		if err := steps[i].run(ctx); err != nil {
-			log.Warn("failed start: could not undo", "what", steps[i].what, "err", err)
+			log.WarnContext(ctx, "failed start: could not undo", "what", steps[i].what, "err", err)
 		} else {
-			log.Info("failed start: undone", "what", steps[i].what)
+			log.InfoContext(ctx, "failed start: undone", "what", steps[i].what)
 		}
 	}
 }
@@ -101,9 +101,9 @@ func (p *VmPlugin) FinishStart(ctx context.Context, uuid string, u *StartUndo, e
 	vm, lerr := p.GetVmByUUIDNoRetry(ctx, uuid, false)
 	switch {
 	case lerr != nil:
-		p.Log.Warn("failed start: keeping what it created, cannot tell whether vm exists", "vm", uuid, "err", lerr)
+		p.Log.WarnContext(ctx, "failed start: keeping what it created, cannot tell whether vm exists", "vm", uuid, "err", lerr)
 	case vm != nil:
-		p.Log.Info("failed start: vm exists, keeping what it created", "vm", uuid, "state", vm.State)
+		p.Log.InfoContext(ctx, "failed start: vm exists, keeping what it created", "vm", uuid, "state", vm.State)
 	default:
 		u.run(ctx, p.Log.With("vm", uuid))
 	}

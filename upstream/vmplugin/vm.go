@@ -514,11 +514,11 @@ func (vm *Vm) Reconcile(ctx context.Context, err error) error {
 	case lerr != nil:
 		return fmt.Errorf("%w; cannot tell whether vm[uuid:%s] runs after the abandoned call: %v", err, vm.UUID, lerr)
 	case f.running && returned:
-		vm.log().Info("start: the abandoned define+create went on and the vm runs; answering success", "vm", vm.UUID)
+		vm.log().InfoContext(ctx, "start: the abandoned define+create went on and the vm runs; answering success", "vm", vm.UUID)
 		return nil
 	case f.running:
 		// Still inside the call, yet running: the VM is up.
-		vm.log().Warn("start: the abandoned define+create has not returned but the vm runs; answering success", "vm", vm.UUID)
+		vm.log().WarnContext(ctx, "start: the abandoned define+create has not returned but the vm runs; answering success", "vm", vm.UUID)
 		return nil
 	case !f.exists:
 		return fmt.Errorf("%w; vm[uuid:%s] is not defined after the abandoned call", err, vm.UUID)
