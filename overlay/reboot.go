@@ -29,6 +29,7 @@ func (p *VmPluginEx) RebootVm(ctx context.Context, req *kvmagent.Request) (any, 
 	if cmd.UUID == "" {
 		return nil, errors.New("uuid: missing in command")
 	}
+	kvmagent.AddLogAttrs(ctx, "vm", cmd.UUID) // as the stock decodeUUID does since 2.3.0-6
 	defer p.LockVM(cmd.UUID)()
 	vm, err := p.GetVmByUUID(ctx, cmd.UUID, true)
 	if err != nil {
@@ -63,7 +64,7 @@ func (p *VmPluginEx) reboot(ctx context.Context, vm *vmplugin.Vm, cmd *vmplugin.
 	if now, lerr := p.GetVmByUUIDNoRetry(context.WithoutCancel(ctx), cmd.UUID, false); lerr != nil || now != nil {
 		return startErr // defined (perhaps still starting) or unknown: leave it
 	}
-	p.Log.Warn("reboot: start with the new boot devices failed; starting the previous definition", "vm", cmd.UUID, "err", startErr)
+	p.Log.WarnContext(ctx, "reboot: start with the new boot devices failed; starting the previous definition", "vm", cmd.UUID, "err", startErr)
 	vm.Domain, vm.DomainXML = prev, prevXML
 	if err := vm.Start(context.WithoutCancel(ctx), cmd.Timeout); err != nil {
 		return fmt.Errorf("%w (restoring the previous definition failed too: %v)", startErr, err)

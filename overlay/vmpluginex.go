@@ -99,13 +99,14 @@ func (p *VmPluginEx) current() start.Layers {
 // distinct VMs start in parallel. Its replies are the stock start's,
 // except that the vfio IRQ hint (unexported upstream) is absent.
 //
-//strata:copy upstream/vmplugin.(*VmPlugin).StartVm h1:05ftdY+cEotGhPGUqnMDMY2SXZeRSYA25Qu5FKLS6o4=
+//strata:copy upstream/vmplugin.(*VmPlugin).StartVm h1:wXXXivsoZRhcAJVQenWVoIvrEXkkbfOKXztOUXpUmYM=
 func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any, error) {
 	ls := p.current()
 	cmd, err := start.Decode(ctx, req.Body, ls, p)
 	if err != nil {
 		return nil, err // a refusal: nothing was touched
 	}
+	kvmagent.AddLogAttrs(ctx, "vm", cmd.VMInstanceUUID)
 	rsp := &vmplugin.StartVmResponse{AgentResponse: kvmagent.NewAgentResponse()}
 	opt := start.Options{Phases: p.Phases}
 	if n := ls.FullDiffEvery; n > 0 && p.starts.Add(1)%n == 0 {
@@ -114,13 +115,13 @@ func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any,
 	res, err := start.RunDecoded(ctx, cmd, ls, p, opt)
 	if err == nil {
 		if len(res.Applied) > 0 {
-			p.Log.Info("layers applied", "vm", cmd.VMInstanceUUID, "layers", strings.Join(res.Applied, ","), "changes", len(res.Changes))
+			p.Log.InfoContext(ctx, "layers applied", "vm", cmd.VMInstanceUUID, "layers", strings.Join(res.Applied, ","), "changes", len(res.Changes))
 		}
 		if p.Log.Enabled(ctx, slog.LevelDebug) {
-			p.Log.Debug("ex start: defined domain", "vm", cmd.VMInstanceUUID,
+			p.Log.DebugContext(ctx, "ex start: defined domain", "vm", cmd.VMInstanceUUID,
 				"xml", maskPasswd(res.FinalXML), "explain", res.Explain())
 		}
-		p.Log.Debug("successfully started vm", "vm", cmd.VMInstanceUUID, "name", cmd.VMName, "ex", true)
+		p.Log.DebugContext(ctx, "successfully started vm", "vm", cmd.VMInstanceUUID, "name", cmd.VMName, "ex", true)
 		return rsp, nil
 	}
 	var kerr *kvmagent.KvmError
@@ -230,7 +231,7 @@ func (s *liveStart) Build(ctx context.Context) (*libvirtxml.Domain, string, erro
 func (s *liveStart) Launch(ctx context.Context, dom *libvirtxml.Domain, xml string) error {
 	s.vm.Domain, s.vm.DomainXML = dom, xml
 	if err := s.vm.Start(ctx, s.cmd.Timeout); err != nil {
-		s.p.undefineLeftover(s.cmd.VMInstanceUUID)
+		s.p.undefineLeftover(s.ctx, s.cmd.VMInstanceUUID)
 		return err
 	}
 	return nil
@@ -239,7 +240,7 @@ func (s *liveStart) Launch(ctx context.Context, dom *libvirtxml.Domain, xml stri
 // Finish undoes what a failed start created (FinishStart), then maps
 // libvirt's refusal as the seed does. The caller holds the VM's lock.
 //
-//strata:copy upstream/vmplugin.(*VmPlugin).startValidated h1:qlKPe6NVNzi+Gqslvc49TUREnCDOcLHazTIF0xCyjDk=
+//strata:copy upstream/vmplugin.(*VmPlugin).startValidated h1:uZeWAbEowV9PUfwfLNfowQchH3WT6twmEsxIcd+Ef10=
 func (s *liveStart) Finish(err error) error {
 	p, cmd := s.p, s.cmd
 	p.FinishStart(s.ctx, cmd.VMInstanceUUID, s.undo, err)
@@ -248,7 +249,7 @@ func (s *liveStart) Finish(err error) error {
 		return err
 	}
 	msg := lerr.Message
-	p.Log.Warn("libvirt refused to start vm", "vm", cmd.VMInstanceUUID, "err", err)
+	p.Log.WarnContext(s.ctx, "libvirt refused to start vm", "vm", cmd.VMInstanceUUID, "err", err)
 	unable := kvmagent.Errorf("unable to start vm[uuid:%s, name:%s], libvirt error: %s", cmd.VMInstanceUUID, cmd.VMName, msg)
 	if strings.Contains(msg, "Device or resource busy") {
 		return unable
@@ -270,7 +271,7 @@ func (s *liveStart) Finish(err error) error {
 // domain with nvram"): the stock agent never writes <nvram>, the UEFI layer
 // does, so the overlay undefines with the NVRAM flag. A domain that runs
 // after all is left alone (the start path then reports success).
-func (p *VmPluginEx) undefineLeftover(uuid string) {
+func (p *VmPluginEx) undefineLeftover(ctx context.Context, uuid string) {
 	err := p.Conn.Do(func(c *libvirt.Connect) error {
 		dom, err := c.LookupDomainByName(uuid)
 		if err != nil {
@@ -283,7 +284,7 @@ func (p *VmPluginEx) undefineLeftover(uuid string) {
 		return dom.UndefineFlags(libvirt.DOMAIN_UNDEFINE_NVRAM | libvirt.DOMAIN_UNDEFINE_MANAGED_SAVE)
 	})
 	if err != nil {
-		p.Log.Warn("failed start: could not undefine what it left", "vm", uuid, "err", err)
+		p.Log.WarnContext(ctx, "failed start: could not undefine what it left", "vm", uuid, "err", err)
 	}
 }
 

@@ -391,3 +391,71 @@ func TestSecretsNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+// Every line of a start task, on either port, carries its taskuuid, path
+// and vm (the request lines, logged before the body is decoded, have no
+// vm). The volumes do not exist here, so the starts fail in the build: the
+// vm is named by then.
+func TestTaskLinesTied(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "agent.yaml")
+	if err := os.WriteFile(file, []byte("log:\n  level: debug\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, logs := startOps(t, file)
+	waitReady(t, "http://"+a.AdminAddr().String())
+	raw, err := os.ReadFile("../../upstream/vmplugin/testdata/mn_example_a.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer mn.Close()
+	tasks := []struct{ url, task, vm string }{
+		{"http://" + a.exL.Addr().String() + "/ex/vm/start", "7a5c7a5c7a5c7a5c7a5c7a5c7a5c0001", "11111111111111111111111111110001"},
+		{"http://" + a.stockL.Addr().String() + "/vm/start", "7a5c7a5c7a5c7a5c7a5c7a5c7a5c0002", "11111111111111111111111111110002"},
+	}
+	for _, tk := range tasks {
+		var cmd map[string]any
+		if err := json.Unmarshal(raw, &cmd); err != nil {
+			t.Fatal(err)
+		}
+		cmd["vmInstanceUuid"] = tk.vm
+		body, _ := json.Marshal(cmd)
+		req, _ := http.NewRequest(http.MethodPost, tk.url, bytes.NewReader(body))
+		req.Header.Set("taskuuid", tk.task)
+		req.Header.Set("callbackurl", mn.URL)
+		rsp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rsp.Body.Close()
+	}
+	a.ExServer().Wait()
+	a.StockServer().Wait()
+	for _, tk := range tasks {
+		var mine []string
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "taskuuid="+tk.task) {
+				mine = append(mine, line)
+			}
+		}
+		msgs := map[string]bool{}
+		for _, line := range mine {
+			for _, want := range []string{"path=/", "vm=" + tk.vm} {
+				if (strings.Contains(line, "msg=request ") || strings.Contains(line, `msg="request body"`)) && want != "path=/" {
+					continue
+				}
+				if !strings.Contains(line, want) {
+					t.Errorf("task %s: line without %s: %s", tk.task, want, line)
+				}
+			}
+			if _, rest, ok := strings.Cut(line, "msg="); ok {
+				msgs[strings.SplitN(strings.Trim(rest, `"`), `"`, 2)[0]] = true
+			}
+		}
+		for _, want := range []string{"task failed", "callback delivered"} {
+			if !msgs[want] {
+				t.Errorf("task %s: no %q line among %d lines:\n%s", tk.task, want, len(mine), strings.Join(mine, "\n"))
+			}
+		}
+	}
+}

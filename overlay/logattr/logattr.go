@@ -1,37 +1,15 @@
-// Package logattr ties a task's log lines together without editing the
-// stock agent: a slog.Handler that adds the attributes a context carries
-// (With) to every record logged with that context, and names the VM under
-// one key, "vm", everywhere (the stock "successfully started vm" says
-// uuid=).
-//
-// The overlay's handlers put the task's identity on their context once,
-//
-//	ctx = logattr.With(ctx, "taskuuid", req.TaskUUID, "path", req.Path, "vm", cmd.VMInstanceUUID)
-//
-// and log with the *Context methods (p.Log.InfoContext(ctx, ...)); every
-// such line then carries taskuuid, path and vm. The stock server and
-// vm_plugin log without a per-task context (their handlers get the
-// server's context), so their lines keep only what they log themselves.
+// Package logattr names the VM under one key, "vm", on every line: the
+// stock "successfully started vm" says uuid=, which a search for vm= misses.
+// The task's own attributes (taskuuid, path, vm) come from the stock
+// server's request context (kvmagent.WithTaskLog and LogHandler, since the
+// port's 2.3.0-6), so this handler only adds vm where a line names a uuid
+// and no vm.
 package logattr
 
 import (
 	"context"
 	"log/slog"
-	"time"
 )
-
-type key struct{}
-
-// With returns ctx carrying args (slog's alternating key/value form, or
-// slog.Attr values) for the Handler to add.
-func With(ctx context.Context, args ...any) context.Context {
-	prev, _ := ctx.Value(key{}).([]slog.Attr)
-	r := slog.NewRecord(time.Time{}, 0, "", 0) // a scratch record parses args as slog does
-	r.Add(args...)
-	attrs := append([]slog.Attr{}, prev...)
-	r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
-	return context.WithValue(ctx, key{}, attrs)
-}
 
 // Handler wraps h.
 func Handler(h slog.Handler) slog.Handler { return &handler{next: h} }
@@ -44,30 +22,23 @@ type handler struct {
 func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.next.Enabled(ctx, l) }
 
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
-	present := map[string]bool{}
+	if h.has["vm"] {
+		return h.next.Handle(ctx, r)
+	}
 	var uuid string
+	hasVM := false
 	r.Attrs(func(a slog.Attr) bool {
-		present[a.Key] = true
-		if a.Key == "uuid" {
+		switch a.Key {
+		case "uuid":
 			uuid = a.Value.String()
+		case "vm":
+			hasVM = true
 		}
 		return true
 	})
-	var add []slog.Attr
-	if attrs, ok := ctx.Value(key{}).([]slog.Attr); ok {
-		for _, a := range attrs {
-			if !present[a.Key] && !h.has[a.Key] {
-				add = append(add, a)
-				present[a.Key] = true
-			}
-		}
-	}
-	if uuid != "" && !present["vm"] && !h.has["vm"] {
-		add = append(add, slog.String("vm", uuid))
-	}
-	if len(add) > 0 {
+	if uuid != "" && !hasVM {
 		r = r.Clone()
-		r.AddAttrs(add...)
+		r.AddAttrs(slog.String("vm", uuid))
 	}
 	return h.next.Handle(ctx, r)
 }
