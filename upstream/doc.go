@@ -170,4 +170,8 @@
 //     AddLogAttrs), plugins log with that context, and the agent's logger
 //     adds them to every line of the task (kvmagent.LogHandler), the
 //     server's "task done" and callback lines included.
+//   - 2.3.0-7: a route's handler can be read back (Server.Handler). Routes
+//     listed the URIs without their handlers, so a server serving the same
+//     URIs under another prefix had to list every one by hand and fell
+//     behind silently when a release added one.
 package upstream

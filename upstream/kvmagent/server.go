@@ -236,8 +236,9 @@ type Route struct {
 }
 
 type route struct {
-	async bool
-	lane  *lane
+	async   bool
+	lane    *lane
+	handler Handler
 }
 
 // Server is http.py's HttpServer: sync and async URIs, callbacks, and the
@@ -393,7 +394,7 @@ func (s *Server) register(path string, async bool, h Handler, opts []RouteOption
 		opt(&o)
 	}
 	p := "/" + strings.Trim(path, "/")
-	r := route{async: async}
+	r := route{async: async, handler: h}
 	if async {
 		l, ok := s.lanes[o.lane]
 		if !ok {
@@ -434,6 +435,16 @@ func (s *Server) Routes() []Route {
 	}
 	slices.SortFunc(out, func(a, b Route) int { return strings.Compare(a.Path, b.Path) })
 	return out
+}
+
+// Handler returns the handler registered at path (as Routes spells it), so
+// a server embedding this one can serve the same URIs elsewhere with the
+// same handler, sync/async choice and lane.
+func (s *Server) Handler(path string) (Handler, bool) {
+	s.routesMu.Lock()
+	defer s.routesMu.Unlock()
+	r, ok := s.routes["/"+strings.Trim(path, "/")]
+	return r.handler, ok
 }
 
 // ListenAndServe listens on cfg.Addr and serves until Shutdown.

@@ -699,6 +699,14 @@ func TestRoutes(t *testing.T) {
 	if got := s.Routes(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Routes %v, want %v", got, want)
 	}
+	for _, p := range []string{"/host/echo", "host/echo/", "/vm/start"} {
+		if h, ok := s.Handler(p); !ok || h == nil {
+			t.Errorf("Handler(%q) = %v, %v", p, h != nil, ok)
+		}
+	}
+	if _, ok := s.Handler("/no/such"); ok {
+		t.Error("Handler of an unregistered path")
+	}
 	defer func() {
 		if recover() == nil {
 			t.Error("registering /vm/start/ twice did not panic")
