@@ -63,18 +63,12 @@ func (p *VmPluginEx) Start(s *kvmagent.Server) error {
 	return nil
 }
 
-// StartEx registers the extended API on the overlay's server: /ex/vm/start
-// and every stock VM URI again under /ex/ (a management node may send
-// everything to :7071).
+// StartEx registers the overlay's own VM handlers on the overlay's server:
+// /ex/vm/start. Every other stock VM URI is served there too, under /ex/
+// (a management node may send everything to :7071), by MirrorEx from the
+// stock route table.
 func (p *VmPluginEx) StartEx(s *kvmagent.Server) error {
 	s.RegisterAsyncURI(ExStartVMPath, p.StartVmEx)
-	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMStopVMPath, p.StopVm)
-	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMPauseVMPath, p.PauseVm)
-	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMResumeVMPath, p.ResumeVm)
-	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMRebootVMPath, p.RebootVm)
-	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMDestroyVMPath, p.DestroyVm)
-	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMVMSyncPath, p.VmSync, kvmagent.InLane(kvmagent.LaneQuery))
-	s.RegisterAsyncURI(ExPrefix+vmplugin.KVMVMCheckState, p.CheckVmState, kvmagent.InLane(kvmagent.LaneQuery))
 	return nil
 }
 

@@ -125,15 +125,20 @@ func newAgent(snap *config.Snapshot, ex Config, opt Options) (*Agent, error) {
 		sc.Tasks = tasks
 		return sc
 	}
+	// The stock port's routes: served on :7070, and the table :7071
+	// mirrors under /ex/ (built, never served, when :7070 is off).
+	stockRoutes := kvmagent.NewServer(tune(PortStock, cfg.Listen))
 	if ex.StockEnabled {
-		a.stockSrv = kvmagent.NewServer(tune(PortStock, cfg.Listen))
-		a.instrument(a.stockSrv, PortStock)
-		if err := st.HostPlugin().Start(a.stockSrv); err != nil {
-			return nil, err
-		}
-		if err := a.vm.Start(a.stockSrv); err != nil {
-			return nil, err
-		}
+		a.stockSrv = stockRoutes
+		a.instrument(a.stockSrv, PortStock) // gin middleware: before the routes
+	}
+	if err := st.HostPlugin().Start(stockRoutes); err != nil {
+		return nil, err
+	}
+	if err := a.vm.Start(stockRoutes); err != nil {
+		return nil, err
+	}
+	if ex.StockEnabled {
 		a.learnLanes(a.stockSrv, PortStock)
 	}
 	if ex.ExEnabled {
@@ -148,6 +153,9 @@ func newAgent(snap *config.Snapshot, ex Config, opt Options) (*Agent, error) {
 		}
 		capacity := &overlay.CapacityEx{Facts: linux2.NewCapacityCache(lh, linux2.DefaultCapacityTTL, nil), Conn: st.Conn(), Log: a.log}
 		overlay.RegisterHostEx(a.exSrv, st.HostPlugin(), capacity)
+		if _, err := overlay.MirrorEx(a.exSrv, stockRoutes); err != nil {
+			return nil, err
+		}
 		a.learnLanes(a.exSrv, PortEx)
 	}
 	return a, nil

@@ -15,8 +15,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/strataagent/strata/overlay"
 	"github.com/strataagent/strata/overlay/admin"
 	"github.com/strataagent/strata/upstream/agent"
+	"github.com/strataagent/strata/upstream/kvmagent"
 )
 
 const opsLayerA = `layers:
@@ -457,5 +459,33 @@ func TestTaskLinesTied(t *testing.T) {
 				t.Errorf("task %s: no %q line among %d lines:\n%s", tk.task, want, len(mine), strings.Join(mine, "\n"))
 			}
 		}
+	}
+}
+
+// :7071 serves every :7070 URI under /ex/ with the same mode and lane, and
+// nothing else but the overlay's own.
+func TestExMirrorsStockRoutes(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "agent.yaml")
+	if err := os.WriteFile(file, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := startOps(t, file)
+	ex := map[string]kvmagent.Route{}
+	for _, r := range a.ExServer().Routes() {
+		ex[r.Path] = r
+	}
+	stock := a.StockServer().Routes()
+	if len(stock) < 10 {
+		t.Fatalf("only %d stock routes: %v", len(stock), stock)
+	}
+	for _, r := range stock {
+		m, ok := ex[overlay.ExPrefix+r.Path]
+		if !ok || m.Async != r.Async || m.Lane != r.Lane {
+			t.Errorf("stock %+v: ex has %+v (present %v)", r, m, ok)
+		}
+		delete(ex, overlay.ExPrefix+r.Path)
+	}
+	if len(ex) != 0 {
+		t.Errorf("ex routes with no stock route: %v", ex)
 	}
 }

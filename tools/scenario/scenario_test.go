@@ -60,13 +60,14 @@ var changes = []change{
 		want: []string{"copy-drift upstream/vmplugin.(*VmPlugin).startVmLocked"},
 	},
 	{
-		name: "(c) a stock route the overlay wraps under /ex/ switches sync to async",
+		name: "(c) a stock route the overlay overrides under /ex/ switches async to sync",
 		edits: []edit{{file: "hostplugin/plugin.go",
-			old: "s.RegisterSyncURI(ConnectPath, p.Connect)",
-			new: "s.RegisterAsyncURI(ConnectPath, p.Connect, kvmagent.InLane(kvmagent.LaneHost))"}},
+			old: "s.RegisterAsyncURI(FactPath, p.Fact, kvmagent.InLane(kvmagent.LaneHost))",
+			new: "s.RegisterSyncURI(FactPath, p.Fact)"}},
 		// HostPlugin.Start, which the overlay calls, changed only in this
-		// registration: no behavior-change besides.
-		want: []string{"route-change /ex/host/connect"},
+		// registration: no behavior-change besides. The routes the overlay
+		// mirrors (overlay/mirror.go) follow the stock table by themselves.
+		want: []string{"route-change /ex/host/fact"},
 	},
 	{
 		name: "(d) upstream defines a settings key the overlay defines",
@@ -125,8 +126,8 @@ var fixes = []struct {
 	edits []edit
 }{
 	{"(a) pass the new parameter", []edit{{file: "linux2/backingchain.go", old: "linux.QemuImgPath()", new: "linux.QemuImgPath(\"\")"}}},
-	{"(c) register the wrapper async, as the stock route now is", []edit{{file: "overlay/hostroutes.go",
-		old: "s.RegisterSyncURI(ExPrefix+hostplugin.ConnectPath, h.Connect)", new: "s.RegisterAsyncURI(ExPrefix+hostplugin.ConnectPath, h.Connect)"}}},
+	{"(c) register the override sync, as the stock route now is", []edit{{file: "overlay/hostroutes.go",
+		old: "s.RegisterAsyncURI(ExPrefix+hostplugin.FactPath, factEx(h.Fact), kvmagent.InLane(kvmagent.LaneHost))", new: "s.RegisterSyncURI(ExPrefix+hostplugin.FactPath, factEx(h.Fact))"}}},
 	{"(d) rename the overlay's key and flag", []edit{
 		{file: "overlay/agentex/config.go", old: "ex.listen", new: "ex.address", all: true},
 		{file: "overlay/config/config.go", old: "ex.listen", new: "ex.address", all: true},
@@ -207,7 +208,7 @@ func TestScenario(t *testing.T) {
 			t.Errorf("import: finding without position, message or action: %+v", f)
 		}
 	}
-	for _, sym := range []string{"upstream/linux.IsQcow2", "/host/connect"} {
+	for _, sym := range []string{"upstream/linux.IsQcow2", "/host/fact"} {
 		if !slices.ContainsFunc(rep.Info, func(f finding.Finding) bool { return f.Symbol == sym }) {
 			t.Errorf("import: info does not list %s:\n%s", sym, out)
 		}
@@ -277,7 +278,7 @@ func TestScenario(t *testing.T) {
 	mustRun(t, "verify")
 	lock := read(t, "overlay/strata.lock")
 	for _, line := range []string{
-		"route /ex/host/connect async,upstream:none,wraps:/host/connect=async\n",
+		"route /ex/host/fact sync,upstream:none,wraps:/host/fact=sync\n",
 		"setting ex.address defines,upstream:none\n",
 		"override upstream/vmplugin.(*VmPlugin).RebootVM ",
 	} {
