@@ -110,6 +110,11 @@ func Compute(t *touchpoints.Tree, xml stockxml.Corpus) []Entry {
 		for _, w := range t.Writes {
 			var b strings.Builder
 			for _, name := range xml.Names() {
+				if xml[name].Refused() {
+					// A refused command has no XML to fingerprint.
+					fmt.Fprintf(&b, "%s\x00refused\x00", name)
+					continue
+				}
 				vals, err := stockxml.At(xml[name], w.Path)
 				if err != nil {
 					vals = []string{"error: " + err.Error()}

@@ -33,9 +33,49 @@ func TestAt(t *testing.T) {
 			t.Errorf("%s = %q, want %q", tt.path, got, tt.want)
 		}
 	}
-	got, _ := stockxml.At(stockxml.Case{Error: "make_volumes: boom"}, "/domain/os")
-	if !slices.Equal(got, []string{"error: make_volumes: boom"}) {
-		t.Errorf("error case = %q", got)
+	// A refused case has no values: the refusal is its own finding.
+	got, _ := stockxml.At(stockxml.Case{Error: "make_volumes: boom", Stage: "build"}, "/domain/os")
+	if got != nil {
+		t.Errorf("refused case = %q", got)
+	}
+}
+
+// One path matches a namespaced element however the serializer spelled its
+// namespace: libvirtxml's default xmlns, a prefix, or a prefix of the
+// document's own choosing; the values serialise alike.
+func TestAtNamespaces(t *testing.T) {
+	const (
+		qemuDefault = `<domain type="kvm"><commandline xmlns="http://libvirt.org/schemas/domain/qemu/1.0"><arg value="-S"/></commandline></domain>`
+		qemuPrefix  = `<domain type="kvm" xmlns:qemu="http://libvirt.org/schemas/domain/qemu/1.0"><qemu:commandline><qemu:arg value="-S"/></qemu:commandline></domain>`
+		qemuOther   = `<domain type="kvm" xmlns:q="http://libvirt.org/schemas/domain/qemu/1.0"><q:commandline><q:arg value="-S"/></q:commandline></domain>`
+		tagsDefault = `<domain><metadata><tags xmlns="https://strata.dev/xmlns/1"><tag name="a" value="1"/></tags></metadata></domain>`
+		tagsPrefix  = `<domain><metadata><strata:tags xmlns:strata="https://strata.dev/xmlns/1"><strata:tag name="a" value="1"/></strata:tags></metadata></domain>`
+		unknown     = `<domain xmlns:ov="urn:x-other"><metadata><ov:thing ov:k="v"/></metadata></domain>`
+	)
+	const qemuWant = `<qemu:commandline><qemu:arg value="-S"/></qemu:commandline>`
+	const tagsWant = `<strata:tags><strata:tag name="a" value="1"/></strata:tags>`
+	tests := []struct {
+		name, xml, path string
+		want            []string
+	}{
+		{"qemu default xmlns", qemuDefault, "/domain/qemu:commandline", []string{qemuWant}},
+		{"qemu prefix", qemuPrefix, "/domain/qemu:commandline", []string{qemuWant}},
+		{"qemu other prefix", qemuOther, "/domain/qemu:commandline", []string{qemuWant}},
+		{"qemu arg attribute", qemuDefault, "/domain/qemu:commandline/qemu:arg/@value", []string{"-S"}},
+		{"tags default xmlns", tagsDefault, "/domain/metadata/strata:tags", []string{tagsWant}},
+		{"tags prefix", tagsPrefix, "/domain/metadata/strata:tags", []string{tagsWant}},
+		{"undeclared namespace takes the document's prefix", unknown, "/domain/metadata/ov:thing/@k", []string{"v"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := stockxml.At(stockxml.Case{XML: tt.xml}, tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("%s = %q, want %q", tt.path, got, tt.want)
+			}
+		})
 	}
 }
 
