@@ -257,7 +257,8 @@ func Canonical(x string) (*etree.Document, error) {
 
 // At returns the stock values at a declared domain path
 // ("/domain/os/loader", "/domain/devices/interface/driver/@queues",
-// "/domain/qemu:commandline"): for an element path each match serialised,
+// "/domain/qemu:commandline") or at a path a layer was recorded writing,
+// with predicates ("/domain/devices/disk[target=hdc]"): for an element path each match serialised,
 // for an attribute path each match's value. Namespaced steps match by
 // namespace (see Canonical), not by the prefix the XML happens to use. A
 // refused case has no values: callers leave refused cases out (see
@@ -270,16 +271,12 @@ func At(c Case, path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	elemPath, attr := path, ""
-	if i := strings.LastIndex(path, "/@"); i >= 0 {
-		elemPath, attr = path[:i], path[i+2:]
-	}
-	ep, err := etree.CompilePath(elemPath)
+	steps, attr, err := parsePath(path)
 	if err != nil {
-		return nil, fmt.Errorf("domain path %s: %w", path, err)
+		return nil, err
 	}
 	var vals []string
-	for _, e := range doc.FindElementsPath(ep) {
+	for _, e := range find(doc, steps) {
 		if attr != "" {
 			if a := e.SelectAttr(attr); a != nil {
 				vals = append(vals, a.Value)

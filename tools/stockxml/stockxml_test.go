@@ -10,6 +10,9 @@ import (
 const dom = `<domain type="kvm"><os><type arch="x86_64">hvm</type></os><devices>` +
 	`<disk device="disk"><driver name="qemu" cache="none"/><target dev="vda"/></disk>` +
 	`<disk device="cdrom"><driver name="qemu" io="native"/><target dev="hdc"/></disk>` +
+	`<controller type="usb" index="0" model="piix3-uhci"/>` +
+	`<serial type="pty"><target port="0"/></serial>` +
+	`<interface type="bridge"><mac address="52:54:00:aa:bb:cc"/><model type="virtio"/></interface>` +
 	`</devices></domain>`
 
 func TestAt(t *testing.T) {
@@ -23,6 +26,16 @@ func TestAt(t *testing.T) {
 		{"/domain/os/loader", nil},
 		{"/domain/os/type", []string{`<type arch="x86_64">hvm</type>`}},
 		{"/domain/features/vmport/@state", nil},
+		// Recorded paths, with predicates as provenance writes them.
+		{"/domain/devices/disk[target=hdc]/driver/@io", []string{"native"}},
+		{"/domain/devices/disk[target=vda]/driver/@io", nil},
+		{"/domain/devices/disk[target=sda]", nil},
+		{"/domain/devices/disk[2]/target/@dev", []string{"hdc"}},
+		{`/domain/devices/disk[target="vda"]/driver/@cache`, []string{"none"}},
+		{"/domain/devices/controller[type=usb,index=0]/@model", []string{"piix3-uhci"}},
+		{"/domain/devices/controller[type=usb,index=1]", nil},
+		{"/domain/devices/serial[port=0]/@type", []string{"pty"}},
+		{"/domain/devices/interface[mac=52:54:00:aa:bb:cc]/model/@type", []string{"virtio"}},
 	}
 	for _, tt := range tests {
 		got, err := stockxml.At(stockxml.Case{XML: dom}, tt.path)
@@ -84,5 +97,21 @@ func TestRenderBrokenRelease(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := stockxml.Render(t.Context(), dir, dir); err == nil {
 		t.Error("Render in a directory without a module succeeded")
+	}
+}
+
+func TestDeclared(t *testing.T) {
+	tests := map[string]string{
+		"/domain/devices/disk[target=vda]/driver/@io":   "/domain/devices/disk/driver/@io",
+		"/domain/devices/controller[type=sata,index=0]": "/domain/devices/controller",
+		`/domain/devices/channel[target="a]b"]/@type`:   "/domain/devices/channel/@type",
+		"/domain/devices/serial[2]":                     "/domain/devices/serial",
+		"/domain/qemu:commandline":                      "/domain/qemu:commandline",
+		"/domain/devices/hostdev[type=pci][2]/source":   "/domain/devices/hostdev/source",
+	}
+	for in, want := range tests {
+		if got := stockxml.Declared(in); got != want {
+			t.Errorf("Declared(%s) = %s, want %s", in, got, want)
+		}
 	}
 }

@@ -1,0 +1,86 @@
+package stockxml
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// ExplainGoldens are the overlay's golden ex corpora, relative to a tree's
+// root: each case's `render --explain` listing, one change per line as
+// overlay/provenance records it ("machine  removed  /domain/devices/disk[target=hdc] ...").
+// Their tests re-render them against the tree's own upstream, so they hold
+// what each layer writes under that release.
+var ExplainGoldens = []string{
+	"overlay/layers/testdata/*.explain.txt",
+	"overlay/agentex/testdata/*.explain.txt",
+}
+
+// Recorded reads the explain goldens of the tree at root: for each layer
+// the corpus exercises, the exact paths it was recorded writing (set, added
+// or removed), sorted and unique. The tool reads the records as text and
+// links nothing of the overlay.
+func Recorded(root string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, g := range ExplainGoldens {
+		files, err := filepath.Glob(filepath.Join(root, g))
+		if err != nil {
+			return nil, fmt.Errorf("explain goldens %s: %w", g, err)
+		}
+		for _, f := range files {
+			if err := readExplain(f, out); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for l, ps := range out {
+		slices.Sort(ps)
+		out[l] = slices.Compact(ps)
+	}
+	return out, nil
+}
+
+func readExplain(file string, out map[string][]string) error {
+	fh, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("explain golden: %w", err)
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) < 3 || !strings.HasPrefix(fs[2], "/domain") {
+			continue
+		}
+		switch fs[1] {
+		case "set", "added", "removed":
+			// The path ends at the first space outside a quoted key value.
+			line := sc.Text()
+			out[fs[0]] = append(out[fs[0]], pathAt(line[strings.Index(line, "/domain"):]))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("explain golden %s: %w", file, err)
+	}
+	return nil
+}
+
+// pathAt is the recorded path at the start of s.
+func pathAt(s string) string {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case quoted && s[i] == '\\':
+			i++
+		case s[i] == '"':
+			quoted = !quoted
+		case !quoted && s[i] == ' ':
+			return s[:i]
+		}
+	}
+	return s
+}
