@@ -36,10 +36,18 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 			// wrote is `strata-agent layers`' report, not evidence here.
 			paths, exact = nil, true
 			for _, p := range written {
-				if stockxml.Covers(w.Path, stockxml.Declared(p)) {
+				switch d := stockxml.Declared(p); {
+				case stockxml.Covers(w.Path, d):
 					paths = append(paths, p)
+				case stockxml.Covers(d, w.Path):
+					// The layer wrote a whole element holding the declared
+					// part (hugepages adds <memoryBacking>): compare the
+					// declared part inside the element it wrote.
+					paths = append(paths, p+w.Path[len(d):])
 				}
 			}
+			slices.Sort(paths)
+			paths = slices.Compact(paths)
 		}
 		var hits []string
 		for _, p := range paths {

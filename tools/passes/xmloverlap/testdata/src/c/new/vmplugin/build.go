@@ -39,5 +39,7 @@ func Build(ctx context.Context, cmd *StartVmCmd, cfg Config, host OfflineHost) (
 	}}}
 	// 2.3.2: <vmport state='off'/> in make_features.
 	d.Features = &libvirtxml.DomainFeatureList{VMPort: &libvirtxml.DomainFeatureState{State: "off"}}
+	// The new release backs memory with hugepages itself.
+	d.MemoryBacking = &libvirtxml.DomainMemoryBacking{MemoryHugePages: &libvirtxml.DomainMemoryHugepages{}}
 	return d, nil
 }

@@ -19,3 +19,10 @@ var Features = layer.Layer{
 	Name:   "features",
 	Writes: []string{"/domain/features/vmport"}, // want "xml-overlap: layer features writes /domain/features/vmport, where the new release's stock XML differs \\(corpus basic\\)"
 }
+
+// Hugepages was recorded adding the whole <memoryBacking>: its declared
+// part is compared inside it.
+var Hugepages = layer.Layer{
+	Name:   "hugepages",
+	Writes: []string{"/domain/memoryBacking/hugepages"}, // want "xml-overlap: layer hugepages writes /domain/memoryBacking/hugepages, where the new release's stock XML differs at the paths it was recorded writing \\(/domain/memoryBacking/hugepages: corpus basic\\)"
+}
