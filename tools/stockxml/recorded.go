@@ -84,3 +84,26 @@ func pathAt(s string) string {
 	}
 	return s
 }
+
+// WritePaths are the paths to compare for a layer's declared write d, given
+// what the corpus recorded (Recorded): for a layer the corpus exercises,
+// the recorded paths under d, and d inside a whole element the layer wrote
+// around it (hugepages adds <memoryBacking>); exact is then true, and no
+// paths means the layer never wrote d. A layer the corpus does not exercise
+// is compared at d itself.
+func WritePaths(rec map[string][]string, layer, d string) (paths []string, exact bool) {
+	written, ok := rec[layer]
+	if !ok {
+		return []string{d}, false
+	}
+	for _, p := range written {
+		switch pd := Declared(p); {
+		case Covers(d, pd):
+			paths = append(paths, p)
+		case Covers(pd, d):
+			paths = append(paths, p+d[len(pd):])
+		}
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths), true
+}

@@ -29,26 +29,9 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 	}
 	var out []finding.Finding
 	for _, w := range in.Old.Writes {
-		paths, exact := []string{w.Path}, false
-		if written, ok := rec[w.Layer]; ok {
-			// The corpus exercises the layer: compare where it writes, not
-			// everything under what it declares. A declared path it never
-			// wrote is `strata-agent layers`' report, not evidence here.
-			paths, exact = nil, true
-			for _, p := range written {
-				switch d := stockxml.Declared(p); {
-				case stockxml.Covers(w.Path, d):
-					paths = append(paths, p)
-				case stockxml.Covers(d, w.Path):
-					// The layer wrote a whole element holding the declared
-					// part (hugepages adds <memoryBacking>): compare the
-					// declared part inside the element it wrote.
-					paths = append(paths, p+w.Path[len(d):])
-				}
-			}
-			slices.Sort(paths)
-			paths = slices.Compact(paths)
-		}
+		// A declared path an exercised layer never wrote is `strata-agent
+		// layers --corpus`' report, not evidence here.
+		paths, exact := stockxml.WritePaths(rec, w.Layer, w.Path)
 		var hits []string
 		for _, p := range paths {
 			cases, err := differing(in, p)
