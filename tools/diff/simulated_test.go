@@ -91,7 +91,9 @@ func TestSimulatedReleases(t *testing.T) {
 					t.Errorf("conflict %d: %s (at %s)\nwant %s", i, got[i], c.Overlay, w)
 				}
 			}
-			if tt.name == "newly required block" && !slices.ContainsFunc(rep.Conflicts, func(c finding.Finding) bool { return strings.Contains(c.Message, "is refused by the new release's stock validate") }) {
+			if tt.name == "newly required block" && !slices.ContainsFunc(rep.Conflicts, func(c finding.Finding) bool {
+				return strings.Contains(c.Message, "is refused by the new release's stock validate")
+			}) {
 				t.Errorf("no refusal names the validate stage")
 			}
 		})
