@@ -50,7 +50,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []st
 		return 2
 	}
 	if sub == "layers" {
-		flags.String("corpus", "", "layers only: warn for every declarative op that selects nothing in any start command (*.json) under this directory")
+		flags.String("corpus", "", "layers only: warn for every declarative op that selects nothing, and every declared layer write no start command produces, over the start commands (*.json) under this directory")
 	}
 	if sub == "render" {
 		flags.Bool("explain", false, "render only: list every changed path with the layer that changed it")
@@ -69,6 +69,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []st
 		code := printLayers(stdout, snap, err)
 		if dir, _ := flags.GetString("corpus"); dir != "" && err == nil {
 			if cerr := printCoverage(stdout, snap, dir); cerr != nil {
+				fmt.Fprintf(stderr, "strata-agent layers: %v\n", cerr)
+				return 1
+			}
+			if cerr := printWriteCoverage(stdout, snap, dir); cerr != nil {
 				fmt.Fprintf(stderr, "strata-agent layers: %v\n", cerr)
 				return 1
 			}

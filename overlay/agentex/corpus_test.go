@@ -51,3 +51,37 @@ func TestLayersCorpus(t *testing.T) {
 		t.Errorf("summary:\n%s", got)
 	}
 }
+
+// TestLayersWriteCoverage: `layers --corpus DIR` warns for each declared
+// layer write no command under DIR produces (the release-merge tool then
+// watches that part through nothing), not for those it does.
+func TestLayersWriteCoverage(t *testing.T) {
+	dir := t.TempDir()
+	body, err := os.ReadFile("../layers/testdata/disk_tuning.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "disk_tuning.json"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := agentex.Main([]string{"layers", "--corpus", dir}, nil, &out, &errOut, nil); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())
+	}
+	got := out.String()
+	tests := []struct {
+		line string
+		want bool
+	}{
+		{"warning: layer machine declares write /domain/os/loader, which none of the 1 commands under " + dir + " produced", true},
+		{"warning: layer hugepages declares write /domain/memoryBacking/hugepages,", true},
+		{"warning: layer disk-tuning declares write /domain/devices/disk/driver/@io,", false},
+		{"warning: layer disk-tuning declares write /domain/iothreads,", false},
+		{"writes: 1 commands rendered, ", true},
+	}
+	for _, tt := range tests {
+		if strings.Contains(got, tt.line) != tt.want {
+			t.Errorf("output has %q: %v, want %v:\n%s", tt.line, !tt.want, tt.want, got)
+		}
+	}
+}

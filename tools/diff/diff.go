@@ -84,8 +84,17 @@ func Trees(ctx context.Context, oldDir, newDir string, noXML bool) (*finding.Rep
 	if err != nil {
 		return nil, err
 	}
-	rep.Conflicts = fs
-	rep.Info = Info(in, fs)
+	// A pass may also say what only informs (a case the new release now
+	// accepts): that goes with the information, not the conflicts.
+	var info []finding.Finding
+	for _, f := range fs {
+		if f.Severity == finding.Info {
+			info = append(info, f)
+		} else {
+			rep.Conflicts = append(rep.Conflicts, f)
+		}
+	}
+	rep.Info = append(Info(in, fs), info...)
 	rep.Normalize()
 	return rep, nil
 }

@@ -107,14 +107,28 @@ func Compute(t *touchpoints.Tree, xml stockxml.Corpus) []Entry {
 		}
 	}
 	if xml != nil {
+		// The stock XML where each layer was recorded writing, as
+		// xml-overlap compares it (a read error goes into every hash).
+		rec, recErr := stockxml.Recorded(t.Root)
 		for _, w := range t.Writes {
 			var b strings.Builder
+			if recErr != nil {
+				fmt.Fprintf(&b, "error: %v\x00", recErr)
+			}
+			paths, _ := stockxml.WritePaths(rec, w.Layer, w.Path)
 			for _, name := range xml.Names() {
-				vals, err := stockxml.At(xml[name], w.Path)
-				if err != nil {
-					vals = []string{"error: " + err.Error()}
+				if xml[name].Refused() {
+					// A refused command has no XML to fingerprint.
+					fmt.Fprintf(&b, "%s\x00refused\x00", name)
+					continue
 				}
-				fmt.Fprintf(&b, "%s\x00%s\x00", name, strings.Join(vals, "\x01"))
+				for _, p := range paths {
+					vals, err := stockxml.At(xml[name], p)
+					if err != nil {
+						vals = []string{"error: " + err.Error()}
+					}
+					fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", name, p, strings.Join(vals, "\x01"))
+				}
 			}
 			add(Entry{"xml", w.Path, touchpoints.Hash(b.String()), w.Pos})
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/strataagent/strata/tools/passes/overridelost"
 	"github.com/strataagent/strata/tools/passes/routechange"
 	"github.com/strataagent/strata/tools/passes/settingschange"
+	"github.com/strataagent/strata/tools/passes/stockacceptance"
 	"github.com/strataagent/strata/tools/passes/xmloverlap"
 )
 
@@ -22,6 +23,7 @@ var All = []*pass.Pass{
 	copydrift.Pass,
 	routechange.Pass,
 	settingschange.Pass,
+	stockacceptance.Pass,
 	xmloverlap.Pass,
 	behaviorchange.Pass,
 }

@@ -21,17 +21,26 @@ import (
 	"github.com/beevik/etree"
 )
 
-// Case is one corpus command rendered: its XML, or the build error.
+// Case is one corpus command rendered: its XML, or the error of the stage
+// that refused it.
 type Case struct {
 	XML   string `json:"xml,omitempty"`
 	Error string `json:"error,omitempty"`
+	// Stage is where a refused command stopped: "decode", "validate",
+	// "build" or "marshal".
+	Stage string `json:"stage,omitempty"`
 }
+
+// Refused reports whether the release did not render the case.
+func (c Case) Refused() bool { return c.Error != "" }
 
 // Corpus maps a corpus case name (the JSON file's base name) to its render.
 type Corpus map[string]Case
 
 // harness is built against the tree; it uses only Build, StartVmCmd,
-// Config and OfflineHost, the release's rendering entry points.
+// Config and OfflineHost, the release's rendering entry points, and the
+// command's stock validation (ValidateFor, else Validate) found by
+// reflection, so it builds against a release that has neither.
 const harness = `package main
 
 import (
@@ -39,6 +48,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/strataagent/strata/upstream/vmplugin"
@@ -47,6 +57,26 @@ import (
 type result struct {
 	XML   string ` + "`json:\"xml,omitempty\"`" + `
 	Error string ` + "`json:\"error,omitempty\"`" + `
+	Stage string ` + "`json:\"stage,omitempty\"`" + `
+}
+
+// validate runs the command's stock validation, as a start does before it
+// builds.
+func validate(ctx context.Context, cmd *vmplugin.StartVmCmd, cfg vmplugin.Config) error {
+	v := reflect.ValueOf(cmd)
+	var outs []reflect.Value
+	host := reflect.ValueOf(vmplugin.OfflineHost{})
+	if m := v.MethodByName("ValidateFor"); m.IsValid() && m.Type().NumIn() == 3 && host.Type().AssignableTo(m.Type().In(2)) {
+		outs = m.Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(cfg), host})
+	} else if m := v.MethodByName("Validate"); m.IsValid() && m.Type().NumIn() == 0 {
+		outs = m.Call(nil)
+	}
+	if len(outs) == 1 {
+		if err, ok := outs[0].Interface().(error); ok {
+			return err
+		}
+	}
+	return nil
 }
 
 func main() {
@@ -66,7 +96,7 @@ func main() {
 		}{"kvm", "x86_64"}
 		if b, err := os.ReadFile(strings.TrimSuffix(f, ".json") + ".config.json"); err == nil {
 			if err := json.Unmarshal(b, &cfg); err != nil {
-				out[name] = result{Error: err.Error()}
+				out[name] = result{Error: err.Error(), Stage: "decode"}
 				continue
 			}
 		}
@@ -76,17 +106,22 @@ func main() {
 		}
 		cmd := &vmplugin.StartVmCmd{}
 		if err := json.Unmarshal(b, cmd); err != nil {
-			out[name] = result{Error: err.Error()}
+			out[name] = result{Error: err.Error(), Stage: "decode"}
 			continue
 		}
-		dom, err := vmplugin.Build(context.Background(), cmd, vmplugin.Config{DomainType: cfg.DomainType, Arch: cfg.Arch}, vmplugin.OfflineHost{})
+		bc := vmplugin.Config{DomainType: cfg.DomainType, Arch: cfg.Arch}
+		if err := validate(context.Background(), cmd, bc); err != nil {
+			out[name] = result{Error: err.Error(), Stage: "validate"}
+			continue
+		}
+		dom, err := vmplugin.Build(context.Background(), cmd, bc, vmplugin.OfflineHost{})
 		if err != nil {
-			out[name] = result{Error: err.Error()}
+			out[name] = result{Error: err.Error(), Stage: "build"}
 			continue
 		}
 		x, err := dom.Marshal()
 		if err != nil {
-			out[name] = result{Error: err.Error()}
+			out[name] = result{Error: err.Error(), Stage: "marshal"}
 			continue
 		}
 		out[name] = result{XML: x}
@@ -139,29 +174,109 @@ func firstLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// At returns the stock values at a declared domain path
-// ("/domain/os/loader", "/domain/devices/interface/driver/@queues"): for an
-// element path each match serialised, for an attribute path each match's
-// value. A case that failed to render yields its error text, so a change
-// in failing is a difference too.
-func At(c Case, path string) ([]string, error) {
-	if c.Error != "" {
-		return []string{"error: " + c.Error}, nil
-	}
+// Namespaces maps the namespaces a domain carries to the one prefix a path
+// spells them with, whatever prefix or default xmlns the serializer used
+// (libvirtxml writes <commandline xmlns="http://libvirt.org/schemas/domain/qemu/1.0">,
+// a path says /domain/qemu:commandline). The tool links no overlay, so
+// this is its own copy of overlay/provenance.Prefixes; a namespace not
+// listed takes the prefix the document itself declares for it.
+var Namespaces = map[string]string{
+	"http://libvirt.org/schemas/domain/qemu/1.0": "qemu",
+	"https://strata.dev/xmlns/1":                 "strata",
+	"http://zstack.org":                          "zs",
+}
+
+// Canonical parses a rendered domain and rewrites every namespaced element
+// and attribute to its canonical prefix, dropping the xmlns declarations,
+// so the prefix form and the default-xmlns form of one document serialise
+// alike and match one path.
+func Canonical(x string) (*etree.Document, error) {
 	doc := etree.NewDocument()
-	if err := doc.ReadFromString(c.XML); err != nil {
+	if err := doc.ReadFromString(x); err != nil {
 		return nil, fmt.Errorf("parse stock xml: %w", err)
 	}
-	elemPath, attr := path, ""
-	if i := strings.LastIndex(path, "/@"); i >= 0 {
-		elemPath, attr = path[:i], path[i+2:]
+	root := doc.Root()
+	if root == nil {
+		return doc, nil
 	}
-	ep, err := etree.CompilePath(elemPath)
+	declared := map[string]string{} // namespace -> a prefix the document declares
+	type rename struct {
+		e     *etree.Element
+		space string
+		attrs []string // new Space per attribute, "\x00" to drop it
+	}
+	var renames []rename
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		for _, a := range e.Attr {
+			if a.Space == "xmlns" {
+				if _, ok := declared[a.Value]; !ok {
+					declared[a.Value] = a.Key
+				}
+			}
+		}
+		r := rename{e: e, space: e.NamespaceURI()}
+		for _, a := range e.Attr {
+			switch {
+			case a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns"):
+				r.attrs = append(r.attrs, "\x00")
+			case a.Space != "":
+				r.attrs = append(r.attrs, a.NamespaceURI())
+			default:
+				r.attrs = append(r.attrs, "")
+			}
+		}
+		renames = append(renames, r)
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	walk(root)
+	prefix := func(uri string) string {
+		if p, ok := Namespaces[uri]; ok {
+			return p
+		}
+		return declared[uri]
+	}
+	for _, r := range renames {
+		r.e.Space = prefix(r.space)
+		attrs := r.e.Attr[:0]
+		for i, a := range r.e.Attr {
+			if r.attrs[i] == "\x00" {
+				continue
+			}
+			if r.attrs[i] != "" {
+				a.Space = prefix(r.attrs[i])
+			}
+			attrs = append(attrs, a)
+		}
+		r.e.Attr = attrs
+	}
+	return doc, nil
+}
+
+// At returns the stock values at a declared domain path
+// ("/domain/os/loader", "/domain/devices/interface/driver/@queues",
+// "/domain/qemu:commandline") or at a path a layer was recorded writing,
+// with predicates ("/domain/devices/disk[target=hdc]"): for an element path each match serialised,
+// for an attribute path each match's value. Namespaced steps match by
+// namespace (see Canonical), not by the prefix the XML happens to use. A
+// refused case has no values: callers leave refused cases out (see
+// Case.Refused) and report the refusal itself.
+func At(c Case, path string) ([]string, error) {
+	if c.Refused() {
+		return nil, nil
+	}
+	doc, err := Canonical(c.XML)
 	if err != nil {
-		return nil, fmt.Errorf("domain path %s: %w", path, err)
+		return nil, err
+	}
+	steps, attr, err := parsePath(path)
+	if err != nil {
+		return nil, err
 	}
 	var vals []string
-	for _, e := range doc.FindElementsPath(ep) {
+	for _, e := range find(doc, steps) {
 		if attr != "" {
 			if a := e.SelectAttr(attr); a != nil {
 				vals = append(vals, a.Value)

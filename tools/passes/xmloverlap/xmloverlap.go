@@ -21,32 +21,75 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 	if in.OldXML == nil || in.NewXML == nil {
 		return nil, nil
 	}
+	// What the layers were recorded writing over the ex corpus, under the
+	// old release (its explain goldens are rendered against it).
+	rec, err := stockxml.Recorded(in.Old.Root)
+	if err != nil {
+		return nil, err
+	}
 	var out []finding.Finding
 	for _, w := range in.Old.Writes {
-		var cases []string
-		for _, name := range in.OldXML.Names() {
-			nc, ok := in.NewXML[name]
-			if !ok {
+		// A declared path an exercised layer never wrote is `strata-agent
+		// layers --corpus`' report, not evidence here.
+		paths, exact := stockxml.WritePaths(rec, w.Layer, w.Path)
+		var hits []string
+		for _, p := range paths {
+			cases, err := differing(in, p)
+			if err != nil {
+				return nil, err
+			}
+			if len(cases) == 0 {
 				continue
 			}
-			differ, err := Differs(in.OldXML[name], nc, w.Path)
-			if err != nil {
-				return nil, fmt.Errorf("case %s: %w", name, err)
-			}
-			if differ {
-				cases = append(cases, name)
+			if exact {
+				hits = append(hits, p+": "+summary(cases))
+			} else {
+				hits = append(hits, summary(cases))
 			}
 		}
-		if len(cases) == 0 {
+		if len(hits) == 0 {
 			continue
+		}
+		msg := fmt.Sprintf("layer %s writes %s, where the new release's stock XML differs (%s)", w.Layer, w.Path, strings.Join(hits, "; "))
+		if exact {
+			msg = fmt.Sprintf("layer %s writes %s, where the new release's stock XML differs at the paths it was recorded writing (%s)", w.Layer, w.Path, hitList(hits))
 		}
 		out = append(out, finding.Finding{
 			Severity: finding.Error, Symbol: w.Path, Overlay: w.Pos,
-			Message: fmt.Sprintf("layer %s writes %s, where the new release's stock XML differs (%s)", w.Layer, w.Path, summary(cases)),
+			Message: msg,
 			Action:  "re-render the corpus with the layer and check the layer still produces what it means to (no duplicate elements)",
 		})
 	}
 	return out, nil
+}
+
+// differing lists the corpus cases both releases render whose stock XML
+// differs at path.
+func differing(in *pass.Input, path string) ([]string, error) {
+	var cases []string
+	for _, name := range in.OldXML.Names() {
+		nc, ok := in.NewXML[name]
+		if !ok || nc.Refused() || in.OldXML[name].Refused() {
+			// No evidence: stock-acceptance reports the refusal.
+			continue
+		}
+		differ, err := Differs(in.OldXML[name], nc, path)
+		if err != nil {
+			return nil, fmt.Errorf("case %s: %w", name, err)
+		}
+		if differ {
+			cases = append(cases, name)
+		}
+	}
+	return cases, nil
+}
+
+func hitList(hits []string) string {
+	const max = 3
+	if len(hits) <= max {
+		return strings.Join(hits, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more paths", strings.Join(hits[:max], "; "), len(hits)-max)
 }
 
 // Differs reports whether two renders differ at a declared domain path.

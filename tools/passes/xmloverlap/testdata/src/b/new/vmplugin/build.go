@@ -1,0 +1,43 @@
+package vmplugin
+
+import (
+	"context"
+
+	"libvirt.org/go/libvirtxml"
+)
+
+// StartVmCmd is the start command.
+type StartVmCmd struct {
+	VmInstanceUuid string `json:"vmInstanceUuid"`
+	RootPath       string `json:"rootPath"`
+	Cpus           uint   `json:"cpuNum"`
+}
+
+// Config is the builder's configuration.
+type Config struct {
+	DomainType string
+	Arch       string
+}
+
+// OfflineHost renders without side effects.
+type OfflineHost struct{}
+
+// Build builds the stock domain.
+func Build(ctx context.Context, cmd *StartVmCmd, cfg Config, host OfflineHost) (*libvirtxml.Domain, error) {
+	d := &libvirtxml.Domain{Type: cfg.DomainType, Name: cmd.VmInstanceUuid}
+	d.VCPU = &libvirtxml.DomainVCPU{Value: cmd.Cpus}
+	d.OS = &libvirtxml.DomainOS{Type: &libvirtxml.DomainOSType{Arch: cfg.Arch, Type: "hvm"}}
+	d.Devices = &libvirtxml.DomainDeviceList{Disks: []libvirtxml.DomainDisk{{
+		Device: "disk",
+		Driver: &libvirtxml.DomainDiskDriver{Name: "qemu", Type: "qcow2", Cache: "none"},
+		Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: cmd.RootPath}},
+		Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"},
+	}}}
+
+	// The same tags in default-xmlns form: no change.
+	d.Metadata = &libvirtxml.DomainMetadata{XML: `<tags xmlns="https://strata.dev/xmlns/1"><tag name="a" value="1"/></tags>`}
+	// The new release passes QEMU arguments itself; libvirtxml writes
+	// <commandline xmlns="http://libvirt.org/schemas/domain/qemu/1.0">.
+	d.QEMUCommandline = &libvirtxml.DomainQEMUCommandline{Args: []libvirtxml.DomainQEMUCommandlineArg{{Value: "-no-user-config"}}}
+	return d, nil
+}
