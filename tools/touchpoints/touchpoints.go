@@ -16,6 +16,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,7 +45,13 @@ type Object struct {
 	// route-change judges, not behavior-change.
 	RouteHash string
 	Source    string // functions and methods: the declaration as written (no doc)
-	Obj       types.Object
+	// Refs are the upstream functions, concrete methods and package-level
+	// variables this function's body (or this variable's initializer)
+	// names, called or handed on as values: upstream's static call graph,
+	// with a table of steps (a var listing functions) as a node between the
+	// function reading it and the steps.
+	Refs []string
+	Obj  types.Object
 }
 
 // Use is one reference of the overlay to an upstream object.
@@ -450,8 +457,63 @@ func (t *Tree) indexUpstream(p *packages.Package) {
 			o.Hash = Fingerprint(fd)
 			o.RouteHash = t.routeFingerprint(p.TypesInfo, fd, o.Hash)
 			o.Source = declSource(t.fset, src, fd)
+			if fd.Body != nil {
+				o.Refs = t.refs(p.TypesInfo, fd.Body)
+			}
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for _, name := range vs.Names {
+					if obj := p.TypesInfo.Defs[name]; obj != nil && len(vs.Values) > 0 {
+						o := t.addObject(obj)
+						for _, v := range vs.Values {
+							o.Refs = append(o.Refs, t.refs(p.TypesInfo, v)...)
+						}
+						slices.Sort(o.Refs)
+						o.Refs = slices.Compact(o.Refs)
+					}
+				}
+			}
 		}
 	}
+}
+
+// refs lists, sorted and once each, the upstream functions, concrete
+// methods and package-level variables that n names. An interface method
+// has no body to follow, so calls through interfaces are not edges (as in
+// go/callgraph/static).
+func (t *Tree) refs(info *types.Info, n ast.Node) []string {
+	var out []string
+	ast.Inspect(n, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok {
+			return true
+		}
+		obj := info.Uses[id]
+		if !t.upstreamObj(obj) {
+			return true
+		}
+		switch o := obj.(type) {
+		case *types.Func:
+			o = o.Origin()
+			if sig := o.Type().(*types.Signature); sig.Recv() != nil && types.IsInterface(sig.Recv().Type()) {
+				return true
+			}
+			out = append(out, t.Symbol(o))
+		case *types.Var:
+			if o.Parent() == o.Pkg().Scope() {
+				out = append(out, t.Symbol(o))
+			}
+		}
+		return true
+	})
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // declSource is the declaration's text as written, without its doc comment.
