@@ -94,6 +94,23 @@ var changes = []change{
 		want: []string{"xml-overlap /domain/features/smm"},
 	},
 	{
+		name: "(g) a helper the stock validation calls gains a bound",
+		edits: []edit{{file: "vmplugin/bounds.go",
+			old: "\tif cmd.VMInternalID < 0 {\n\t\tadd(\"vmInternalId: %d is negative\", cmd.VMInternalID)\n\t}\n",
+			new: "\tif cmd.VMInternalID < 0 {\n\t\tadd(\"vmInternalId: %d is negative\", cmd.VMInternalID)\n\t}\n\tif cmd.VMInternalID > 1<<31-1 {\n\t\tadd(\"vmInternalId: %d exceeds the maximum of %d\", cmd.VMInternalID, 1<<31-1)\n\t}\n"}},
+		// The overlay calls ValidateFor, whose body is unchanged; the bound
+		// is in checkBounds, two calls down (ValidateFor → validate →
+		// checkBounds), which no corpus case trips.
+		want: []string{"behavior-change upstream/vmplugin.(*StartVmCmd).checkBounds"},
+	},
+	{
+		name: "(h) upstream adds a method the overlay's plugin type already defines",
+		edits: []edit{{file: "vmplugin/plugin.go",
+			old: "// Start registers vm_plugin's URIs.\n",
+			new: "// StartEx registers extended URIs; the stock agent has none.\nfunc (p *VmPlugin) StartEx(s *kvmagent.Server) error { return nil }\n\n// Start registers vm_plugin's URIs.\n"}},
+		want: []string{"shadowing upstream/vmplugin.(*VmPlugin).StartEx"},
+	},
+	{
 		name: "unrelated: a new helper, comments, formatting",
 		edits: []edit{
 			{file: "linux/qemuimg.go", old: "// checkImagePath refuses",
