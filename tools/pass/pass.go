@@ -9,6 +9,7 @@ import (
 	"go/parser"
 	"go/token"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
@@ -138,19 +139,38 @@ func DocOf(src string) string {
 }
 
 // FirstBy keeps, per symbol, the finding at the first overlay position, so a
-// symbol used in ten places is reported once.
+// symbol used in ten places is reported once; every other position of the
+// symbol goes into that finding's Also, in file order, so a changed
+// signature names all its call sites and not only the first.
 func FirstBy(fs []finding.Finding) []finding.Finding {
 	fs = finding.Sort(fs)
-	seen := map[string]bool{}
+	first := map[string]int{}
 	var out []finding.Finding
 	for _, f := range fs {
-		if seen[f.Symbol] {
+		i, ok := first[f.Symbol]
+		if !ok {
+			first[f.Symbol] = len(out)
+			out = append(out, f)
 			continue
 		}
-		seen[f.Symbol] = true
-		out = append(out, f)
+		kept := &out[i]
+		for _, p := range append([]finding.Pos{f.Overlay}, f.Also...) {
+			if p != kept.Overlay && !slices.Contains(kept.Also, p) {
+				kept.Also = append(kept.Also, p)
+			}
+		}
+	}
+	for i := range out {
+		slices.SortFunc(out[i].Also, comparePos)
 	}
 	return out
+}
+
+func comparePos(a, b finding.Pos) int {
+	if c := strings.Compare(a.File, b.File); c != 0 {
+		return c
+	}
+	return a.Line - b.Line
 }
 
 // Reported is the set of symbols the named passes' results already name.

@@ -1,6 +1,7 @@
 package pass_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,5 +70,27 @@ func TestRunAllOrder(t *testing.T) {
 	}
 	if strings.Join(order, ",") != "first,second" || len(fs) != 2 || fs[0].Class != "first" {
 		t.Errorf("order %v, findings %+v", order, fs)
+	}
+}
+
+func TestFirstBy(t *testing.T) {
+	at := func(file string, line int) finding.Finding {
+		return finding.Finding{Symbol: "upstream/vm.(*Vm).Start", Overlay: finding.Pos{File: file, Line: line}, Message: "m"}
+	}
+	tests := []struct {
+		name     string
+		in       []finding.Finding
+		overlay  finding.Pos
+		wantAlso []finding.Pos
+	}{
+		{"one position", []finding.Finding{at("a.go", 3)}, finding.Pos{File: "a.go", Line: 3}, nil},
+		{"every other position in file order", []finding.Finding{at("b.go", 2), at("a.go", 9), at("a.go", 3), at("b.go", 2)},
+			finding.Pos{File: "a.go", Line: 3}, []finding.Pos{{File: "a.go", Line: 9}, {File: "b.go", Line: 2}}},
+	}
+	for _, tt := range tests {
+		got := pass.FirstBy(tt.in)
+		if len(got) != 1 || got[0].Overlay != tt.overlay || !slices.Equal(got[0].Also, tt.wantAlso) {
+			t.Errorf("%s: got %+v, want one at %v also %v", tt.name, got, tt.overlay, tt.wantAlso)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/strataagent/strata/tools/passes/overridelost"
 	"github.com/strataagent/strata/tools/passes/routechange"
 	"github.com/strataagent/strata/tools/passes/settingschange"
+	"github.com/strataagent/strata/tools/passes/shadowing"
 	"github.com/strataagent/strata/tools/passes/stockacceptance"
 	"github.com/strataagent/strata/tools/passes/xmloverlap"
 )
@@ -20,6 +21,7 @@ var All = []*pass.Pass{
 	apibreak.Pass,
 	overridelost.Pass,
 	overridedrift.Pass,
+	shadowing.Pass,
 	copydrift.Pass,
 	routechange.Pass,
 	settingschange.Pass,

@@ -76,6 +76,9 @@ func Text(w io.Writer, r *finding.Report, classes []string, color bool) error {
 				sev = paint(yellow, f.Severity)
 			}
 			fmt.Fprintf(&b, "  %s: %s: %s\n", f.Overlay, sev, f.Message)
+			if len(f.Also) > 0 {
+				fmt.Fprintf(&b, "      also: %s\n", joinPos(f.Also))
+			}
 			if f.Upstream.Old != nil {
 				fmt.Fprintf(&b, "      upstream old: %s\n", *f.Upstream.Old)
 			}
@@ -186,4 +189,13 @@ func SARIF(w io.Writer, r *finding.Report, ps []*pass.Pass) error {
 		return fmt.Errorf("sarif: %w", err)
 	}
 	return nil
+}
+
+// joinPos prints positions as "file:line, file:line".
+func joinPos(ps []finding.Pos) string {
+	ss := make([]string, len(ps))
+	for i, p := range ps {
+		ss[i] = p.String()
+	}
+	return strings.Join(ss, ", ")
 }

@@ -50,7 +50,10 @@ var changes = []change{
 			{file: "linux/qemuimg.go", old: "QemuImgPath(), \"info\"", new: "QemuImgPath(\"\"), \"info\""},
 			{file: "linux/versions.go", old: "QemuImgPath(), \"--version\"", new: "QemuImgPath(\"\"), \"--version\""},
 		},
-		want: []string{"api-break upstream/linux.QemuImgPath"},
+		// QemuImgVersion's body changed with the call; the overlay reaches
+		// it only through upstream ((*HostPlugin).Start → Fact →
+		// QemuImgVersion): a transitive behavior-change.
+		want: []string{"api-break upstream/linux.QemuImgPath", "behavior-change upstream/linux.QemuImgVersion"},
 	},
 	{
 		name: "(b) the original of a stamped copy changes one line",
@@ -90,6 +93,23 @@ var changes = []change{
 			old: "\tc.Domain.Features = f\n",
 			new: "\tif !c.IsAarch64() {\n\t\tf.SMM = &libvirtxml.DomainFeatureSMM{State: \"on\"}\n\t}\n\tc.Domain.Features = f\n"}},
 		want: []string{"xml-overlap /domain/features/smm"},
+	},
+	{
+		name: "(g) a helper the stock validation calls gains a bound",
+		edits: []edit{{file: "vmplugin/bounds.go",
+			old: "\tif cmd.VMInternalID < 0 {\n\t\tadd(\"vmInternalId: %d is negative\", cmd.VMInternalID)\n\t}\n",
+			new: "\tif cmd.VMInternalID < 0 {\n\t\tadd(\"vmInternalId: %d is negative\", cmd.VMInternalID)\n\t}\n\tif cmd.VMInternalID > 1<<31-1 {\n\t\tadd(\"vmInternalId: %d exceeds the maximum of %d\", cmd.VMInternalID, 1<<31-1)\n\t}\n"}},
+		// The overlay calls ValidateFor, whose body is unchanged; the bound
+		// is in checkBounds, two calls down (ValidateFor → validate →
+		// checkBounds), which no corpus case trips.
+		want: []string{"behavior-change upstream/vmplugin.(*StartVmCmd).checkBounds"},
+	},
+	{
+		name: "(h) upstream adds a method the overlay's plugin type already defines",
+		edits: []edit{{file: "vmplugin/plugin.go",
+			old: "// Start registers vm_plugin's URIs.\n",
+			new: "// StartEx registers extended URIs; the stock agent has none.\nfunc (p *VmPlugin) StartEx(s *kvmagent.Server) error { return nil }\n\n// Start registers vm_plugin's URIs.\n"}},
+		want: []string{"shadowing upstream/vmplugin.(*VmPlugin).StartEx"},
 	},
 	{
 		name: "unrelated: a new helper, comments, formatting",

@@ -14,8 +14,10 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,7 +46,13 @@ type Object struct {
 	// route-change judges, not behavior-change.
 	RouteHash string
 	Source    string // functions and methods: the declaration as written (no doc)
-	Obj       types.Object
+	// Refs are the upstream functions, concrete methods and package-level
+	// variables this function's body (or this variable's initializer)
+	// names, called or handed on as values: upstream's static call graph,
+	// with a table of steps (a var listing functions) as a node between the
+	// function reading it and the steps.
+	Refs []string
+	Obj  types.Object
 }
 
 // Use is one reference of the overlay to an upstream object.
@@ -71,6 +79,27 @@ type Override struct {
 	Overlay string // overlay/x.(*T).M
 	Symbol  string // the upstream method it overrides
 	Pos     Pos
+}
+
+// Shadow is an exported member (method or field) an overlay type declares
+// under the name of a member its embedded upstream type has: the overlay's
+// wins on the overlay type, upstream's still answers on the embedded value.
+type Shadow struct {
+	Overlay string // the overlay type, overlay/x.T
+	Name    string
+	Member  string // the overlay's member: overlay/x.(*T).M or overlay/x.T.F
+	Symbol  string // the upstream member it shadows
+	Embed   string // the embedded upstream type it is promoted from
+	Pos     Pos    // the overlay's member
+}
+
+// Promotion is what a selector x.Name on an overlay type embedding an
+// upstream type reaches when the overlay does not declare Name itself.
+type Promotion struct {
+	Overlay string
+	Name    string
+	Symbol  string // the member reached; "" when the selector is ambiguous
+	Pos     Pos    // the embedded field it comes through (the first one)
 }
 
 // Stamp is a stamped copy.
@@ -138,12 +167,16 @@ type Tree struct {
 	Uses      []Use
 	Embeds    []Embed
 	Overrides []Override
-	Stamps    []Stamp
-	Routes    []Route
-	Settings  []Setting
-	Reads     []Read
-	Writes    []LayerWrite
-	Errors    []TypeError // overlay packages against this tree's upstream
+	Shadows   []Shadow
+	// Promotions are the exported names promoted into overlay types that
+	// embed upstream types, by overlay type and name.
+	Promotions []Promotion
+	Stamps     []Stamp
+	Routes     []Route
+	Settings   []Setting
+	Reads      []Read
+	Writes     []LayerWrite
+	Errors     []TypeError // overlay packages against this tree's upstream
 
 	fset *token.FileSet
 }
@@ -450,8 +483,63 @@ func (t *Tree) indexUpstream(p *packages.Package) {
 			o.Hash = Fingerprint(fd)
 			o.RouteHash = t.routeFingerprint(p.TypesInfo, fd, o.Hash)
 			o.Source = declSource(t.fset, src, fd)
+			if fd.Body != nil {
+				o.Refs = t.refs(p.TypesInfo, fd.Body)
+			}
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for _, name := range vs.Names {
+					if obj := p.TypesInfo.Defs[name]; obj != nil && len(vs.Values) > 0 {
+						o := t.addObject(obj)
+						for _, v := range vs.Values {
+							o.Refs = append(o.Refs, t.refs(p.TypesInfo, v)...)
+						}
+						slices.Sort(o.Refs)
+						o.Refs = slices.Compact(o.Refs)
+					}
+				}
+			}
 		}
 	}
+}
+
+// refs lists, sorted and once each, the upstream functions, concrete
+// methods and package-level variables that n names. An interface method
+// has no body to follow, so calls through interfaces are not edges (as in
+// go/callgraph/static).
+func (t *Tree) refs(info *types.Info, n ast.Node) []string {
+	var out []string
+	ast.Inspect(n, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok {
+			return true
+		}
+		obj := info.Uses[id]
+		if !t.upstreamObj(obj) {
+			return true
+		}
+		switch o := obj.(type) {
+		case *types.Func:
+			o = o.Origin()
+			if sig := o.Type().(*types.Signature); sig.Recv() != nil && types.IsInterface(sig.Recv().Type()) {
+				return true
+			}
+			out = append(out, t.Symbol(o))
+		case *types.Var:
+			if o.Parent() == o.Pkg().Scope() {
+				out = append(out, t.Symbol(o))
+			}
+		}
+		return true
+	})
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // declSource is the declaration's text as written, without its doc comment.
@@ -524,6 +612,7 @@ func (t *Tree) overlay(p *packages.Package) {
 		t.stamps(p, f)
 	}
 	t.embedsAndOverrides(p)
+	t.selections(p)
 	t.layers(p)
 }
 
@@ -574,6 +663,146 @@ func (t *Tree) embedsAndOverrides(p *packages.Package) {
 				um := sel.Obj()
 				t.addObject(um)
 				t.Overrides = append(t.Overrides, Override{Overlay: t.Symbol(m), Symbol: t.Symbol(um), Pos: t.pos(m.Pos())})
+			}
+		}
+	}
+}
+
+// selections records, for each overlay struct type embedding an upstream
+// type, the exported members it declares under a name the embedded type
+// also has (Shadows) and what every other exported name promoted into it
+// resolves to (Promotions), so a release adding a member the overlay
+// shadows, or changing where a promoted name comes from, shows as a
+// difference between the trees.
+func (t *Tree) selections(p *packages.Package) {
+	scope := p.Types.Scope()
+	for _, n := range scope.Names() {
+		tn, ok := scope.Lookup(n).(*types.TypeName)
+		if !ok {
+			continue
+		}
+		named, ok := types.Unalias(tn.Type()).(*types.Named)
+		if !ok {
+			continue
+		}
+		st, ok := named.Underlying().(*types.Struct)
+		if !ok {
+			continue
+		}
+		var embeds []*types.Var
+		for i := range st.NumFields() {
+			if f := st.Field(i); f.Embedded() && t.upstreamObj(namedOf(f.Type())) {
+				embeds = append(embeds, f)
+			}
+		}
+		if len(embeds) == 0 {
+			continue
+		}
+		ov := t.rel(p.PkgPath) + "." + n
+		own := map[string]types.Object{}
+		for i := range st.NumFields() {
+			if f := st.Field(i); f.Exported() {
+				own[f.Name()] = f
+			}
+		}
+		for i := range named.NumMethods() {
+			if m := named.Method(i); m.Exported() {
+				own[m.Name()] = m
+			}
+		}
+		for _, e := range embeds {
+			for name, m := range own {
+				if m == types.Object(e) {
+					continue
+				}
+				obj, _, _ := types.LookupFieldOrMethod(addressable(e.Type()), true, p.Types, name)
+				if obj == nil || !t.upstreamObj(obj) {
+					continue
+				}
+				t.Shadows = append(t.Shadows, Shadow{Overlay: ov, Name: name, Member: t.Symbol(m), Symbol: t.Symbol(obj), Embed: t.Symbol(namedOf(e.Type())), Pos: t.pos(m.Pos())})
+			}
+		}
+		names := map[string]bool{}
+		for _, e := range embeds {
+			memberNames(e.Type(), names, map[*types.Named]bool{})
+		}
+		ptr := types.NewPointer(named)
+		for _, name := range slices.Sorted(maps.Keys(names)) {
+			if own[name] != nil {
+				continue
+			}
+			obj, index, _ := types.LookupFieldOrMethod(ptr, true, p.Types, name)
+			if obj == nil && index == nil {
+				continue
+			}
+			pr := Promotion{Overlay: ov, Name: name}
+			if obj != nil {
+				pr.Symbol = t.Symbol(obj)
+			}
+			if obj != nil && len(index) > 0 {
+				pr.Pos = t.pos(st.Field(index[0]).Pos())
+			} else {
+				pr.Pos = t.pos(embeds[0].Pos())
+			}
+			t.Promotions = append(t.Promotions, pr)
+		}
+	}
+}
+
+// addressable is *T for T, and a pointer type itself, so a lookup sees the
+// whole method set.
+func addressable(typ types.Type) types.Type {
+	if _, ok := typ.(*types.Pointer); ok {
+		return typ
+	}
+	return types.NewPointer(typ)
+}
+
+// namedOf is the named type of T or *T, as a type name, or nil.
+func namedOf(typ types.Type) *types.TypeName {
+	if ptr, ok := typ.(*types.Pointer); ok {
+		typ = ptr.Elem()
+	}
+	if n, ok := types.Unalias(typ).(*types.Named); ok {
+		return n.Obj()
+	}
+	return nil
+}
+
+// memberNames adds the exported field and method names of typ and of
+// everything it embeds.
+func memberNames(typ types.Type, names map[string]bool, seen map[*types.Named]bool) {
+	if ptr, ok := typ.(*types.Pointer); ok {
+		typ = ptr.Elem()
+	}
+	n, ok := types.Unalias(typ).(*types.Named)
+	if ok {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		ms := types.NewMethodSet(types.NewPointer(n))
+		for i := range ms.Len() {
+			if m := ms.At(i).Obj(); m.Exported() {
+				names[m.Name()] = true
+			}
+		}
+	}
+	switch u := typ.Underlying().(type) {
+	case *types.Struct:
+		for i := range u.NumFields() {
+			f := u.Field(i)
+			if f.Exported() {
+				names[f.Name()] = true
+			}
+			if f.Embedded() {
+				memberNames(f.Type(), names, seen)
+			}
+		}
+	case *types.Interface:
+		for i := range u.NumMethods() {
+			if m := u.Method(i); m.Exported() {
+				names[m.Name()] = true
 			}
 		}
 	}

@@ -86,6 +86,33 @@ func TestLoadTouchPoints(t *testing.T) {
 			"type upstream/vmplugin.Plugin call=false overlay/ex/ex.go:7",
 			"method upstream/vmplugin.(*Plugin).StartVm call=true overlay/ex/ex.go:12",
 		}},
+		{"passes/behaviorchange/testdata/src/b", func(tr *touchpoints.Tree) (out []string) {
+			for _, sym := range []string{"upstream/vmplugin.(*StartVmCmd).Validate", "upstream/vmplugin.Build", "upstream/vmplugin.steps"} {
+				out = append(out, fmt.Sprintf("%s -> %v", sym, tr.Object(sym).Refs))
+			}
+			return out
+		}, []string{
+			"upstream/vmplugin.(*StartVmCmd).Validate -> [upstream/vmplugin.CheckName upstream/vmplugin.checkCPUs]",
+			"upstream/vmplugin.Build -> [upstream/vmplugin.steps]",
+			"upstream/vmplugin.steps -> [upstream/vmplugin.makeCPU]",
+		}},
+		{"passes/shadowing/testdata/src/a", func(tr *touchpoints.Tree) (out []string) {
+			for _, s := range tr.Shadows {
+				out = append(out, fmt.Sprintf("shadow %s by %s via %s %s", s.Symbol, s.Member, s.Embed, s.Pos))
+			}
+			for _, p := range tr.Promotions {
+				out = append(out, fmt.Sprintf("promote %s.%s = %q %s", p.Overlay, p.Name, p.Symbol, p.Pos))
+			}
+			return out
+		}, []string{
+			"shadow upstream/vmplugin.(*VmPlugin).Start by overlay/ex.(*Ex).Start via upstream/vmplugin.VmPlugin overlay/ex/ex.go:12",
+			`promote overlay/ex.Ex.Name = "upstream/vmplugin.VmPlugin.Name" overlay/ex/ex.go:7`,
+			`promote overlay/ex.Ex.Stop = "upstream/vmplugin.(*VmPlugin).Stop" overlay/ex/ex.go:7`,
+			`promote overlay/ex.Watcher.Name = "upstream/vmplugin.VmPlugin.Name" overlay/ex/ex.go:19`,
+			`promote overlay/ex.Watcher.Start = "upstream/vmplugin.(*VmPlugin).Start" overlay/ex/ex.go:19`,
+			`promote overlay/ex.Watcher.Stop = "upstream/vmplugin.(*VmPlugin).Stop" overlay/ex/ex.go:19`,
+			`promote overlay/ex.Watcher.Watch = "upstream/vmplugin.(*Monitor).Watch" overlay/ex/ex.go:20`,
+		}},
 		{"passes/routechange/testdata/src/a", func(tr *touchpoints.Tree) (out []string) {
 			for _, r := range tr.Routes {
 				out = append(out, fmt.Sprintf("%s %s async=%v", r.Side, r.Path, r.Async))
