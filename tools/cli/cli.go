@@ -142,17 +142,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "upstream/ matches upstream/UPSTREAM")
 			return ExitClean, nil
 		case "check":
-			rep, err := lock.Check(ctx, root, *noXML)
+			rep, err := diff.Check(ctx, root, *noXML)
 			if err != nil {
 				return ExitError, err
 			}
 			return out.print(rep)
 		case "accept":
-			n, err := lock.Accept(ctx, root, *noXML)
+			n, err := lock.Accept(ctx, root, pass.LockKinds(passes.All), *noXML)
 			if err != nil {
 				return ExitError, err
 			}
-			fmt.Fprintf(stdout, "wrote %s (%d touch points)\n", lock.File, n)
+			fmt.Fprintf(stdout, "wrote %s (%d lines)\n", lock.File, n)
 			return ExitClean, nil
 		case "refresh":
 			res, err := refresh.Run(root, fs.Args())

@@ -277,13 +277,17 @@ func TestScenario(t *testing.T) {
 	mustRun(t, "verify")
 	lock := read(t, "overlay/strata.lock")
 	for _, line := range []string{
-		"route /ex/host/connect async,upstream:none,wraps:/host/connect=async\n",
-		"setting ex.address defines,upstream:none\n",
-		"override upstream/vmplugin.(*VmPlugin).RebootVM ",
+		"\nroute /host/connect async upstream/hostplugin\n", // the stock route /ex/host/connect wraps
+		"\ntype upstream/vmplugin.(*VmPlugin).RebootVM ",
+		"\nbody upstream/vmplugin.(*VmPlugin).RebootVM ",
 	} {
 		if !strings.Contains(lock, line) {
 			t.Errorf("the accepted lock lacks %q", line)
 		}
+	}
+	// The overlay's own key, which upstream does not define: no upstream fact.
+	if strings.Contains(lock, "\nsetting ex.address ") {
+		t.Errorf("the accepted lock records an upstream ex.address")
 	}
 	goTest(t, cp, "./overlay/...", "./linux2/...")
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/stockxml"
 )
@@ -15,7 +16,7 @@ import (
 var doc string
 
 // Pass is the xml-overlap class.
-var Pass = &pass.Pass{Name: "xml-overlap", Doc: pass.DocOf(doc), Run: run}
+var Pass = &pass.Pass{Name: "xml-overlap", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{lock.StockXML}}
 
 func run(in *pass.Input) ([]finding.Finding, error) {
 	if in.OldXML == nil || in.NewXML == nil {
