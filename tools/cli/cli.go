@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -197,7 +198,7 @@ func (o output) print(rep *finding.Report) (int, error) {
 	case o.json:
 		err = report.JSON(o.w, rep)
 	case o.sarif:
-		err = report.SARIF(o.w, rep, passes.All)
+		err = report.SARIF(o.w, rep, passes.All, toolVersion())
 	default:
 		color := false
 		if f, ok := o.w.(*os.File); ok {
@@ -276,4 +277,20 @@ func stampsJSON(ss []touchpoints.Stamp) []map[string]any {
 		out = append(out, map[string]any{"overlay": s.Overlay, "symbol": s.Symbol, "fingerprint": s.Fingerprint, "pos": s.Pos})
 	}
 	return out
+}
+
+// toolVersion is the module's version as built (a tag, or "(devel)" with
+// the VCS revision when the build recorded one), for SARIF's driver.version.
+func toolVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			v += "+" + s.Value
+		}
+	}
+	return v
 }

@@ -117,20 +117,8 @@ func contains(ss []string, s string) bool {
 }
 
 // LockClass is the class of check's findings about the lock itself (a
-// touch point not in overlay/strata.lock, or a stale line).
+// fact not in overlay/strata.lock, or a stale line).
 const LockClass = "lock"
-
-const lockDoc = "The tree's touch points differ from overlay/strata.lock: review, then run strata accept."
-
-// firstSentence is a doc's first sentence on one line.
-func firstSentence(doc string) string {
-	para, _, _ := strings.Cut(doc, "\n\n")
-	one := strings.Join(strings.Fields(para), " ")
-	if i := strings.Index(one, ". "); i >= 0 {
-		return one[:i+1]
-	}
-	return one
-}
 
 // Classes are the class names of a pass set, in order.
 func Classes(ps []*pass.Pass) []string {
@@ -141,45 +129,95 @@ func Classes(ps []*pass.Pass) []string {
 	return out
 }
 
-// SARIF writes SARIF 2.1.0: one rule per class (its doc), one result per
-// conflict on its overlay line, the upstream lines as related locations.
-func SARIF(w io.Writer, r *finding.Report, ps []*pass.Pass) error {
+// URI base ids: the repository (overlay lines, and upstream/ as it is) and
+// each release's upstream/ (a release may be a temporary copy).
+const (
+	SrcRoot    = "%SRCROOT%"
+	OldRelease = "OLDRELEASE"
+	NewRelease = "NEWRELEASE"
+)
+
+// SARIF writes SARIF 2.1.0: one rule per class with a short phrase and
+// markdown help linking into MAINTAINING.md, one result per conflict on its
+// overlay line (Finding.Also as further locations) with the upstream lines
+// related under each release's base id, and the info lines as notes.
+// version is the tool's (driver.version).
+func SARIF(w io.Writer, r *finding.Report, ps []*pass.Pass, version string) error {
 	rep, err := sarif.New(sarif.Version210)
 	if err != nil {
 		return fmt.Errorf("sarif: %w", err)
 	}
-	run := sarif.NewRunWithInformationURI("strata", "https://github.com/strataagent/strata/blob/main/MAINTAINING.md")
-	for _, p := range ps {
-		run.AddRule(p.Name).WithShortDescription(sarif.NewMultiformatMessageString(firstSentence(p.Doc))).WithFullDescription(sarif.NewMultiformatMessageString(p.Doc))
+	run := sarif.NewRunWithInformationURI("strata", HelpBase)
+	run.Tool.Driver.WithVersion(version)
+	run.WithOriginalUriBaseIds(map[string]*sarif.ArtifactLocation{
+		OldRelease: sarif.NewArtifactLocation().WithDescriptionText("upstream/ of the old release, " + orDash(r.Old.Version) + " " + orDash(r.Old.Tree)),
+		NewRelease: sarif.NewArtifactLocation().WithDescriptionText("upstream/ of the new release, " + orDash(r.New.Version) + " " + orDash(r.New.Tree)),
+	})
+	ids := append(Classes(ps), LockClass, InfoRule)
+	for _, id := range ids {
+		ru, ok := Rules[id]
+		if !ok {
+			return fmt.Errorf("sarif: class %s has no entry in report.Rules", id)
+		}
+		full := ru.Short + "."
+		for _, p := range ps {
+			if p.Name == id {
+				full = p.Doc
+			}
+		}
+		run.AddRule(id).
+			WithShortDescription(sarif.NewMultiformatMessageString(ru.Short)).
+			WithFullDescription(sarif.NewMultiformatMessageString(full)).
+			WithHelp(sarif.NewMultiformatMessageString(ru.Help).WithMarkdown("**" + ru.Short + ".** " + ru.Help + "\n\nSee [MAINTAINING.md](" + HelpBase + "#" + ru.Anchor + ").")).
+			WithHelpURI(HelpBase + "#" + ru.Anchor)
 	}
-	run.AddRule(LockClass).WithShortDescription(sarif.NewMultiformatMessageString(lockDoc)).WithFullDescription(sarif.NewMultiformatMessageString(lockDoc))
-	loc := func(p finding.Pos, msg string) *sarif.Location {
+	loc := func(p finding.Pos, base, msg string) *sarif.Location {
 		l := sarif.NewLocationWithPhysicalLocation(sarif.NewPhysicalLocation().
-			WithArtifactLocation(sarif.NewSimpleArtifactLocation(p.File)).
+			WithArtifactLocation(sarif.NewSimpleArtifactLocation(p.File).WithUriBaseId(base)).
 			WithRegion(sarif.NewRegion().WithStartLine(max(p.Line, 1))))
 		if msg != "" {
 			l.WithMessage(sarif.NewTextMessage(msg))
 		}
 		return l
 	}
+	// The old release is upstream/ as it is unless diff was given --old;
+	// a relative upstream/ path reads the same under either base.
+	add := func(f finding.Finding, rule, level, text string) {
+		res := sarif.NewRuleResult(rule).WithLevel(level).WithMessage(sarif.NewTextMessage(text))
+		if f.Overlay.File != "" {
+			res.AddLocation(loc(f.Overlay, SrcRoot, ""))
+		}
+		for _, p := range f.Also {
+			res.AddLocation(loc(p, SrcRoot, "also depends on "+f.Symbol))
+		}
+		id := 1
+		if f.Upstream.Old != nil {
+			res.AddRelatedLocation(loc(*f.Upstream.Old, OldRelease, "upstream (old release)").WithId(id))
+			id++
+		}
+		if f.Upstream.New != nil {
+			res.AddRelatedLocation(loc(*f.Upstream.New, NewRelease, "upstream (new release)").WithId(id))
+		}
+		if f.Overlay.File == "" && len(f.Also) == 0 {
+			// A result with no overlay line sits on the upstream line.
+			switch {
+			case f.Upstream.New != nil:
+				res.AddLocation(loc(*f.Upstream.New, NewRelease, ""))
+			case f.Upstream.Old != nil:
+				res.AddLocation(loc(*f.Upstream.Old, OldRelease, ""))
+			}
+		}
+		run.AddResult(res)
+	}
 	for _, f := range r.Conflicts {
 		level := "error"
 		if f.Severity == finding.Warning {
 			level = "warning"
 		}
-		res := sarif.NewRuleResult(f.Class).WithLevel(level).WithMessage(sarif.NewTextMessage(f.Message + " (" + f.Action + ")"))
-		if f.Overlay.File != "" {
-			res.AddLocation(loc(f.Overlay, ""))
-		}
-		id := 1
-		if f.Upstream.Old != nil {
-			res.AddRelatedLocation(loc(*f.Upstream.Old, "upstream (old release)").WithId(id))
-			id++
-		}
-		if f.Upstream.New != nil {
-			res.AddRelatedLocation(loc(*f.Upstream.New, "upstream (new release)").WithId(id))
-		}
-		run.AddResult(res)
+		add(f, f.Class, level, f.Message+" ("+f.Action+")")
+	}
+	for _, f := range r.Info {
+		add(f, InfoRule, "note", f.Class+": "+f.Message)
 	}
 	rep.AddRun(run)
 	if err := rep.PrettyWrite(w); err != nil {
