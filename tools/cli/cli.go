@@ -40,7 +40,7 @@ const usage = `strata: the release-merge tool (run from the repository root)
 Commands:
   strata touchpoints [--json]
       every touch point of overlay/, linux2/ and cmd/strata-agent on upstream/
-  strata diff --new PATH|REF [--old PATH|REF] [--json|--sarif] [--no-xml]
+  strata diff --new PATH|REF [--old PATH|REF] [--json|--sarif] [--no-xml] [--verbose]
       the conflicts of moving the overlay from the old release (default:
       upstream/ as it is) to the new one; a release is a directory laid out
       like upstream/ or a git ref whose upstream/ is used
@@ -49,7 +49,7 @@ Commands:
       diff report
   strata verify
       upstream/ matches upstream/UPSTREAM
-  strata check [--json|--sarif] [--no-xml]
+  strata check [--json|--sarif] [--no-xml] [--verbose]
       the tree against overlay/strata.lock (CI runs this)
   strata accept [--no-xml]
       rewrite overlay/strata.lock (and overlay/strata.lock.d/) from the tree
@@ -82,6 +82,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	asSARIF := fs.Bool("sarif", false, "print SARIF 2.1.0")
 	noXML := fs.Bool("no-xml", false, "do not render the stock corpus (no xml-overlap)")
+	verbose := fs.Bool("verbose", false, "text: list every item a finding summarises (each corpus case of an xml-overlap)")
 	newRel := fs.String("new", "", "the new release: a directory laid out like upstream/, or a git ref")
 	oldRel := fs.String("old", "", "the old release (default: upstream/ as it is)")
 	version := fs.String("version", "", "the imported release's version")
@@ -98,7 +99,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	ctx := context.Background()
-	out := output{w: stdout, json: *asJSON, sarif: *asSARIF}
+	out := output{w: stdout, json: *asJSON, sarif: *asSARIF, verbose: *verbose}
 	if out.json && out.sarif {
 		fmt.Fprintln(stderr, "strata: --json and --sarif exclude each other")
 		return ExitError
@@ -188,8 +189,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 }
 
 type output struct {
-	w           io.Writer
-	json, sarif bool
+	w                    io.Writer
+	json, sarif, verbose bool
 }
 
 func (o output) print(rep *finding.Report) (int, error) {
@@ -204,7 +205,7 @@ func (o output) print(rep *finding.Report) (int, error) {
 		if f, ok := o.w.(*os.File); ok {
 			color = isatty.IsTerminal(f.Fd())
 		}
-		err = report.Text(o.w, rep, report.Classes(passes.All), color)
+		err = report.TextWith(o.w, rep, report.Classes(passes.All), report.TextOptions{Color: color, Verbose: o.verbose})
 	}
 	if err != nil {
 		return ExitError, err

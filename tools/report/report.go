@@ -23,11 +23,48 @@ func ExitCode(r *finding.Report) int {
 	return 0
 }
 
-// JSON writes the pinned shape: {"old", "new", "conflicts", "info"}.
+// FormatVersion is the version of the JSON shape; it changes when a field
+// changes meaning or goes away (added fields keep it).
+const FormatVersion = 1
+
+// Counts are the report's totals, so a consumer need not count.
+type Counts struct {
+	Conflicts int            `json:"conflicts"`
+	Errors    int            `json:"errors"`
+	Warnings  int            `json:"warnings"`
+	Info      int            `json:"info"`
+	ByClass   map[string]int `json:"byClass"`
+}
+
+// CountOf counts a report's findings.
+func CountOf(r *finding.Report) Counts {
+	c := Counts{Conflicts: len(r.Conflicts), Info: len(r.Info), ByClass: map[string]int{}}
+	for _, f := range r.Conflicts {
+		c.ByClass[f.Class]++
+		if f.Severity == finding.Warning {
+			c.Warnings++
+		} else {
+			c.Errors++
+		}
+	}
+	return c
+}
+
+// JSON writes the pinned shape: {"format", "old", "new", "counts",
+// "conflicts", "info"}.
 func JSON(w io.Writer, r *finding.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
+	enc.SetEscapeHTML(false) // commands in actions read as written ("&&")
+	v := struct {
+		Format    int               `json:"format"`
+		Old       finding.Release   `json:"old"`
+		New       finding.Release   `json:"new"`
+		Counts    Counts            `json:"counts"`
+		Conflicts []finding.Finding `json:"conflicts"`
+		Info      []finding.Finding `json:"info"`
+	}{FormatVersion, r.Old, r.New, CountOf(r), r.Conflicts, r.Info}
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("write json report: %w", err)
 	}
 	return nil
@@ -40,9 +77,21 @@ const (
 	reset  = "\x1b[0m"
 )
 
+// TextOptions say how text reads: Color adds ANSI colours (only on a
+// terminal), Verbose lists every item a finding's message summarises.
+type TextOptions struct {
+	Color, Verbose bool
+}
+
 // Text writes the report grouped by class, in class order of classes
 // (then info); color adds ANSI colours (only on a terminal).
 func Text(w io.Writer, r *finding.Report, classes []string, color bool) error {
+	return TextWith(w, r, classes, TextOptions{Color: color})
+}
+
+// TextWith is Text with options.
+func TextWith(w io.Writer, r *finding.Report, classes []string, o TextOptions) error {
+	color := o.Color
 	paint := func(c, s string) string {
 		if !color {
 			return s
@@ -81,6 +130,14 @@ func Text(w io.Writer, r *finding.Report, classes []string, color bool) error {
 			}
 			if f.Upstream.New != nil {
 				fmt.Fprintf(&b, "      upstream new: %s\n", *f.Upstream.New)
+			}
+			for _, p := range f.Also {
+				fmt.Fprintf(&b, "      also: %s\n", p)
+			}
+			if o.Verbose {
+				for _, d := range f.Detail {
+					fmt.Fprintf(&b, "      - %s\n", d)
+				}
 			}
 			if f.Action != "" {
 				fmt.Fprintf(&b, "      action: %s\n", f.Action)
@@ -150,8 +207,8 @@ func SARIF(w io.Writer, r *finding.Report, ps []*pass.Pass, version string) erro
 	run := sarif.NewRunWithInformationURI("strata", HelpBase)
 	run.Tool.Driver.WithVersion(version)
 	run.WithOriginalUriBaseIds(map[string]*sarif.ArtifactLocation{
-		OldRelease: sarif.NewArtifactLocation().WithDescriptionText("upstream/ of the old release, " + orDash(r.Old.Version) + " " + orDash(r.Old.Tree)),
-		NewRelease: sarif.NewArtifactLocation().WithDescriptionText("upstream/ of the new release, " + orDash(r.New.Version) + " " + orDash(r.New.Tree)),
+		OldRelease: sarif.NewArtifactLocation().WithDescriptionText("the old release's tree (paths start at upstream/), " + orDash(r.Old.Version) + " " + orDash(r.Old.Tree)),
+		NewRelease: sarif.NewArtifactLocation().WithDescriptionText("the new release's tree (paths start at upstream/), " + orDash(r.New.Version) + " " + orDash(r.New.Tree)),
 	})
 	ids := append(Classes(ps), LockClass, InfoRule)
 	for _, id := range ids {

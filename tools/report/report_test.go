@@ -33,6 +33,9 @@ func sample() *finding.Report {
 			{Class: "copy-drift", Severity: "error", Symbol: "upstream/vmplugin.MakeCPU", Overlay: finding.Pos{File: "overlay/steps/cpu.go", Line: 7},
 				Upstream: finding.Upstream{Old: pos("upstream/vmplugin/cpu.go", 20), New: pos("upstream/vmplugin/cpu.go", 22)},
 				Message:  "copy of upstream/vmplugin.MakeCPU drifted", Action: "run `strata refresh upstream/vmplugin.MakeCPU`"},
+			{Class: "xml-overlap", Severity: "error", Symbol: "/domain/devices/controller", Overlay: finding.Pos{File: "overlay/layers/machine.go", Line: 44},
+				Message: "layer machine writes /domain/devices/controller, where the new release's stock XML differs (corpus a, b, c and 1 more)",
+				Action:  "re-render", Detail: []string{"a", "b", "c", "d"}},
 			{Class: "api-break", Severity: "error", Symbol: "upstream/linux.QemuImgPath", Overlay: finding.Pos{File: "linux2/img.go", Line: 9},
 				Also:     []finding.Pos{{File: "linux2/img.go", Line: 30}, {File: "overlay/host.go", Line: 4}},
 				Upstream: finding.Upstream{Old: pos("upstream/linux/qemuimg.go", 10), New: pos("upstream/linux/qemuimg.go", 12)},
@@ -66,8 +69,8 @@ func golden(t *testing.T, name string, got []byte) {
 
 func TestPrinters(t *testing.T) {
 	r := sample()
-	if len(r.Conflicts) != 4 {
-		t.Fatalf("Normalize kept %d conflicts, want 4 (one duplicate)", len(r.Conflicts))
+	if len(r.Conflicts) != 5 {
+		t.Fatalf("Normalize kept %d conflicts, want 5 (one duplicate)", len(r.Conflicts))
 	}
 	tests := []struct {
 		name  string
@@ -75,6 +78,9 @@ func TestPrinters(t *testing.T) {
 	}{
 		{"report.txt", func(b *bytes.Buffer) error { return report.Text(b, r, report.Classes(passes.All), false) }},
 		{"report_color.txt", func(b *bytes.Buffer) error { return report.Text(b, r, report.Classes(passes.All), true) }},
+		{"report_verbose.txt", func(b *bytes.Buffer) error {
+			return report.TextWith(b, r, report.Classes(passes.All), report.TextOptions{Verbose: true})
+		}},
 		{"report.json", func(b *bytes.Buffer) error { return report.JSON(b, r) }},
 		{"report.sarif", func(b *bytes.Buffer) error { return report.SARIF(b, r, passes.All, "test") }},
 	}

@@ -44,11 +44,16 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 		out = append(out, finding.Finding{
 			Severity: finding.Error, Symbol: w.Path, Overlay: w.Pos,
 			Message: fmt.Sprintf("layer %s writes %s, where the new release's stock XML differs (%s)", w.Layer, w.Path, summary(cases)),
-			Action:  "re-render the corpus with the layer and check the layer still produces what it means to (no duplicate elements)",
+			Action:  "run `" + RerenderCommand + "`, read `git diff overlay/layers/testdata overlay/agentex/testdata` and check the layer still produces what it means to (no duplicate elements)",
+			Detail:  cases,
 		})
 	}
 	return out, nil
 }
+
+// RerenderCommand re-renders every golden built over the stock XML with
+// the layers: the layers' corpus and the agent's renders.
+const RerenderCommand = "go test ./overlay/layers -run '^TestGoldenCorpus$' -update && go test ./overlay/agentex -run '^TestGoldenRender$' -update"
 
 // Differs reports whether two renders differ at a declared domain path.
 func Differs(a, b stockxml.Case, path string) (bool, error) {
