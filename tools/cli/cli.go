@@ -116,6 +116,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return ExitError, err
 			}
+			for _, spec := range []string{*newRel, *oldRel} {
+				if w := uncommittedRelease(root, spec); spec != "" && w != "" {
+					rep.Warnings = append(rep.Warnings, w)
+					fmt.Fprintf(stderr, "strata: warning: %s\n", w)
+				}
+			}
 			return out.print(rep)
 		case "import":
 			if fs.NArg() != 1 || *version == "" {
