@@ -29,21 +29,23 @@
 //
 // # The lock
 //
-// overlay/strata.lock is text, one touch point per line, sorted:
+// overlay/strata.lock is text, one fact of upstream/ as last reconciled per
+// line, sorted:
 //
-//	<kind> <symbol> <fingerprint>
+//	<kind> <key> <data, the rest of the line>
 //
-// kinds: use (an upstream object the overlay uses; fingerprint of its type),
-// call (an upstream function called directly; its body), embed (an embedded
-// upstream type), override (an overridden upstream method; signature and
-// body as sig:h1:...,body:h1:...), copy (a stamped copy's original), route
-// (a path the overlay registers: "sync"/"async", whether upstream also
-// registers it, and for a route under the overlay's own path that serves a
-// stock one again, ",wraps:/host/ping=async": the stock path and how
-// upstream registers it), setting (a key the overlay defines or reads: the upstream
-// type of its default or "absent"), xml (a domain path a layer writes: the
-// hash of the stock corpus XML at that path). The original source of every
-// stamped copy, the base of `strata refresh`, lives next to it in
+// Each kind is a lock.Kind that records its lines from a loaded tree and
+// restores them into the old side of check; each pass lists the kinds it
+// reads in its Pass.Lock, so check runs the passes of diff with the lock as
+// the old release. Kinds: type (the type of an upstream object the overlay
+// touches, as written), body (its normalised body hash, plus
+// "routes:h1:..." when the hash with route registrations read alike
+// differs), route (upstream's registration of a path the overlay registers
+// or wraps: sync or async and the folder), setting (the type of upstream's
+// default for a key the overlay defines or reads; none when upstream has no
+// such key), xml (the hash of a corpus case's stock XML, kept in
+// overlay/strata.lock.d/xml/<case>). The original source of every stamped
+// copy, the base of `strata refresh`, lives in
 // overlay/strata.lock.d/<symbol>.go.txt (symbol with "/", "*", "(", ")"
 // replaced by "_").
 //

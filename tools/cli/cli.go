@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -39,7 +40,7 @@ const usage = `strata: the release-merge tool (run from the repository root)
 Commands:
   strata touchpoints [--json]
       every touch point of overlay/, linux2/ and cmd/strata-agent on upstream/
-  strata diff --new PATH|REF [--old PATH|REF] [--json|--sarif] [--no-xml]
+  strata diff --new PATH|REF [--old PATH|REF] [--json|--sarif] [--no-xml] [--verbose]
       the conflicts of moving the overlay from the old release (default:
       upstream/ as it is) to the new one; a release is a directory laid out
       like upstream/ or a git ref whose upstream/ is used
@@ -48,7 +49,7 @@ Commands:
       diff report
   strata verify
       upstream/ matches upstream/UPSTREAM
-  strata check [--json|--sarif] [--no-xml]
+  strata check [--json|--sarif] [--no-xml] [--verbose]
       the tree against overlay/strata.lock (CI runs this)
   strata accept [--no-xml]
       rewrite overlay/strata.lock (and overlay/strata.lock.d/) from the tree
@@ -81,6 +82,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	asSARIF := fs.Bool("sarif", false, "print SARIF 2.1.0")
 	noXML := fs.Bool("no-xml", false, "do not render the stock corpus (no xml-overlap)")
+	verbose := fs.Bool("verbose", false, "text: list every item a finding summarises (each corpus case of an xml-overlap)")
 	newRel := fs.String("new", "", "the new release: a directory laid out like upstream/, or a git ref")
 	oldRel := fs.String("old", "", "the old release (default: upstream/ as it is)")
 	version := fs.String("version", "", "the imported release's version")
@@ -97,7 +99,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	ctx := context.Background()
-	out := output{w: stdout, json: *asJSON, sarif: *asSARIF}
+	out := output{w: stdout, json: *asJSON, sarif: *asSARIF, verbose: *verbose}
 	if out.json && out.sarif {
 		fmt.Fprintln(stderr, "strata: --json and --sarif exclude each other")
 		return ExitError
@@ -113,6 +115,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			rep, err := diff.Run(ctx, diff.Options{Root: root, Old: *oldRel, New: *newRel, NoXML: *noXML})
 			if err != nil {
 				return ExitError, err
+			}
+			for _, spec := range []string{*newRel, *oldRel} {
+				if w := uncommittedRelease(root, spec); spec != "" && w != "" {
+					rep.Warnings = append(rep.Warnings, w)
+					fmt.Fprintf(stderr, "strata: warning: %s\n", w)
+				}
 			}
 			return out.print(rep)
 		case "import":
@@ -142,17 +150,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "upstream/ matches upstream/UPSTREAM")
 			return ExitClean, nil
 		case "check":
-			rep, err := lock.Check(ctx, root, *noXML)
+			rep, err := diff.Check(ctx, root, *noXML)
 			if err != nil {
 				return ExitError, err
 			}
 			return out.print(rep)
 		case "accept":
-			n, err := lock.Accept(ctx, root, *noXML)
+			n, err := lock.Accept(ctx, root, pass.LockKinds(passes.All), *noXML)
 			if err != nil {
 				return ExitError, err
 			}
-			fmt.Fprintf(stdout, "wrote %s (%d touch points)\n", lock.File, n)
+			fmt.Fprintf(stdout, "wrote %s (%d lines)\n", lock.File, n)
 			return ExitClean, nil
 		case "refresh":
 			res, err := refresh.Run(root, fs.Args())
@@ -187,8 +195,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 }
 
 type output struct {
-	w           io.Writer
-	json, sarif bool
+	w                    io.Writer
+	json, sarif, verbose bool
 }
 
 func (o output) print(rep *finding.Report) (int, error) {
@@ -197,13 +205,13 @@ func (o output) print(rep *finding.Report) (int, error) {
 	case o.json:
 		err = report.JSON(o.w, rep)
 	case o.sarif:
-		err = report.SARIF(o.w, rep, passes.All)
+		err = report.SARIF(o.w, rep, passes.All, toolVersion())
 	default:
 		color := false
 		if f, ok := o.w.(*os.File); ok {
 			color = isatty.IsTerminal(f.Fd())
 		}
-		err = report.Text(o.w, rep, report.Classes(passes.All), color)
+		err = report.TextWith(o.w, rep, report.Classes(passes.All), report.TextOptions{Color: color, Verbose: o.verbose})
 	}
 	if err != nil {
 		return ExitError, err
@@ -276,4 +284,20 @@ func stampsJSON(ss []touchpoints.Stamp) []map[string]any {
 		out = append(out, map[string]any{"overlay": s.Overlay, "symbol": s.Symbol, "fingerprint": s.Fingerprint, "pos": s.Pos})
 	}
 	return out
+}
+
+// toolVersion is the module's version as built (a tag, or "(devel)" with
+// the VCS revision when the build recorded one), for SARIF's driver.version.
+func toolVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			v += "+" + s.Value
+		}
+	}
+	return v
 }

@@ -36,8 +36,8 @@ func TestUpgradeCycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(lockText), "copy upstream/vmplugin.MakeCPU h1:k8QLr0XrUggn5yI2tzIc3LYpGg6LBGUYSfnweqpa0oo=\n") {
-		t.Errorf("lock lacks the copy line:\n%s", lockText)
+	if !strings.Contains(string(lockText), "body upstream/vmplugin.MakeCPU h1:k8QLr0XrUggn5yI2tzIc3LYpGg6LBGUYSfnweqpa0oo=\n") {
+		t.Errorf("lock lacks the body line of the copied original:\n%s", lockText)
 	}
 	if code, out, stderr := run(t, "check"); code != cli.ExitClean {
 		t.Fatalf("check after accept: exit %d: %s%s", code, out, stderr)

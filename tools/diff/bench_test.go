@@ -11,6 +11,8 @@ import (
 
 	"github.com/strataagent/strata/tools/diff"
 	"github.com/strataagent/strata/tools/lock"
+	"github.com/strataagent/strata/tools/pass"
+	"github.com/strataagent/strata/tools/passes"
 	"github.com/strataagent/strata/tools/release"
 )
 
@@ -54,11 +56,11 @@ func benchDiff(b *testing.B, scale int, xml bool) {
 
 func benchCheck(b *testing.B, scale int, xml bool) {
 	dir := repoTree(b, scale)
-	if _, err := lock.Accept(context.Background(), dir, !xml); err != nil {
+	if _, err := lock.Accept(context.Background(), dir, pass.LockKinds(passes.All), !xml); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := lock.Check(context.Background(), dir, !xml); err != nil {
+		if _, err := diff.Check(context.Background(), dir, !xml); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -37,6 +37,9 @@ type Finding struct {
 	Upstream Upstream `json:"upstream"`
 	Message  string   `json:"message"`
 	Action   string   `json:"action"`
+	// Detail lists every item the message summarises (each corpus case
+	// of an xml-overlap); text prints it with --verbose.
+	Detail []string `json:"detail,omitempty"`
 }
 
 // PosOf returns a pointer to p, or nil for the zero position.

@@ -1,180 +1,113 @@
-// Package lock keeps overlay/strata.lock: every touch point with its
-// fingerprint as last reconciled, one per line, sorted, like go.sum (the
-// format is in package tools' doc). Check recomputes the tree's and
-// compares; Accept rewrites it.
+// Package lock keeps overlay/strata.lock: what the conflict passes need of
+// upstream/ as last reconciled, one fact per line, sorted, like go.sum (the
+// format is in package tools' doc). The lock knows no pass: each Kind of
+// line records itself from a loaded tree and restores itself into the old
+// side, and each pass lists the kinds it reads (pass.Pass.Lock), so check
+// runs the same passes as diff with the lock as its old release.
 package lock
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/strataagent/strata/tools/finding"
-	"github.com/strataagent/strata/tools/release"
+	"go/types"
+
 	"github.com/strataagent/strata/tools/stockxml"
 	"github.com/strataagent/strata/tools/touchpoints"
 )
 
 // File is the lock, relative to the repository root; Dir holds the
-// recorded originals of stamped copies.
+// recorded originals of stamped copies and the files of kinds that keep
+// more than a line (Line.Blob).
 const (
 	File = "overlay/strata.lock"
 	Dir  = "overlay/strata.lock.d"
 )
 
-// Entry is one line.
-type Entry struct {
-	Kind, Symbol, Fingerprint string
-	Pos                       touchpoints.Pos // overlay side; not written
+// Line is one line of the lock: "<kind> <key> <data>", where data is the
+// rest of the line (it may hold spaces). Blob, when set, is kept beside the
+// lock in Dir/<kind>/<key> and read back by the kind's Restore.
+type Line struct {
+	Kind, Key, Data string
+	Blob            []byte
+	Pos             touchpoints.Pos // the overlay position that needs it, when one does; not written
 }
 
-func (e Entry) key() string { return e.Kind + " " + e.Symbol }
+// ID is the line's kind and key: one line per ID.
+func (l Line) ID() string { return l.Kind + " " + l.Key }
 
-// Compute lists the tree's touch points with their fingerprints. xml may
-// be nil (then no xml lines).
-func Compute(t *touchpoints.Tree, xml stockxml.Corpus) []Entry {
-	m := map[string]Entry{}
-	add := func(e Entry) {
-		if old, ok := m[e.key()]; ok && lessPos(old.Pos, e.Pos) {
-			return
+// Old is the old side a check rebuilds: a tree holding the overlay's touch
+// points as they are now and upstream's facts as the lock recorded them.
+type Old struct {
+	Root string // the repository, for Blob files
+	Tree *touchpoints.Tree
+	XML  stockxml.Corpus // nil unless a kind restores it
+}
+
+// Kind is one sort of lock line, owned by the pass (or passes) that read
+// it: Record lists its lines from a loaded tree (xml nil when the corpus
+// did not render), Restore puts lines recorded earlier into the old side.
+type Kind struct {
+	Name    string // the first word of its lines
+	Doc     string
+	Record  func(t *touchpoints.Tree, xml stockxml.Corpus) []Line
+	Restore func(ls []Line, old *Old) error
+	// NeedsXML: Record needs the rendered corpus, so with no render the
+	// kind's lines are kept as recorded and not compared.
+	NeedsXML bool
+	// Derived: its lines follow from upstream's facts around the touch
+	// points (what the overlay reaches or has promoted), not from the touch
+	// points themselves, so a line a release adds or drops is for the
+	// passes to judge, not a lock finding; accept re-records it.
+	Derived bool
+}
+
+// Record lists every kind's lines for a tree, sorted, one per kind and key
+// (the first recorded wins, so kinds record in file order).
+func Record(kinds []*Kind, t *touchpoints.Tree, xml stockxml.Corpus) []Line {
+	seen := map[string]bool{}
+	var out []Line
+	for _, k := range kinds {
+		if k.NeedsXML && xml == nil {
+			continue
 		}
-		m[e.key()] = e
-	}
-	typeOf := func(sym string) string {
-		if o := t.Object(sym); o != nil {
-			return touchpoints.Hash(o.Type)
-		}
-		return "absent"
-	}
-	bodyOf := func(sym string) string {
-		if o := t.Object(sym); o != nil && o.Hash != "" {
-			return o.Hash
-		}
-		return "absent"
-	}
-	for _, u := range t.Uses {
-		add(Entry{"use", u.Symbol, typeOf(u.Symbol), u.Pos})
-		if u.Call {
-			add(Entry{"call", u.Symbol, bodyOf(u.Symbol), u.Pos})
-		}
-	}
-	for _, e := range t.Embeds {
-		add(Entry{"embed", e.Symbol, typeOf(e.Symbol), e.Pos})
-	}
-	for _, o := range t.Overrides {
-		add(Entry{"override", o.Symbol, "sig:" + typeOf(o.Symbol) + ",body:" + bodyOf(o.Symbol), o.Pos})
-	}
-	for _, s := range t.Stamps {
-		add(Entry{"copy", s.Symbol, s.Fingerprint, s.Pos})
-	}
-	up := map[string]string{}
-	for _, r := range t.Routes {
-		if r.Side == "upstream" {
-			up[r.Path] = mode(r.Async)
-		}
-	}
-	for _, r := range t.Routes {
-		if r.Side == "overlay" {
-			fp := mode(r.Async) + ",upstream:" + orNone(up[r.Path])
-			if r.Wraps != "" {
-				fp += ",wraps:" + r.Wraps + "=" + orNone(up[r.Wraps])
+		for _, l := range k.Record(t, xml) {
+			l.Kind = k.Name
+			if seen[l.ID()] {
+				continue
 			}
-			add(Entry{"route", r.Path, fp, r.Pos})
+			seen[l.ID()] = true
+			out = append(out, l)
 		}
 	}
-	upS := map[string]string{}
-	own := map[string]bool{}
-	for _, s := range t.Settings {
-		if s.Side == "upstream" {
-			upS[s.Key] = s.Type
-		} else {
-			own[s.Key] = true
-		}
-	}
-	for _, s := range t.Settings {
-		if s.Side == "overlay" {
-			add(Entry{"setting", s.Key, "defines,upstream:" + orNone(upS[s.Key]), s.Pos})
-		}
-	}
-	for _, r := range t.Reads {
-		if !own[r.Key] {
-			add(Entry{"setting", r.Key, "reads,upstream:" + orNone(upS[r.Key]), r.Pos})
-		}
-	}
-	if xml != nil {
-		// The stock XML where each layer was recorded writing, as
-		// xml-overlap compares it (a read error goes into every hash).
-		rec, recErr := stockxml.Recorded(t.Root)
-		for _, w := range t.Writes {
-			var b strings.Builder
-			if recErr != nil {
-				fmt.Fprintf(&b, "error: %v\x00", recErr)
-			}
-			paths, _ := stockxml.WritePaths(rec, w.Layer, w.Path)
-			for _, name := range xml.Names() {
-				if xml[name].Refused() {
-					// A refused command has no XML to fingerprint.
-					fmt.Fprintf(&b, "%s\x00refused\x00", name)
-					continue
-				}
-				for _, p := range paths {
-					vals, err := stockxml.At(xml[name], p)
-					if err != nil {
-						vals = []string{"error: " + err.Error()}
-					}
-					fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", name, p, strings.Join(vals, "\x01"))
-				}
-			}
-			add(Entry{"xml", w.Path, touchpoints.Hash(b.String()), w.Pos})
-		}
-	}
-	out := make([]Entry, 0, len(m))
-	for _, e := range m {
-		out = append(out, e)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key() < out[j].key() })
+	sortLines(out)
 	return out
 }
 
-func lessPos(a, b touchpoints.Pos) bool {
-	if a.File != b.File {
-		return a.File < b.File
-	}
-	return a.Line < b.Line
-}
+func sortLines(ls []Line) { sort.Slice(ls, func(i, j int) bool { return ls[i].ID() < ls[j].ID() }) }
 
-func mode(async bool) string {
-	if async {
-		return "async"
-	}
-	return "sync"
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
+const header = "# strata.lock: upstream/ as the overlay last reconciled with it; each kind belongs to the passes that read it (strata accept writes it)\n"
 
 // Format prints the lock.
-func Format(es []Entry) string {
+func Format(ls []Line) string {
 	var b strings.Builder
-	b.WriteString("# strata.lock: touch points of the overlay on upstream/ as last reconciled (strata accept writes it)\n")
-	for _, e := range es {
-		fmt.Fprintf(&b, "%s %s %s\n", e.Kind, e.Symbol, e.Fingerprint)
+	b.WriteString(header)
+	for _, l := range ls {
+		fmt.Fprintf(&b, "%s %s %s\n", l.Kind, l.Key, l.Data)
 	}
 	return b.String()
 }
 
-// Parse reads a lock.
-func Parse(b []byte) ([]Entry, error) {
-	var es []Entry
+// Parse reads a lock (no blobs).
+func Parse(b []byte) ([]Line, error) {
+	var ls []Line
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -182,23 +115,105 @@ func Parse(b []byte) ([]Entry, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		f := strings.Fields(line)
+		f := strings.SplitN(line, " ", 3)
 		if len(f) != 3 {
-			return nil, fmt.Errorf("%s:%d: want \"kind symbol fingerprint\"", File, n)
+			return nil, fmt.Errorf("%s:%d: want \"kind key data\"", File, n)
 		}
-		es = append(es, Entry{Kind: f[0], Symbol: f[1], Fingerprint: f[2]})
+		ls = append(ls, Line{Kind: f[0], Key: f[1], Data: f[2]})
 	}
-	return es, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", File, err)
+	}
+	return ls, nil
+}
+
+// Read parses root's lock.
+func Read(root string) ([]Line, error) {
+	b, err := os.ReadFile(filepath.Join(root, File))
+	if err != nil {
+		return nil, fmt.Errorf("%w (run strata accept to create it)", err)
+	}
+	return Parse(b)
+}
+
+// BlobPath is where a line's blob lives.
+func BlobPath(root string, l Line) string {
+	return filepath.Join(root, Dir, l.Kind, fileName(l.Key))
+}
+
+// ReadBlob reads a recorded line's blob.
+func ReadBlob(root string, l Line) ([]byte, error) {
+	b, err := os.ReadFile(BlobPath(root, l))
+	if err != nil {
+		return nil, fmt.Errorf("lock %s %s: %w", l.Kind, l.Key, err)
+	}
+	return b, nil
+}
+
+func fileName(key string) string {
+	return strings.NewReplacer("/", "_", "*", "_", "(", "_", ")", "_").Replace(key)
 }
 
 // OriginalPath is where the recorded original of a stamped copy lives.
 func OriginalPath(root, symbol string) string {
-	name := strings.NewReplacer("/", "_", "*", "_", "(", "_", ")", "_").Replace(symbol)
-	return filepath.Join(root, Dir, name+".go.txt")
+	return filepath.Join(root, Dir, fileName(symbol)+".go.txt")
 }
 
-// load loads the tree and, when layers exist, renders its corpus.
-func load(ctx context.Context, root string, noXML bool) (*touchpoints.Tree, stockxml.Corpus, []string, error) {
+// Restore builds the old side from recorded lines: the overlay's touch
+// points of t (the overlay is the one being checked) and upstream as each
+// kind restores it. A line of a kind no pass owns is an error.
+func Restore(root string, kinds []*Kind, t *touchpoints.Tree, ls []Line) (*Old, error) {
+	old := &Old{Root: root, Tree: &touchpoints.Tree{
+		Root: t.Root, Module: t.Module,
+		Objects: map[string]*touchpoints.Object{}, Packages: map[string]*types.Package{},
+		Uses: t.Uses, Embeds: t.Embeds, Overrides: t.Overrides, Stamps: t.Stamps,
+		Reads: t.Reads, Writes: t.Writes,
+	}}
+	for _, r := range t.Routes {
+		if r.Side == "overlay" {
+			old.Tree.Routes = append(old.Tree.Routes, r)
+		}
+	}
+	for _, s := range t.Settings {
+		if s.Side == "overlay" {
+			old.Tree.Settings = append(old.Tree.Settings, s)
+		}
+	}
+	by := map[string][]Line{}
+	for _, l := range ls {
+		by[l.Kind] = append(by[l.Kind], l)
+	}
+	var errs []error
+	for _, k := range kinds {
+		if err := k.Restore(by[k.Name], old); err != nil {
+			errs = append(errs, fmt.Errorf("lock kind %s: %w", k.Name, err))
+		}
+		delete(by, k.Name)
+	}
+	for name := range by {
+		errs = append(errs, fmt.Errorf("%s: lines of kind %q, which no pass reads (strata accept drops them)", File, name))
+	}
+	return old, errors.Join(errs...)
+}
+
+// Kinds is the de-duplicated union of kind lists, in order.
+func Kinds(lists ...[]*Kind) []*Kind {
+	seen := map[*Kind]bool{}
+	var out []*Kind
+	for _, l := range lists {
+		for _, k := range l {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// Load loads the tree and, when layers exist, renders its corpus; a corpus
+// that does not render is a warning.
+func Load(ctx context.Context, root string, noXML bool) (*touchpoints.Tree, stockxml.Corpus, []string, error) {
 	t, err := touchpoints.Load(root)
 	if err != nil {
 		return nil, nil, nil, err
@@ -214,30 +229,30 @@ func load(ctx context.Context, root string, noXML bool) (*touchpoints.Tree, stoc
 	return t, xml, warn, nil
 }
 
-// Accept rewrites the lock and the recorded originals from the tree. A
-// copy's original is rewritten only when the copy's stamp matches the
-// current upstream original: otherwise the recorded one stays the base for
-// refresh.
-func Accept(ctx context.Context, root string, noXML bool) (int, error) {
-	t, xml, _, err := load(ctx, root, noXML)
+// Accept rewrites the lock, its blobs and the recorded originals from the
+// tree. A copy's original is rewritten only when the copy's stamp matches
+// the current upstream original: otherwise the recorded one stays the base
+// for refresh. With noXML the lines of kinds that need the corpus are kept
+// as recorded.
+func Accept(ctx context.Context, root string, kinds []*Kind, noXML bool) (int, error) {
+	t, xml, _, err := Load(ctx, root, noXML)
 	if err != nil {
 		return 0, err
 	}
-	es := Compute(t, xml)
 	if xml == nil && !noXML && len(t.Writes) > 0 {
 		return 0, fmt.Errorf("accept: the stock corpus does not render, so the xml lines cannot be recorded (--no-xml to skip them)")
 	}
-	if noXML {
-		// Keep the recorded xml lines rather than drop them.
-		if b, err := os.ReadFile(filepath.Join(root, File)); err == nil {
-			if old, err := Parse(b); err == nil {
-				for _, e := range old {
-					if e.Kind == "xml" {
-						es = append(es, e)
+	ls := Record(kinds, t, xml)
+	if xml == nil {
+		if old, err := Read(root); err == nil {
+			for _, l := range old {
+				for _, k := range kinds {
+					if k.Name == l.Kind && k.NeedsXML {
+						ls = append(ls, l)
 					}
 				}
-				sort.Slice(es, func(i, j int) bool { return es[i].key() < es[j].key() })
 			}
+			sortLines(ls)
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(root, Dir), 0o755); err != nil {
@@ -252,104 +267,51 @@ func Accept(ctx context.Context, root string, noXML bool) (int, error) {
 			return 0, fmt.Errorf("accept: %w", err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(root, File), []byte(Format(es)), 0o644); err != nil {
+	if err := writeBlobs(root, kinds, ls); err != nil {
 		return 0, fmt.Errorf("accept: %w", err)
 	}
-	return len(es), nil
+	if err := os.WriteFile(filepath.Join(root, File), []byte(Format(ls)), 0o644); err != nil {
+		return 0, fmt.Errorf("accept: %w", err)
+	}
+	return len(ls), nil
 }
 
-// classOf maps a lock kind to the report class of a changed fingerprint.
-func classOf(e Entry, old string) (string, string) {
-	switch e.Kind {
-	case "use", "embed":
-		return "api-break", finding.Error
-	case "call":
-		return "behavior-change", finding.Warning
-	case "override":
-		if sigOf(old) != sigOf(e.Fingerprint) {
-			return "override-lost", finding.Error
-		}
-		return "override-drift", finding.Warning
-	case "copy":
-		return "copy-drift", finding.Error
-	case "route":
-		return "route-change", finding.Error
-	case "setting":
-		return "settings-change", finding.Error
-	case "xml":
-		return "xml-overlap", finding.Error
-	}
-	return "lock", finding.Error
-}
-
-func sigOf(fp string) string { s, _, _ := strings.Cut(fp, ","); return s }
-
-// Check compares the tree with the lock, with no old release at hand.
-func Check(ctx context.Context, root string, noXML bool) (*finding.Report, error) {
-	t, xml, warn, err := load(ctx, root, noXML)
-	if err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(filepath.Join(root, File))
-	if err != nil {
-		return nil, fmt.Errorf("check: %w (run strata accept to create it)", err)
-	}
-	locked, err := Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("check: %w", err)
-	}
-	up := filepath.Join(root, "upstream")
-	p, _ := release.ReadProvenance(up)
-	rep := &finding.Report{Old: finding.Release{Version: "lock"}, New: finding.Release{Version: p.Version, Tree: p.Tree}, Warnings: warn}
-	cur := map[string]Entry{}
-	for _, e := range Compute(t, xml) {
-		cur[e.key()] = e
-	}
-	lk := map[string]Entry{}
-	for _, e := range locked {
-		lk[e.key()] = e
-	}
-	for k, e := range cur {
-		if e.Kind == "xml" && xml == nil {
+// writeBlobs writes each blob and removes a kind's files no line names, so
+// the folder holds exactly what the lock records.
+func writeBlobs(root string, kinds []*Kind, ls []Line) error {
+	keep := map[string]bool{}
+	for _, l := range ls {
+		if l.Blob == nil {
 			continue
 		}
-		l, ok := lk[k]
-		switch {
-		case !ok:
-			rep.Conflicts = append(rep.Conflicts, finding.Finding{Class: "lock", Severity: finding.Error, Symbol: e.Symbol, Overlay: e.Pos,
-				Message: fmt.Sprintf("%s touch point %s is not in the lock", e.Kind, e.Symbol), Action: "review it, then run strata accept"})
-		case l.Fingerprint != e.Fingerprint:
-			class, sev := classOf(e, l.Fingerprint)
-			rep.Conflicts = append(rep.Conflicts, finding.Finding{Class: class, Severity: sev, Symbol: e.Symbol, Overlay: e.Pos,
-				Message: fmt.Sprintf("%s %s changed since the lock (%s, now %s)", e.Kind, e.Symbol, l.Fingerprint, e.Fingerprint),
-				Action:  "resolve the change, then run strata accept"})
+		p := BlobPath(root, l)
+		keep[p] = true
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, l.Blob, 0o644); err != nil {
+			return err
 		}
 	}
-	for k, l := range lk {
-		if _, ok := cur[k]; !ok && !(l.Kind == "xml" && xml == nil) {
-			rep.Conflicts = append(rep.Conflicts, finding.Finding{Class: "lock", Severity: finding.Error, Symbol: l.Symbol,
-				Message: fmt.Sprintf("%s %s is in the lock but no longer a touch point", l.Kind, l.Symbol), Action: "run strata accept"})
-		}
-	}
-	for _, s := range t.Stamps {
-		o := t.Object(s.Symbol)
-		if o == nil || o.Hash != s.Fingerprint {
-			msg := fmt.Sprintf("copy of %s drifted: the original in upstream/ no longer matches the stamp", s.Symbol)
-			if o == nil {
-				msg = fmt.Sprintf("the original of copy %s, %s, is gone from upstream/", s.Overlay, s.Symbol)
+	for _, k := range kinds {
+		files, _ := filepath.Glob(filepath.Join(root, Dir, k.Name, "*"))
+		for _, f := range files {
+			if !keep[f] && !kept(ls, root, f) {
+				if err := os.Remove(f); err != nil {
+					return err
+				}
 			}
-			f := finding.Finding{Class: "copy-drift", Severity: finding.Error, Symbol: s.Symbol, Overlay: s.Pos, Message: msg,
-				Action: "run strata refresh " + s.Symbol}
-			if o != nil {
-				f.Upstream.New = finding.PosOf(o.Pos)
-			}
-			rep.Conflicts = append(rep.Conflicts, f)
 		}
 	}
-	for _, e := range t.Errors {
-		rep.Conflicts = append(rep.Conflicts, finding.Finding{Class: "api-break", Severity: finding.Error, Overlay: e.Pos,
-			Message: "the overlay does not build: " + e.Msg, Action: "adapt the overlay to upstream/"})
+	return nil
+}
+
+// kept: a blob of a line kept as recorded (no render) stays.
+func kept(ls []Line, root, f string) bool {
+	for _, l := range ls {
+		if l.Blob == nil && BlobPath(root, l) == f {
+			return true
+		}
 	}
-	rep.Normalize()
-	return rep, nil
+	return false
 }

@@ -8,28 +8,28 @@ import (
 )
 
 func TestFormatParse(t *testing.T) {
-	es := []lock.Entry{
-		{Kind: "copy", Symbol: "upstream/vmplugin.MakeCPU", Fingerprint: "h1:abc="},
-		{Kind: "route", Symbol: "/vm/start", Fingerprint: "async,upstream:async"},
-		{Kind: "xml", Symbol: "/domain/devices/disk/driver/@io", Fingerprint: "h1:def="},
+	ls := []lock.Line{
+		{Kind: "body", Key: "upstream/vmplugin.MakeCPU", Data: "h1:abc= routes:h1:def="},
+		{Kind: "route", Key: "/vm/start", Data: "async upstream/vmplugin"},
+		{Kind: "type", Key: "upstream/linux.QemuImgPath", Data: "func(configured string) string"},
 	}
-	text := lock.Format(es)
-	if !strings.HasPrefix(text, "# ") || !strings.Contains(text, "\nroute /vm/start async,upstream:async\n") {
+	text := lock.Format(ls)
+	if !strings.HasPrefix(text, "# ") || !strings.Contains(text, "\nroute /vm/start async upstream/vmplugin\n") {
 		t.Errorf("format:\n%s", text)
 	}
 	got, err := lock.Parse([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(es) {
-		t.Fatalf("parsed %d entries, want %d", len(got), len(es))
+	if len(got) != len(ls) {
+		t.Fatalf("parsed %d lines, want %d", len(got), len(ls))
 	}
-	for i := range es {
-		if got[i] != es[i] {
-			t.Errorf("entry %d = %+v, want %+v", i, got[i], es[i])
+	for i := range ls {
+		if got[i].Kind != ls[i].Kind || got[i].Key != ls[i].Key || got[i].Data != ls[i].Data {
+			t.Errorf("line %d = %+v, want %+v", i, got[i], ls[i])
 		}
 	}
-	if _, err := lock.Parse([]byte("use upstream/x.Y\n")); err == nil || !strings.Contains(err.Error(), "strata.lock:1") {
+	if _, err := lock.Parse([]byte("type upstream/x.Y\n")); err == nil || !strings.Contains(err.Error(), "strata.lock:1") {
 		t.Errorf("a two-field line: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/stockxml"
 	"github.com/strataagent/strata/tools/touchpoints"
 )
@@ -23,6 +24,10 @@ type Pass struct {
 	Doc      string // first line: a summary
 	Requires []*Pass
 	Run      func(*Input) ([]finding.Finding, error)
+	// Lock lists the kinds of lock line whose facts Run reads from the old
+	// side, so check can rebuild that side from overlay/strata.lock alone.
+	// A pass with facts of its own declares its own lock.Kind.
+	Lock []*lock.Kind
 }
 
 // Input is what every pass reads.
@@ -126,6 +131,15 @@ func RunAll(ps []*Pass, in *Input) ([]finding.Finding, error) {
 		}
 	}
 	return all, nil
+}
+
+// LockKinds is the union of a set's lock kinds, in pass order.
+func LockKinds(ps []*Pass) []*lock.Kind {
+	var lists [][]*lock.Kind
+	for _, p := range ps {
+		lists = append(lists, p.Lock)
+	}
+	return lock.Kinds(lists...)
 }
 
 // DocOf extracts the package comment of a pass's doc.go source (embedded

@@ -298,13 +298,17 @@ func TestScenario(t *testing.T) {
 	mustRun(t, "verify")
 	lock := read(t, "overlay/strata.lock")
 	for _, line := range []string{
-		"route /ex/host/fact sync,upstream:none,wraps:/host/fact=sync\n",
-		"setting ex.address defines,upstream:none\n",
-		"override upstream/vmplugin.(*VmPlugin).RebootVM ",
+		"\nroute /host/fact sync upstream/hostplugin\n", // the stock route /ex/host/fact overrides
+		"\ntype upstream/vmplugin.(*VmPlugin).RebootVM ",
+		"\nbody upstream/vmplugin.(*VmPlugin).RebootVM ",
 	} {
 		if !strings.Contains(lock, line) {
 			t.Errorf("the accepted lock lacks %q", line)
 		}
+	}
+	// The overlay's own key, which upstream does not define: no upstream fact.
+	if strings.Contains(lock, "\nsetting ex.address ") {
+		t.Errorf("the accepted lock records an upstream ex.address")
 	}
 	goTest(t, cp, "./overlay/...", "./linux2/...")
 }

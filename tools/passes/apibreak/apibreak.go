@@ -8,6 +8,7 @@ import (
 	"golang.org/x/exp/apidiff"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/touchpoints"
 )
@@ -16,7 +17,7 @@ import (
 var doc string
 
 // Pass is the api-break class.
-var Pass = &pass.Pass{Name: "api-break", Doc: pass.DocOf(doc), Run: run}
+var Pass = &pass.Pass{Name: "api-break", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{lock.Types}}
 
 func run(in *pass.Input) ([]finding.Finding, error) {
 	errLines := map[touchpoints.Pos][]string{}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/passes/apibreak"
 	"github.com/strataagent/strata/tools/passes/copydrift"
@@ -19,7 +20,7 @@ var doc string
 
 // Pass is the behavior-change class.
 var Pass = &pass.Pass{
-	Name: "behavior-change", Doc: pass.DocOf(doc), Run: run,
+	Name: "behavior-change", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{lock.Bodies, Reached},
 	Requires: []*pass.Pass{apibreak.Pass, copydrift.Pass, overridedrift.Pass},
 }
 

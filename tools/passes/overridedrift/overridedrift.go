@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/passes/copydrift"
 )
@@ -13,7 +14,7 @@ import (
 var doc string
 
 // Pass is the override-drift class.
-var Pass = &pass.Pass{Name: "override-drift", Doc: pass.DocOf(doc), Run: run, Requires: []*pass.Pass{copydrift.Pass}}
+var Pass = &pass.Pass{Name: "override-drift", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{lock.Types, lock.Bodies}, Requires: []*pass.Pass{copydrift.Pass}}
 
 func run(in *pass.Input) ([]finding.Finding, error) {
 	copied := in.Reported(copydrift.Pass.Name)

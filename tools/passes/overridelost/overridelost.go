@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 )
 
@@ -12,7 +13,7 @@ import (
 var doc string
 
 // Pass is the override-lost class.
-var Pass = &pass.Pass{Name: "override-lost", Doc: pass.DocOf(doc), Run: run}
+var Pass = &pass.Pass{Name: "override-lost", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{lock.Types}}
 
 func run(in *pass.Input) ([]finding.Finding, error) {
 	var out []finding.Finding

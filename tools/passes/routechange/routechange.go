@@ -6,6 +6,7 @@ import (
 	"path"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/touchpoints"
 )
@@ -14,7 +15,7 @@ import (
 var doc string
 
 // Pass is the route-change class.
-var Pass = &pass.Pass{Name: "route-change", Doc: pass.DocOf(doc), Run: run}
+var Pass = &pass.Pass{Name: "route-change", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{lock.Routes}}
 
 // Table maps a path to its upstream registration.
 func Table(t *touchpoints.Tree, side string) map[string]touchpoints.Route {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/touchpoints"
 )
@@ -13,7 +14,7 @@ import (
 var doc string
 
 // Pass is the settings-change class.
-var Pass = &pass.Pass{Name: "settings-change", Doc: pass.DocOf(doc), Run: run}
+var Pass = &pass.Pass{Name: "settings-change", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{lock.Settings}}
 
 // Table maps a key to its definition on one side.
 func Table(t *touchpoints.Tree, side string) map[string]touchpoints.Setting {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/touchpoints"
 )
@@ -16,7 +17,7 @@ import (
 var doc string
 
 // Pass is the shadowing class.
-var Pass = &pass.Pass{Name: "shadowing", Doc: pass.DocOf(doc), Run: run}
+var Pass = &pass.Pass{Name: "shadowing", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{Shadows, Promotions}}
 
 func run(in *pass.Input) ([]finding.Finding, error) {
 	var out []finding.Finding

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/touchpoints"
 )
@@ -13,7 +14,7 @@ import (
 var doc string
 
 // Pass is the stock-acceptance class.
-var Pass = &pass.Pass{Name: "stock-acceptance", Doc: pass.DocOf(doc), Run: run}
+var Pass = &pass.Pass{Name: "stock-acceptance", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{lock.StockXML}}
 
 // entries are the stock symbols through which the overlay hands a start
 // command to the release, best first: the finding sits on the overlay's

@@ -3,10 +3,12 @@ package xmloverlap
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/stockxml"
 )
@@ -15,7 +17,7 @@ import (
 var doc string
 
 // Pass is the xml-overlap class.
-var Pass = &pass.Pass{Name: "xml-overlap", Doc: pass.DocOf(doc), Run: run}
+var Pass = &pass.Pass{Name: "xml-overlap", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{lock.StockXML}}
 
 func run(in *pass.Input) ([]finding.Finding, error) {
 	if in.OldXML == nil || in.NewXML == nil {
@@ -33,6 +35,7 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 		// layers --corpus`' report, not evidence here.
 		paths, exact := stockxml.WritePaths(rec, w.Layer, w.Path)
 		var hits []string
+		all := map[string]bool{} // every case that differs, for --verbose
 		for _, p := range paths {
 			cases, err := differing(in, p)
 			if err != nil {
@@ -40,6 +43,9 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 			}
 			if len(cases) == 0 {
 				continue
+			}
+			for _, c := range cases {
+				all[c] = true
 			}
 			if exact {
 				hits = append(hits, p+": "+summary(cases))
@@ -57,7 +63,8 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 		out = append(out, finding.Finding{
 			Severity: finding.Error, Symbol: w.Path, Overlay: w.Pos,
 			Message: msg,
-			Action:  "re-render the corpus with the layer and check the layer still produces what it means to (no duplicate elements)",
+			Action:  "run `" + RerenderCommand + "`, read `git diff overlay/layers/testdata overlay/agentex/testdata` and check the layer still produces what it means to (no duplicate elements)",
+			Detail:  slices.Sorted(maps.Keys(all)),
 		})
 	}
 	return out, nil
@@ -91,6 +98,10 @@ func hitList(hits []string) string {
 	}
 	return fmt.Sprintf("%s; and %d more paths", strings.Join(hits[:max], "; "), len(hits)-max)
 }
+
+// RerenderCommand re-renders every golden built over the stock XML with
+// the layers: the layers' corpus and the agent's renders.
+const RerenderCommand = "go test ./overlay/layers -run '^TestGoldenCorpus$' -update && go test ./overlay/agentex -run '^TestGoldenRender$' -update"
 
 // Differs reports whether two renders differ at a declared domain path.
 func Differs(a, b stockxml.Case, path string) (bool, error) {
