@@ -179,6 +179,12 @@ func Diff(before, after *Tree) []Change {
 }
 
 func diffElem(out *[]Change, path string, a, b *etree.Element) {
+	diffOwn(out, path, a, b)
+	diffChildren(out, path, a, b)
+}
+
+// diffOwn lists an element's own changes: its attributes (sorted), its text.
+func diffOwn(out *[]Change, path string, a, b *etree.Element) {
 	aa, ba := attrs(a), attrs(b)
 	names := make([]string, 0, len(aa)+len(ba))
 	for k := range aa {
@@ -206,6 +212,11 @@ func diffElem(out *[]Change, path string, a, b *etree.Element) {
 	if at, bt := strings.TrimSpace(a.Text()), strings.TrimSpace(b.Text()); at != bt {
 		*out = append(*out, Change{Path: path, Op: OpSet, Old: at, New: bt})
 	}
+}
+
+// diffChildren lists the changes below an element: removed children (in
+// a's order), then the others in b's order.
+func diffChildren(out *[]Change, path string, a, b *etree.Element) {
 	ac, bc := a.ChildElements(), b.ChildElements()
 	if len(ac) == 0 && len(bc) == 0 {
 		return
