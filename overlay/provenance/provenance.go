@@ -185,7 +185,14 @@ func diffElem(out *[]Change, path string, a, b *etree.Element) {
 
 // diffOwn lists an element's own changes: its attributes (sorted), its text.
 func diffOwn(out *[]Change, path string, a, b *etree.Element) {
-	aa, ba := attrs(a), attrs(b)
+	diffAttrs(out, path, attrs(a), attrs(b))
+	if at, bt := strings.TrimSpace(a.Text()), strings.TrimSpace(b.Text()); at != bt {
+		*out = append(*out, Change{Path: path, Op: OpSet, Old: at, New: bt})
+	}
+}
+
+// diffAttrs lists changed attributes, sorted by name.
+func diffAttrs(out *[]Change, path string, aa, ba map[string]string) {
 	names := make([]string, 0, len(aa)+len(ba))
 	for k := range aa {
 		names = append(names, k)
@@ -208,9 +215,6 @@ func diffOwn(out *[]Change, path string, a, b *etree.Element) {
 		case !inb:
 			*out = append(*out, Change{Path: p, Op: OpRemoved, Old: av})
 		}
-	}
-	if at, bt := strings.TrimSpace(a.Text()), strings.TrimSpace(b.Text()); at != bt {
-		*out = append(*out, Change{Path: path, Op: OpSet, Old: at, New: bt})
 	}
 }
 
@@ -253,20 +257,26 @@ const maxSummary = 160
 // with attributes, children elided ("<pmu state=\"off\"/>",
 // "<rng model=\"virtio\">…</rng>").
 func summary(e *etree.Element) string {
+	return summaryOf(e.FullTag(), e.Attr, len(e.ChildElements()) > 0, strings.TrimSpace(e.Text()))
+}
+
+// summaryOf is summary of an element told by its parts: tag, attributes,
+// whether it has child elements, its trimmed text.
+func summaryOf(tag string, attrs []etree.Attr, children bool, text string) string {
 	var b strings.Builder
-	b.WriteString("<" + e.FullTag())
-	for _, a := range e.Attr {
+	b.WriteString("<" + tag)
+	for _, a := range attrs {
 		key := a.Key
 		if a.Space != "" {
 			key = a.Space + ":" + a.Key
 		}
 		fmt.Fprintf(&b, " %s=%q", key, a.Value)
 	}
-	switch text := strings.TrimSpace(e.Text()); {
-	case len(e.ChildElements()) > 0:
-		b.WriteString(">…</" + e.FullTag() + ">")
+	switch {
+	case children:
+		b.WriteString(">…</" + tag + ">")
 	case text != "":
-		b.WriteString(">" + text + "</" + e.FullTag() + ">")
+		b.WriteString(">" + text + "</" + tag + ">")
 	default:
 		b.WriteString("/>")
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 	"libvirt.org/go/libvirtxml"
@@ -52,10 +53,23 @@ func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
 	if d == nil {
 		return nil, errors.New("provenance: nil domain")
 	}
-	after, _ := scoped(d, t.scope)
+	live := reflect.ValueOf(d).Elem()
 	var w walker
 	var out []Change
-	if err := w.elem(&out, "/domain", t.v, after, &rootField); err != nil {
+	if t.scope.All() {
+		if err := w.elem(&out, "/domain", t.v, live, &rootField); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	// The scoped fields of the live domain, read in place.
+	err := w.fields(&out, "/domain", "domain", t.v, live, infoOf(domainType), &rootField, t.scope)
+	if errors.Is(err, errWhole) {
+		out = out[:0]
+		after, _ := scoped(d, t.scope)
+		err = w.whole(&out, "/domain", t.v, after, &rootField)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -127,8 +141,10 @@ type elemField struct {
 }
 
 type attrField struct {
-	index int
-	omit  bool
+	name   string
+	index  int
+	omit   bool
+	simple bool // a string, integer or boolean (or a pointer to one) with no marshaller of its own
 }
 
 // typeInfo is what the walk knows of a struct type.
@@ -139,6 +155,10 @@ type typeInfo struct {
 	plain bool
 	check func(reflect.Value) bool
 	own   []int // attribute fields, copied into a shell to marshal them alone
+	// startFrom: fields a wrapper's MarshalXML derives attributes from
+	// (a disk's type from its source); a shell carries them too.
+	startFrom []int
+	attrList  []attrField // in field order, as encoding/xml writes them
 	elems []elemField
 	byEl  map[string]int // element name -> elems index
 	attrs map[string]attrField
@@ -157,14 +177,23 @@ var (
 // wrappers are libvirtxml types whose MarshalXML marshals their own fields
 // as tagged, while the check holds: DomainDeviceList only moves IOMMU into
 // IOMMUs when the list is empty (and fails when they differ).
-var wrappers map[reflect.Type]func(reflect.Value) bool
+// DomainDisk and DomainInterface add a type attribute derived from their
+// Source, then marshal their fields as tagged.
+type wrapper struct {
+	check     func(reflect.Value) bool // nil: always
+	startFrom []string
+}
+
+var wrappers map[reflect.Type]wrapper
 
 func init() {
-	wrappers = map[reflect.Type]func(reflect.Value) bool{
-		reflect.TypeFor[libvirtxml.DomainDeviceList](): func(v reflect.Value) bool {
+	wrappers = map[reflect.Type]wrapper{
+		reflect.TypeFor[libvirtxml.DomainDeviceList](): {check: func(v reflect.Value) bool {
 			d := v.Addr().Interface().(*libvirtxml.DomainDeviceList)
 			return d.IOMMU == nil || (len(d.IOMMUs) > 0 && equal(reflect.ValueOf(d.IOMMU).Elem(), reflect.ValueOf(&d.IOMMUs[0]).Elem()))
-		},
+		}},
+		reflect.TypeFor[libvirtxml.DomainDisk]():      {startFrom: []string{"Source"}},
+		reflect.TypeFor[libvirtxml.DomainInterface](): {startFrom: []string{"Source"}},
 	}
 }
 
@@ -178,8 +207,16 @@ func infoOf(t reflect.Type) *typeInfo {
 		return ti.(*typeInfo)
 	}
 	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, flat: true}
-	ti.check = wrappers[t]
-	ti.plain = !customMarshal(t) || ti.check != nil
+	wr, wrapped := wrappers[t]
+	ti.check = wr.check
+	ti.plain = !customMarshal(t) || wrapped
+	for _, name := range wr.startFrom {
+		if f, ok := t.FieldByName(name); ok && len(f.Index) == 1 {
+			ti.startFrom = append(ti.startFrom, f.Index[0])
+		} else {
+			ti.plain = false
+		}
+	}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !flatType(f.Type) {
@@ -214,7 +251,9 @@ func infoOf(t reflect.Type) *typeInfo {
 			if name == "" {
 				name = f.Name
 			}
-			ti.attrs[name] = attrField{index: i, omit: flags["omitempty"]}
+			af := attrField{name: name, index: i, omit: flags["omitempty"], simple: simpleType(f.Type)}
+			ti.attrs[name] = af
+			ti.attrList = append(ti.attrList, af)
 			ti.own = append(ti.own, i)
 			continue
 		case flags["chardata"] || flags["cdata"] || flags["innerxml"] || flags["comment"] || flags["any"] || strings.Contains(name, ">"):
@@ -465,13 +504,23 @@ func (w *walker) elem(out *[]Change, path string, a, b reflect.Value, ef *elemFi
 	if equal(a, b) {
 		return nil
 	}
-	if a.Kind() != reflect.Struct || ef.ns { // a text value, or a namespace its children inherit
+	if a.Kind() != reflect.Struct && !ef.ns { // a text value
+		ta, oka := simpleText(a)
+		tb, okb := simpleText(b)
+		if oka && okb {
+			if ta, tb = strings.TrimSpace(ta), strings.TrimSpace(tb); ta != tb {
+				*out = append(*out, Change{Path: path, Op: OpSet, Old: ta, New: tb})
+			}
+			return nil
+		}
+	}
+	if a.Kind() != reflect.Struct || ef.ns { // a namespace its children inherit
 		return w.whole(out, path, a, b, ef)
 	}
 	ti := infoOf(a.Type())
 	if ti.plain && (ti.check == nil || (ti.check(a) && ti.check(b))) {
 		mark := len(*out)
-		err := w.fields(out, path, ef.name, a, b, ti, ef)
+		err := w.fields(out, path, ef.name, a, b, ti, ef, nil)
 		if !errors.Is(err, errWhole) {
 			return err
 		}
@@ -497,17 +546,48 @@ func (w *walker) whole(out *[]Change, path string, a, b reflect.Value, ef *elemF
 // group is one element field's items on both sides, labelled.
 type group struct {
 	ef     *elemField
+	sub    *Scope // walk the one element under this scope
 	ai, bi []reflect.Value
 	al, bl []string
 }
 
 // fields diffs a plain struct element in Diff's order: its attributes, then
 // the removed children in a's order, then b's children in order.
-func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti *typeInfo, ef *elemField) error {
+//
+// With a scope s, only the fields s names are looked at (a's are a scoped
+// copy, b's the live domain's), and no attributes: a scoped snapshot holds
+// none of the element's own.
+func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti *typeInfo, ef *elemField, s *Scope) error {
 	var groups []group
 	for i := range ti.elems {
 		f := &ti.elems[i]
+		var sub *Scope
+		if s != nil {
+			var in bool
+			if sub, in = s.children[f.name]; !in {
+				continue
+			}
+		}
 		fa, fb := a.Field(f.index), b.Field(f.index)
+		if sub != nil {
+			if f.shape != shapeOne || f.item.Kind() != reflect.Struct {
+				return errWhole
+			}
+			if !fa.IsNil() && !fb.IsNil() && plainAt(fa.Elem()) && plainAt(fb.Elem()) {
+				groups = append(groups, group{ef: f, sub: sub, ai: []reflect.Value{fa.Elem()}, bi: []reflect.Value{fb.Elem()}, al: []string{f.name}, bl: []string{f.name}})
+				continue
+			}
+			// one side has none, or it is not plain: compare the picked parts
+			if !fb.IsNil() {
+				pb, ok := pick(fb.Elem(), sub)
+				if !ok {
+					return errWhole
+				}
+				p := reflect.New(pb.Type())
+				p.Elem().Set(pb)
+				fb = p
+			}
+		}
 		if equal(fa, fb) {
 			continue
 		}
@@ -521,44 +601,41 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 		}
 		groups = append(groups, g)
 	}
-	for _, i := range ti.own {
-		if !equal(a.Field(i), b.Field(i)) {
-			ea, err := w.marshal(shell(a, ti), ef)
-			if err != nil {
-				return err
-			}
-			eb, err := w.marshal(shell(b, ti), ef)
-			if err != nil {
-				return err
-			}
-			diffOwn(out, path, ea, eb)
-			break
+	if s == nil && !ownEqual(a, b, ti) {
+		if err := w.own(out, path, a, b, ti, ef); err != nil {
+			return err
 		}
 	}
 	for _, g := range groups {
 		for i, l := range g.al {
 			if !contains(g.bl, l) {
-				e, err := w.marshal(g.ai[i], g.ef)
+				sum, err := w.summary(g.ai[i], g.ef)
 				if err != nil {
 					return err
 				}
-				*out = append(*out, Change{Path: path + "/" + l, Op: OpRemoved, Old: summary(e)})
+				*out = append(*out, Change{Path: path + "/" + l, Op: OpRemoved, Old: sum})
 			}
 		}
 	}
 	for _, g := range groups {
 		for j, l := range g.bl {
+			if g.sub != nil {
+				if err := w.fields(out, path+"/"+l, g.ef.name, g.ai[0], g.bi[0], infoOf(g.ef.item), g.ef, g.sub); err != nil {
+					return err
+				}
+				continue
+			}
 			if i := lastIndex(g.al, l); i >= 0 {
 				if err := w.elem(out, path+"/"+l, g.ai[i], g.bi[j], g.ef); err != nil {
 					return err
 				}
 				continue
 			}
-			e, err := w.marshal(g.bi[j], g.ef)
+			sum, err := w.summary(g.bi[j], g.ef)
 			if err != nil {
 				return err
 			}
-			*out = append(*out, Change{Path: path + "/" + l, Op: OpAdded, New: summary(e)})
+			*out = append(*out, Change{Path: path + "/" + l, Op: OpAdded, New: sum})
 		}
 	}
 	return nil
@@ -597,13 +674,180 @@ func items(v reflect.Value, ef *elemField) []reflect.Value {
 	return []reflect.Value{v}
 }
 
-// shell is a copy of a plain struct holding only its attributes.
+// shell is a copy of a plain struct holding only its attributes (and what
+// a wrapper derives attributes from).
 func shell(v reflect.Value, ti *typeInfo) reflect.Value {
 	s := reflect.New(v.Type()).Elem()
 	for _, i := range ti.own {
 		s.Field(i).Set(v.Field(i))
 	}
+	for _, i := range ti.startFrom {
+		s.Field(i).Set(v.Field(i))
+	}
 	return s
+}
+
+func plainAt(v reflect.Value) bool {
+	ti := infoOf(v.Type())
+	return ti.plain && (ti.check == nil || ti.check(v))
+}
+
+func ownEqual(a, b reflect.Value, ti *typeInfo) bool {
+	for _, i := range ti.own {
+		if !equal(a.Field(i), b.Field(i)) {
+			return false
+		}
+	}
+	for _, i := range ti.startFrom {
+		if !equal(a.Field(i), b.Field(i)) {
+			return false
+		}
+	}
+	return true
+}
+
+// own diffs a plain element's attributes: from typed fields where each is
+// a simple value, else from shells marshalled alone.
+func (w *walker) own(out *[]Change, path string, a, b reflect.Value, ti *typeInfo, ef *elemField) error {
+	if len(ti.startFrom) == 0 {
+		aa, oka := typedAttrs(a, ti)
+		ba, okb := typedAttrs(b, ti)
+		if oka && okb {
+			diffAttrs(out, path, attrMap(aa), attrMap(ba))
+			return nil
+		}
+	}
+	ea, err := w.marshal(shell(a, ti), ef)
+	if err != nil {
+		return err
+	}
+	eb, err := w.marshal(shell(b, ti), ef)
+	if err != nil {
+		return err
+	}
+	diffOwn(out, path, ea, eb)
+	return nil
+}
+
+func attrMap(as []etree.Attr) map[string]string {
+	m := make(map[string]string, len(as))
+	for _, a := range as {
+		m[a.Key] = a.Value
+	}
+	return m
+}
+
+// typedAttrs are the attributes encoding/xml writes for a plain struct, in
+// its order; false when one is not a simple value.
+func typedAttrs(v reflect.Value, ti *typeInfo) ([]etree.Attr, bool) {
+	var out []etree.Attr
+	for _, af := range ti.attrList {
+		if !af.simple {
+			return nil, false
+		}
+		f := v.Field(af.index)
+		if af.omit && f.IsZero() {
+			continue
+		}
+		if f.Kind() == reflect.Pointer {
+			if f.IsNil() {
+				continue
+			}
+			f = f.Elem()
+		}
+		s, ok := simpleText(f)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, etree.Attr{Key: af.name, Value: s})
+	}
+	return out, true
+}
+
+// simpleType: a string, integer or boolean, or a pointer to one, that
+// encoding/xml formats itself.
+func simpleType(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	for _, x := range []reflect.Type{t, reflect.PointerTo(t)} {
+		if x.Implements(attrMarshaler) || x.Implements(textMarshaler) || x.Implements(marshalerType) {
+			return false
+		}
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// simpleText is a simple value as encoding/xml writes it and a parser reads
+// it back; false for other kinds, and for text XML cannot carry (which the
+// encoder replaces).
+func simpleText(v reflect.Value) (string, bool) {
+	if !simpleType(v.Type()) {
+		return "", false
+	}
+	switch v.Kind() {
+	case reflect.String:
+		s := v.String()
+		for _, r := range s {
+			if !(r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+				return "", false // utf8.RuneError (0xFFFD) is in range: invalid UTF-8 is checked below
+			}
+		}
+		if !utf8.ValidString(s) {
+			return "", false
+		}
+		return s, true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(v.Int(), 10), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.FormatUint(v.Uint(), 10), true
+	case reflect.Bool:
+		return strconv.FormatBool(v.Bool()), true
+	}
+	return "", false
+}
+
+// summary is summary() of the item marshalled, built from typed fields
+// where the item is plain.
+func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
+	if !ef.ns {
+		if v.Kind() != reflect.Struct {
+			if t, ok := simpleText(v); ok {
+				return summaryOf(ef.name, nil, false, strings.TrimSpace(t)), nil
+			}
+		} else if plainAt(v) {
+			ti := infoOf(v.Type())
+			attrs, ok := []etree.Attr(nil), false
+			if len(ti.startFrom) == 0 {
+				attrs, ok = typedAttrs(v, ti)
+			}
+			if !ok {
+				e, err := w.marshal(shell(v, ti), ef)
+				if err != nil {
+					return "", err
+				}
+				attrs = e.Attr
+			}
+			children := false
+			for i := range ti.elems {
+				if len(items(v.Field(ti.elems[i].index), &ti.elems[i])) > 0 {
+					children = true
+					break
+				}
+			}
+			return summaryOf(ef.name, attrs, children, ""), nil
+		}
+	}
+	e, err := w.marshal(v, ef)
+	if err != nil {
+		return "", err
+	}
+	return summary(e), nil
 }
 
 // labels names a group's items as Diff's labels does.
