@@ -159,11 +159,11 @@ type typeInfo struct {
 	// (a disk's type from its source); a shell carries them too.
 	startFrom []int
 	attrList  []attrField // in field order, as encoding/xml writes them
-	elems []elemField
-	byEl  map[string]int // element name -> elems index
-	attrs map[string]attrField
-	cmp   []int // fields equality looks at (not a tagged XMLName)
-	flat  bool  // no pointer, slice, map or interface inside: copy by assignment
+	elems     []elemField
+	byEl      map[string]int // element name -> elems index
+	attrs     map[string]attrField
+	cmp       []int // fields equality looks at (not a tagged XMLName)
+	flat      bool  // no pointer, slice, map or interface inside: copy by assignment
 }
 
 var (
