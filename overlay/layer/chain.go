@@ -58,8 +58,8 @@ func Error(name string, err error) error { return fmt.Errorf("layer/%s: %w", nam
 // Run applies layers in order to ctx.Domain, skipping those with nothing to
 // do, and records per layer what changed. Each layer's writes are recorded
 // on the part of the domain it declares (provenance.ScopeOf its Writes):
-// that part is snapshotted before and after it, nothing else, so a chain
-// costs about what its layers' parts of the XML cost. ctx.FullDiff adds a
+// a typed copy of that part is taken before it and compared with the
+// domain after it, so a chain costs about the copies and what changed. ctx.FullDiff adds a
 // diff of the whole domain per layer, which also catches a write outside
 // the declared part. A layer error, a conflict or an undeclared write (the
 // last two under policy fail) stops the chain; the Domain is then partly

@@ -1,6 +1,9 @@
-// Package provenance records what a patch layer changed in a domain, by
-// comparing the domain's XML before and after the layer ran, as stable
-// path strings the release-merge tool can compare across releases.
+// Package provenance records what a patch layer changed in a domain, as
+// stable path strings the release-merge tool can compare across releases.
+// The reference is Diff, of the domain's XML before and after the layer;
+// the chain records with Take and Typed.Changes, which give Diff's result
+// from a typed copy of the layer's declared part, marshalling only what
+// changed (typed.go), and cross-checks them with Diff (FullDiff).
 //
 // # Paths
 //
