@@ -58,8 +58,8 @@ func Error(name string, err error) error { return fmt.Errorf("layer/%s: %w", nam
 // Run applies layers in order to ctx.Domain, skipping those with nothing to
 // do, and records per layer what changed. Each layer's writes are recorded
 // on the part of the domain it declares (provenance.ScopeOf its Writes):
-// that part is snapshotted before and after it, nothing else, so a chain
-// costs about what its layers' parts of the XML cost. ctx.FullDiff adds a
+// a typed copy of that part is taken before it and compared with the
+// domain after it, so a chain costs about the copies and what changed. ctx.FullDiff adds a
 // diff of the whole domain per layer, which also catches a write outside
 // the declared part. A layer error, a conflict or an undeclared write (the
 // last two under policy fail) stops the chain; the Domain is then partly
@@ -145,14 +145,18 @@ func Run(ctx *Context, layers []Layer) (Result, error) {
 	return res, nil
 }
 
-// record applies l and returns what it changed, from snapshots of the part
-// of the domain its Writes declare. With ctx.FullDiff it also diffs the
-// whole domain (whole is the snapshot after the previous layer, nil at
-// first) and adds what the layer changed outside that part, which its
-// declarations then refuse; it returns the new whole snapshot.
+// record applies l and returns what it changed in the part of the domain
+// its Writes declare: a typed copy of that part is taken before the layer
+// and compared with the domain after it (provenance.Take), so the cost is
+// the copy and the changed elements, not a marshal and parse of the part
+// twice. With ctx.FullDiff it also diffs the whole domain's XML (whole is
+// the snapshot after the previous layer, nil at first): what the layer
+// changed outside that part is added (its declarations then refuse it),
+// and the typed record must agree with the XML diff inside the part. It
+// returns the new whole snapshot.
 func record(ctx *Context, l Layer, whole *provenance.Tree) ([]Change, *provenance.Tree, error) {
 	scope := provenance.ScopeOf(l.Writes)
-	before, err := provenance.SnapshotScope(ctx.Domain, scope)
+	before, err := provenance.Take(ctx.Domain, scope)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -164,11 +168,10 @@ func record(ctx *Context, l Layer, whole *provenance.Tree) ([]Change, *provenanc
 	if err := l.Apply(ctx); err != nil {
 		return nil, nil, err
 	}
-	after, err := provenance.SnapshotScope(ctx.Domain, scope)
+	changes, err := before.Changes(ctx.Domain)
 	if err != nil {
 		return nil, nil, err
 	}
-	changes := provenance.Diff(before, after)
 	if !ctx.FullDiff {
 		return changes, nil, nil
 	}
@@ -186,6 +189,9 @@ func record(ctx *Context, l Layer, whole *provenance.Tree) ([]Change, *provenanc
 		if seen[ch] > 0 {
 			seen[ch]--
 			continue
+		}
+		if scope.Contains(ch.Declared()) {
+			return nil, nil, fmt.Errorf("provenance: the whole domain shows %s %s, which the typed record of the declared part missed", ch.Op, ch.Path)
 		}
 		outside = append(outside, ch)
 	}

@@ -1,6 +1,9 @@
-// Package provenance records what a patch layer changed in a domain, by
-// comparing the domain's XML before and after the layer ran, as stable
-// path strings the release-merge tool can compare across releases.
+// Package provenance records what a patch layer changed in a domain, as
+// stable path strings the release-merge tool can compare across releases.
+// The reference is Diff, of the domain's XML before and after the layer;
+// the chain records with Take and Typed.Changes, which give Diff's result
+// from a typed copy of the layer's declared part, marshalling only what
+// changed (typed.go), and cross-checks them with Diff (FullDiff).
 //
 // # Paths
 //
@@ -179,7 +182,20 @@ func Diff(before, after *Tree) []Change {
 }
 
 func diffElem(out *[]Change, path string, a, b *etree.Element) {
-	aa, ba := attrs(a), attrs(b)
+	diffOwn(out, path, a, b)
+	diffChildren(out, path, a, b)
+}
+
+// diffOwn lists an element's own changes: its attributes (sorted), its text.
+func diffOwn(out *[]Change, path string, a, b *etree.Element) {
+	diffAttrs(out, path, attrs(a), attrs(b))
+	if at, bt := strings.TrimSpace(a.Text()), strings.TrimSpace(b.Text()); at != bt {
+		*out = append(*out, Change{Path: path, Op: OpSet, Old: at, New: bt})
+	}
+}
+
+// diffAttrs lists changed attributes, sorted by name.
+func diffAttrs(out *[]Change, path string, aa, ba map[string]string) {
 	names := make([]string, 0, len(aa)+len(ba))
 	for k := range aa {
 		names = append(names, k)
@@ -203,9 +219,11 @@ func diffElem(out *[]Change, path string, a, b *etree.Element) {
 			*out = append(*out, Change{Path: p, Op: OpRemoved, Old: av})
 		}
 	}
-	if at, bt := strings.TrimSpace(a.Text()), strings.TrimSpace(b.Text()); at != bt {
-		*out = append(*out, Change{Path: path, Op: OpSet, Old: at, New: bt})
-	}
+}
+
+// diffChildren lists the changes below an element: removed children (in
+// a's order), then the others in b's order.
+func diffChildren(out *[]Change, path string, a, b *etree.Element) {
 	ac, bc := a.ChildElements(), b.ChildElements()
 	if len(ac) == 0 && len(bc) == 0 {
 		return
@@ -242,20 +260,26 @@ const maxSummary = 160
 // with attributes, children elided ("<pmu state=\"off\"/>",
 // "<rng model=\"virtio\">…</rng>").
 func summary(e *etree.Element) string {
+	return summaryOf(e.FullTag(), e.Attr, len(e.ChildElements()) > 0, strings.TrimSpace(e.Text()))
+}
+
+// summaryOf is summary of an element told by its parts: tag, attributes,
+// whether it has child elements, its trimmed text.
+func summaryOf(tag string, attrs []etree.Attr, children bool, text string) string {
 	var b strings.Builder
-	b.WriteString("<" + e.FullTag())
-	for _, a := range e.Attr {
+	b.WriteString("<" + tag)
+	for _, a := range attrs {
 		key := a.Key
 		if a.Space != "" {
 			key = a.Space + ":" + a.Key
 		}
 		fmt.Fprintf(&b, " %s=%q", key, a.Value)
 	}
-	switch text := strings.TrimSpace(e.Text()); {
-	case len(e.ChildElements()) > 0:
-		b.WriteString(">…</" + e.FullTag() + ">")
+	switch {
+	case children:
+		b.WriteString(">…</" + tag + ">")
 	case text != "":
-		b.WriteString(">" + text + "</" + e.FullTag() + ">")
+		b.WriteString(">" + text + "</" + tag + ">")
 	default:
 		b.WriteString("/>")
 	}

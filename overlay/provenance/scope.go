@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"libvirt.org/go/libvirtxml"
 )
@@ -21,8 +22,29 @@ type Scope struct {
 }
 
 // ScopeOf compiles declared paths ("/domain/devices/disk/driver/@io") into
-// the scope they reach ("devices" → "disk").
+// the scope they reach ("devices" → "disk"). A scope is read-only once
+// made, so the chain's per-layer calls share one per set of paths (a few
+// thousand sets at most are kept: layers come from code and config).
 func ScopeOf(declared []string) *Scope {
+	key := strings.Join(declared, "\n")
+	if s, ok := scopes.Load(key); ok {
+		return s.(*Scope)
+	}
+	s := compileScope(declared)
+	if scopeCount.Add(1) <= maxScopes {
+		scopes.Store(key, s)
+	}
+	return s
+}
+
+var (
+	scopes     sync.Map // joined declared paths -> *Scope
+	scopeCount atomic.Int64
+)
+
+const maxScopes = 4096
+
+func compileScope(declared []string) *Scope {
 	s := &Scope{children: map[string]*Scope{}}
 	for _, d := range declared {
 		segs := strings.Split(strings.TrimPrefix(d, "/domain"), "/")

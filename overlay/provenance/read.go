@@ -1,0 +1,181 @@
+package provenance
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+)
+
+// readElement parses one marshalled element into the tree etree would
+// build from it. encoding/xml's output is regular (elements, attributes in
+// double quotes, its own few escapes), so a direct reading builds the tree
+// without a decoder; anything else (comments, CDATA, processing
+// instructions, other entities, a raw carriage return: raw inner XML can
+// hold them) returns false, and the caller parses with etree.
+func readElement(b []byte) (*etree.Element, bool) {
+	var root, cur *etree.Element
+	for i := 0; i < len(b); {
+		if b[i] != '<' {
+			j := bytes.IndexByte(b[i:], '<')
+			if j < 0 {
+				j = len(b) - i
+			}
+			if cur == nil {
+				return nil, false // text outside the element
+			}
+			text, ok := unescape(b[i : i+j])
+			if !ok {
+				return nil, false
+			}
+			cur.CreateText(text)
+			i += j
+			continue
+		}
+		i++
+		if i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case '!', '?':
+			return nil, false
+		case '/':
+			j := bytes.IndexByte(b[i:], '>')
+			if j < 0 || cur == nil || string(b[i+1:i+j]) != cur.FullTag() {
+				return nil, false
+			}
+			cur = cur.Parent()
+			i += j + 1
+			continue
+		}
+		n := nameEnd(b, i)
+		if n == i {
+			return nil, false
+		}
+		var e *etree.Element
+		switch {
+		case cur != nil:
+			e = cur.CreateElement(string(b[i:n]))
+		case root == nil:
+			e = etree.NewElement(string(b[i:n]))
+			root = e
+		default:
+			return nil, false // a second root
+		}
+		i = n
+		for {
+			for i < len(b) && isSpace(b[i]) {
+				i++
+			}
+			if i >= len(b) {
+				return nil, false
+			}
+			if b[i] == '>' {
+				i++
+				cur = e
+				break
+			}
+			if b[i] == '/' {
+				if i+1 >= len(b) || b[i+1] != '>' {
+					return nil, false
+				}
+				i += 2
+				cur = e.Parent()
+				break
+			}
+			n := nameEnd(b, i)
+			if n == i || n+1 >= len(b) || b[n] != '=' || b[n+1] != '"' {
+				return nil, false
+			}
+			key := string(b[i:n])
+			i = n + 2
+			j := bytes.IndexByte(b[i:], '"')
+			if j < 0 {
+				return nil, false
+			}
+			val, ok := unescape(b[i : i+j])
+			if !ok {
+				return nil, false
+			}
+			e.CreateAttr(key, val)
+			i += j + 1
+		}
+		if cur == nil && i < len(b) {
+			return nil, false // something after the root element
+		}
+	}
+	if root == nil || cur != nil {
+		return nil, false
+	}
+	return root, true
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }
+
+// nameEnd is the end of the name starting at i.
+func nameEnd(b []byte, i int) int {
+	for i < len(b) {
+		switch c := b[i]; {
+		case isSpace(c) || c == '>' || c == '/' || c == '=' || c == '<' || c == '"' || c == '\'' || c == '\r' || c == '&':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// unescape decodes the escapes encoding/xml writes; false for anything a
+// decoder would read differently (another entity, a raw '\r', '<', or
+// bytes that are not UTF-8).
+func unescape(b []byte) (string, bool) {
+	if bytes.IndexByte(b, '\r') >= 0 || bytes.IndexByte(b, '<') >= 0 || !utf8.Valid(b) {
+		return "", false
+	}
+	if bytes.IndexByte(b, '&') < 0 {
+		return string(b), true
+	}
+	var s strings.Builder
+	for i := 0; i < len(b); {
+		if b[i] != '&' {
+			s.WriteByte(b[i])
+			i++
+			continue
+		}
+		j := bytes.IndexByte(b[i:], ';')
+		if j < 0 {
+			return "", false
+		}
+		ent := string(b[i+1 : i+j])
+		switch ent {
+		case "lt":
+			s.WriteByte('<')
+		case "gt":
+			s.WriteByte('>')
+		case "amp":
+			s.WriteByte('&')
+		case "quot":
+			s.WriteByte('"')
+		case "apos":
+			s.WriteByte('\'')
+		default:
+			var n uint64
+			var err error
+			switch {
+			case strings.HasPrefix(ent, "#x"):
+				n, err = strconv.ParseUint(ent[2:], 16, 32)
+			case strings.HasPrefix(ent, "#"):
+				n, err = strconv.ParseUint(ent[1:], 10, 32)
+			default:
+				return "", false
+			}
+			if err != nil || !utf8.ValidRune(rune(n)) {
+				return "", false
+			}
+			s.WriteRune(rune(n))
+		}
+		i += j + 1
+	}
+	return s.String(), true
+}

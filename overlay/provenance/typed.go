@@ -1,0 +1,1018 @@
+package provenance
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+	"libvirt.org/go/libvirtxml"
+)
+
+// The typed diff: what Diff of two marshalled snapshots gives, computed on
+// the typed Domain. A snapshot is a deep copy of the scope's part of the
+// domain (no XML); after the layer, the copy and the domain are walked
+// together and only what differs is looked at: a struct that encoding/xml
+// marshals field by field is walked by its xml tags (elements by name,
+// repeated ones labelled by KeyRules from their typed fields), and
+// everything else (a type with its own MarshalXML, a text value, an
+// element that was added or removed) is marshalled alone, parsed, and
+// diffed or summarised by the same code as Diff. So the paths, values and
+// summaries are Diff's, and the cost is that of the changed elements. Where
+// the walk cannot be sure an element's XML follows its fields, it marshals
+// that element whole instead (exact, slower); FullDiff cross-checks the
+// result against the whole-document diff.
+
+// Typed is a typed snapshot of a scope's part of a domain.
+type Typed struct {
+	scope *Scope
+	v     reflect.Value // a *libvirtxml.Domain's element: the deep copy
+}
+
+// Take deep-copies the scope's part of d.
+func Take(d *libvirtxml.Domain, s *Scope) (*Typed, error) {
+	if d == nil {
+		return nil, errors.New("provenance: nil domain")
+	}
+	part, s := scoped(d, s)
+	cp := reflect.New(domainType).Elem()
+	deepCopy(cp, part)
+	return &Typed{scope: s, v: cp}, nil
+}
+
+// Changes lists what changed in the scope's part of d since Take, as Diff
+// of the two parts' marshalled XML would, with Layer left empty.
+func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
+	if d == nil {
+		return nil, errors.New("provenance: nil domain")
+	}
+	live := reflect.ValueOf(d).Elem()
+	var w walker
+	var out []Change
+	if t.scope.All() {
+		if err := w.elem(&out, "/domain", t.v, live, &rootField); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	// The scoped fields of the live domain, read in place.
+	err := w.fields(&out, "/domain", "domain", t.v, live, infoOf(domainType), &rootField, t.scope)
+	if errors.Is(err, errWhole) {
+		out = out[:0]
+		after, _ := scoped(d, t.scope)
+		err = w.whole(&out, "/domain", t.v, after, &rootField)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var domainType = reflect.TypeFor[libvirtxml.Domain]()
+
+// rootField describes <domain> as an element of no parent.
+var rootField = elemField{name: "domain", byType: true, item: domainType}
+
+// scoped is the scope's part of d (the fields it names, shared with d) and
+// the scope in effect (the whole domain where the scope names an element
+// the type has no field for, as SnapshotScope does).
+func scoped(d *libvirtxml.Domain, s *Scope) (reflect.Value, *Scope) {
+	v := reflect.ValueOf(d).Elem()
+	if s.All() {
+		return v, s
+	}
+	part, ok := pick(v, s)
+	if !ok {
+		return v, &Scope{all: true}
+	}
+	return part, s
+}
+
+// Contains reports whether a declared path lies in the scope's part of a
+// domain: the typed diff of the scope must then have recorded its change.
+func (s *Scope) Contains(declared string) bool {
+	if s.All() {
+		return true
+	}
+	segs := strings.Split(strings.TrimPrefix(declared, "/domain"), "/")
+	if len(segs) < 2 {
+		return false
+	}
+	sub, ok := s.children[segs[1]]
+	switch {
+	case !ok:
+		return false
+	case sub == nil || len(segs) < 3: // the whole element, or its presence
+		return true
+	}
+	_, ok = sub.children[segs[2]]
+	return ok
+}
+
+// shape is how a field holds its elements.
+type shape uint8
+
+const (
+	shapeOne   shape = iota // a pointer: no element when nil
+	shapeValue              // a value: one element (none for an empty omitempty text value)
+	shapeSlice              // one element per item
+)
+
+// elemField is a field marshalled as child elements.
+type elemField struct {
+	index  int
+	name   string   // as a path segment: local name, or prefix:local (Prefixes)
+	xname  xml.Name // the start element to marshal one item with
+	byType bool     // the item type's XMLName tag names the element: marshal without a template
+	shape  shape
+	omit   bool // omitempty
+	item   reflect.Type
+	shared bool // another field marshals to the same name: labels span both
+	// ns: the element is in a namespace, which its children's names
+	// inherit; the walk does not descend into it.
+	ns bool
+}
+
+type attrField struct {
+	name   string
+	index  int
+	omit   bool
+	simple bool // a string, integer or boolean (or a pointer to one) with no marshaller of its own
+}
+
+// typeInfo is what the walk knows of a struct type.
+type typeInfo struct {
+	// plain: encoding/xml marshals the type field by field from its tags
+	// (no MarshalXML, no text, raw XML or nested tags), or it is a known
+	// wrapper that does the same while check holds.
+	plain bool
+	check func(reflect.Value) bool
+	own   []int // attribute fields, copied into a shell to marshal them alone
+	// startFrom: fields a wrapper's MarshalXML derives attributes from
+	// (a disk's type from its source); a shell carries them too.
+	startFrom []int
+	attrList  []attrField // in field order, as encoding/xml writes them
+	elems     []elemField
+	byEl      map[string]int // element name -> elems index
+	attrs     map[string]attrField
+	cmp       []int // fields equality looks at (not a tagged XMLName)
+	flat      bool  // no pointer, slice, map or interface inside: copy by assignment
+}
+
+var (
+	typeInfos     sync.Map // reflect.Type -> *typeInfo
+	marshalerType = reflect.TypeFor[xml.Marshaler]()
+	attrMarshaler = reflect.TypeFor[xml.MarshalerAttr]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+	nameType      = reflect.TypeFor[xml.Name]()
+)
+
+// wrappers are libvirtxml types whose MarshalXML marshals their own fields
+// as tagged, while the check holds: DomainDeviceList only moves IOMMU into
+// IOMMUs when the list is empty (and fails when they differ).
+// DomainDisk and DomainInterface add a type attribute derived from their
+// Source, then marshal their fields as tagged.
+type wrapper struct {
+	check     func(reflect.Value) bool // nil: always
+	startFrom []string
+}
+
+var wrappers map[reflect.Type]wrapper
+
+func init() {
+	wrappers = map[reflect.Type]wrapper{
+		reflect.TypeFor[libvirtxml.DomainDeviceList](): {check: func(v reflect.Value) bool {
+			d := v.Addr().Interface().(*libvirtxml.DomainDeviceList)
+			return d.IOMMU == nil || (len(d.IOMMUs) > 0 && equal(reflect.ValueOf(d.IOMMU).Elem(), reflect.ValueOf(&d.IOMMUs[0]).Elem()))
+		}},
+		reflect.TypeFor[libvirtxml.DomainDisk]():      {startFrom: []string{"Source"}},
+		reflect.TypeFor[libvirtxml.DomainInterface](): {startFrom: []string{"Source"}},
+	}
+}
+
+func customMarshal(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return t.Implements(marshalerType) || pt.Implements(marshalerType) || t.Implements(textMarshaler) || pt.Implements(textMarshaler)
+}
+
+func infoOf(t reflect.Type) *typeInfo {
+	if ti, ok := typeInfos.Load(t); ok {
+		return ti.(*typeInfo)
+	}
+	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, flat: true}
+	wr, wrapped := wrappers[t]
+	ti.check = wr.check
+	ti.plain = !customMarshal(t) || wrapped
+	for _, name := range wr.startFrom {
+		if f, ok := t.FieldByName(name); ok && len(f.Index) == 1 {
+			ti.startFrom = append(ti.startFrom, f.Index[0])
+		} else {
+			ti.plain = false
+		}
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !flatType(f.Type) {
+			ti.flat = false
+		}
+		tag := f.Tag.Get("xml")
+		if f.Name == "XMLName" && f.Type == nameType {
+			if tag == "" {
+				ti.cmp = append(ti.cmp, i) // an untagged XMLName's value names the element
+				ti.plain = false
+			}
+			continue
+		}
+		ti.cmp = append(ti.cmp, i)
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		if f.Anonymous {
+			ti.plain = false
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		flags := map[string]bool{}
+		for _, o := range strings.Split(opts, ",") {
+			flags[o] = true
+		}
+		switch {
+		case flags["attr"]:
+			if strings.Contains(name, " ") {
+				ti.plain = false
+			}
+			if name == "" {
+				name = f.Name
+			}
+			af := attrField{name: name, index: i, omit: flags["omitempty"], simple: simpleType(f.Type)}
+			ti.attrs[name] = af
+			ti.attrList = append(ti.attrList, af)
+			ti.own = append(ti.own, i)
+			continue
+		case flags["chardata"] || flags["cdata"] || flags["innerxml"] || flags["comment"] || flags["any"] || strings.Contains(name, ">"):
+			ti.plain = false
+			continue
+		}
+		ef, ok := elementField(i, f, name, flags["omitempty"])
+		if !ok {
+			ti.plain = false
+			continue
+		}
+		if j, dup := ti.byEl[ef.name]; dup {
+			ef.shared = true
+			ti.elems[j].shared = true
+		} else {
+			ti.byEl[ef.name] = len(ti.elems)
+		}
+		ti.elems = append(ti.elems, ef)
+	}
+	typeInfos.Store(t, ti)
+	return ti
+}
+
+// elementField describes a field marshalled as elements; false for a kind
+// the walk does not follow (the parent is then marshalled whole).
+func elementField(i int, f reflect.StructField, name string, omit bool) (elemField, bool) {
+	ef := elemField{index: i, omit: omit}
+	t := f.Type
+	switch t.Kind() {
+	case reflect.Pointer:
+		ef.shape, t = shapeOne, t.Elem()
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return ef, false
+		}
+		ef.shape, t = shapeSlice, t.Elem()
+	default:
+		ef.shape = shapeValue
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+	default:
+		return ef, false
+	}
+	ef.item = t
+	space, local := "", name
+	if s, l, ok := strings.Cut(name, " "); ok {
+		space, local = s, l
+	}
+	xmlName, hasXMLName := "", false
+	if t.Kind() == reflect.Struct {
+		if xf, ok := t.FieldByName("XMLName"); ok && xf.Type == nameType {
+			xmlName, hasXMLName = xf.Tag.Get("xml"), xf.Tag.Get("xml") != ""
+		}
+	}
+	if local == "" && hasXMLName {
+		space, local = "", xmlName
+		if s, l, ok := strings.Cut(xmlName, " "); ok {
+			space, local = s, l
+		}
+	}
+	if local == "" {
+		local = f.Name
+	}
+	ef.xname = xml.Name{Space: space, Local: local}
+	// Without MarshalXML, the item's XMLName tag names the element (it
+	// outranks the field's tag in encoding/xml); with one, the field's.
+	if hasXMLName && !customMarshal(t) {
+		ef.byType = true
+		space, local = "", xmlName
+		if s, l, ok := strings.Cut(xmlName, " "); ok {
+			space, local = s, l
+		}
+	}
+	ef.name = local
+	ef.ns = space != ""
+	if p, ok := Prefixes[space]; ok {
+		ef.name = p + ":" + local
+	}
+	return ef, true
+}
+
+var flatTypes sync.Map // reflect.Type -> bool
+
+func flatType(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return false
+	case reflect.Array:
+		return flatType(t.Elem())
+	case reflect.Struct:
+		if f, ok := flatTypes.Load(t); ok {
+			return f.(bool)
+		}
+		flat := true
+		for i := range t.NumField() {
+			if !flatType(t.Field(i).Type) {
+				flat = false
+				break
+			}
+		}
+		flatTypes.Store(t, flat)
+		return flat
+	}
+	return true
+}
+
+// deepCopy sets dst (settable, zero) to a copy of src sharing nothing a
+// layer could change in place (strings are immutable, so shared).
+func deepCopy(dst, src reflect.Value) {
+	switch src.Kind() {
+	case reflect.Pointer:
+		if src.IsNil() {
+			return
+		}
+		p := reflect.New(src.Type().Elem())
+		deepCopy(p.Elem(), src.Elem())
+		dst.Set(p)
+	case reflect.Struct:
+		dst.Set(src)
+		ti := infoOf(src.Type())
+		if ti.flat {
+			return
+		}
+		for i := range src.NumField() {
+			f := dst.Field(i)
+			if !f.CanSet() {
+				continue
+			}
+			switch f.Kind() {
+			case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface, reflect.Struct, reflect.Array:
+				f.SetZero()
+				deepCopy(f, src.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if src.IsNil() {
+			return
+		}
+		n := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
+		if flatType(src.Type().Elem()) {
+			reflect.Copy(n, src)
+		} else {
+			for i := range src.Len() {
+				deepCopy(n.Index(i), src.Index(i))
+			}
+		}
+		dst.Set(n)
+	case reflect.Array:
+		for i := range src.Len() {
+			deepCopy(dst.Index(i), src.Index(i))
+		}
+	case reflect.Map:
+		if src.IsNil() {
+			return
+		}
+		m := reflect.MakeMapWithSize(src.Type(), src.Len())
+		for it := src.MapRange(); it.Next(); {
+			v := reflect.New(src.Type().Elem()).Elem()
+			deepCopy(v, it.Value())
+			m.SetMapIndex(it.Key(), v)
+		}
+		dst.Set(m)
+	case reflect.Interface:
+		if src.IsNil() {
+			return
+		}
+		v := reflect.New(src.Elem().Type()).Elem()
+		deepCopy(v, src.Elem())
+		dst.Set(v)
+	default:
+		dst.Set(src)
+	}
+}
+
+// equal reports whether a and b marshal alike because they hold the same
+// values. It may say false for values that marshal alike (the walk then
+// looks closer), never true for values that do not.
+func equal(a, b reflect.Value) bool {
+	switch a.Kind() {
+	case reflect.String:
+		return a.String() == b.String()
+	case reflect.Bool:
+		return a.Bool() == b.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return a.Int() == b.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return a.Uint() == b.Uint()
+	case reflect.Float32, reflect.Float64:
+		return a.Float() == b.Float()
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return a.Pointer() == b.Pointer() || equal(a.Elem(), b.Elem())
+	case reflect.Struct:
+		for _, i := range infoOf(a.Type()).cmp {
+			if !equal(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Slice:
+		n := a.Len()
+		if n != b.Len() {
+			return false
+		}
+		if n == 0 || a.Pointer() == b.Pointer() {
+			return true // nil and empty marshal alike
+		}
+		for i := range n {
+			if !equal(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Array:
+		for i := range a.Len() {
+			if !equal(a.Index(i), b.Index(i)) {
+				return false
+			}
+		}
+		return true
+	case reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return a.Elem().Type() == b.Elem().Type() && equal(a.Elem(), b.Elem())
+	case reflect.Map:
+		return a.CanInterface() && b.CanInterface() && reflect.DeepEqual(a.Interface(), b.Interface())
+	}
+	return false
+}
+
+// errWhole: the walk cannot follow this element's XML by its fields; the
+// element is diffed from its marshalled form instead.
+var errWhole = errors.New("provenance: element marshalled whole")
+
+// walker diffs typed values, marshalling single elements as it needs them.
+type walker struct {
+	buf bytes.Buffer
+	enc *xml.Encoder
+}
+
+// elem diffs one element, a and b its values (structs, addressable).
+func (w *walker) elem(out *[]Change, path string, a, b reflect.Value, ef *elemField) error {
+	if equal(a, b) {
+		return nil
+	}
+	if a.Kind() != reflect.Struct && !ef.ns { // a text value
+		ta, oka := simpleText(a)
+		tb, okb := simpleText(b)
+		if oka && okb {
+			if ta, tb = strings.TrimSpace(ta), strings.TrimSpace(tb); ta != tb {
+				*out = append(*out, Change{Path: path, Op: OpSet, Old: ta, New: tb})
+			}
+			return nil
+		}
+	}
+	if a.Kind() != reflect.Struct || ef.ns { // a namespace its children inherit
+		return w.whole(out, path, a, b, ef)
+	}
+	ti := infoOf(a.Type())
+	if ti.plain && (ti.check == nil || (ti.check(a) && ti.check(b))) {
+		mark := len(*out)
+		err := w.fields(out, path, ef.name, a, b, ti, ef, nil)
+		if !errors.Is(err, errWhole) {
+			return err
+		}
+		*out = (*out)[:mark]
+	}
+	return w.whole(out, path, a, b, ef)
+}
+
+// whole diffs one element from its marshalled form.
+func (w *walker) whole(out *[]Change, path string, a, b reflect.Value, ef *elemField) error {
+	ea, err := w.marshal(a, ef)
+	if err != nil {
+		return err
+	}
+	eb, err := w.marshal(b, ef)
+	if err != nil {
+		return err
+	}
+	diffElem(out, path, ea, eb)
+	return nil
+}
+
+// group is one element field's items on both sides, labelled.
+type group struct {
+	ef     *elemField
+	sub    *Scope // walk the one element under this scope
+	ai, bi []reflect.Value
+	al, bl []string
+}
+
+// fields diffs a plain struct element in Diff's order: its attributes, then
+// the removed children in a's order, then b's children in order.
+//
+// With a scope s, only the fields s names are looked at (a's are a scoped
+// copy, b's the live domain's), and no attributes: a scoped snapshot holds
+// none of the element's own.
+func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti *typeInfo, ef *elemField, s *Scope) error {
+	var groups []group
+	for i := range ti.elems {
+		f := &ti.elems[i]
+		var sub *Scope
+		if s != nil {
+			var in bool
+			if sub, in = s.children[f.name]; !in {
+				continue
+			}
+		}
+		fa, fb := a.Field(f.index), b.Field(f.index)
+		if sub != nil {
+			if f.shape != shapeOne || f.item.Kind() != reflect.Struct {
+				return errWhole
+			}
+			if !fa.IsNil() && !fb.IsNil() && plainAt(fa.Elem()) && plainAt(fb.Elem()) {
+				groups = append(groups, group{ef: f, sub: sub, ai: []reflect.Value{fa.Elem()}, bi: []reflect.Value{fb.Elem()}, al: []string{f.name}, bl: []string{f.name}})
+				continue
+			}
+			// one side has none, or it is not plain: compare the picked parts
+			if !fb.IsNil() {
+				pb, ok := pick(fb.Elem(), sub)
+				if !ok {
+					return errWhole
+				}
+				p := reflect.New(pb.Type())
+				p.Elem().Set(pb)
+				fb = p
+			}
+		}
+		if equal(fa, fb) {
+			continue
+		}
+		if f.shared {
+			return errWhole
+		}
+		g := group{ef: f, ai: items(fa, f), bi: items(fb, f)}
+		var err error
+		if g.al, g.bl, err = w.labels(name, &g); err != nil {
+			return err
+		}
+		groups = append(groups, g)
+	}
+	if s == nil && !ownEqual(a, b, ti) {
+		if err := w.own(out, path, a, b, ti, ef); err != nil {
+			return err
+		}
+	}
+	for _, g := range groups {
+		for i, l := range g.al {
+			if !contains(g.bl, l) {
+				sum, err := w.summary(g.ai[i], g.ef)
+				if err != nil {
+					return err
+				}
+				*out = append(*out, Change{Path: path + "/" + l, Op: OpRemoved, Old: sum})
+			}
+		}
+	}
+	for _, g := range groups {
+		for j, l := range g.bl {
+			if g.sub != nil {
+				if err := w.fields(out, path+"/"+l, g.ef.name, g.ai[0], g.bi[0], infoOf(g.ef.item), g.ef, g.sub); err != nil {
+					return err
+				}
+				continue
+			}
+			if i := lastIndex(g.al, l); i >= 0 {
+				if err := w.elem(out, path+"/"+l, g.ai[i], g.bi[j], g.ef); err != nil {
+					return err
+				}
+				continue
+			}
+			sum, err := w.summary(g.bi[j], g.ef)
+			if err != nil {
+				return err
+			}
+			*out = append(*out, Change{Path: path + "/" + l, Op: OpAdded, New: sum})
+		}
+	}
+	return nil
+}
+
+func contains(ls []string, l string) bool { return lastIndex(ls, l) >= 0 }
+
+// lastIndex: Diff maps labels to elements, the last one winning.
+func lastIndex(ls []string, l string) int {
+	for i := len(ls) - 1; i >= 0; i-- {
+		if ls[i] == l {
+			return i
+		}
+	}
+	return -1
+}
+
+// items are the elements a field's value marshals to, as addressable values.
+func items(v reflect.Value, ef *elemField) []reflect.Value {
+	switch ef.shape {
+	case shapeOne:
+		if v.IsNil() {
+			return nil
+		}
+		return []reflect.Value{v.Elem()}
+	case shapeSlice:
+		out := make([]reflect.Value, v.Len())
+		for i := range out {
+			out[i] = v.Index(i)
+		}
+		return out
+	}
+	if ef.omit && ef.item.Kind() != reflect.Struct && v.IsZero() {
+		return nil
+	}
+	return []reflect.Value{v}
+}
+
+// shell is a copy of a plain struct holding only its attributes (and what
+// a wrapper derives attributes from).
+func shell(v reflect.Value, ti *typeInfo) reflect.Value {
+	s := reflect.New(v.Type()).Elem()
+	for _, i := range ti.own {
+		s.Field(i).Set(v.Field(i))
+	}
+	for _, i := range ti.startFrom {
+		s.Field(i).Set(v.Field(i))
+	}
+	return s
+}
+
+func plainAt(v reflect.Value) bool {
+	ti := infoOf(v.Type())
+	return ti.plain && (ti.check == nil || ti.check(v))
+}
+
+func ownEqual(a, b reflect.Value, ti *typeInfo) bool {
+	for _, i := range ti.own {
+		if !equal(a.Field(i), b.Field(i)) {
+			return false
+		}
+	}
+	for _, i := range ti.startFrom {
+		if !equal(a.Field(i), b.Field(i)) {
+			return false
+		}
+	}
+	return true
+}
+
+// own diffs a plain element's attributes: from typed fields where each is
+// a simple value, else from shells marshalled alone.
+func (w *walker) own(out *[]Change, path string, a, b reflect.Value, ti *typeInfo, ef *elemField) error {
+	if len(ti.startFrom) == 0 {
+		aa, oka := typedAttrs(a, ti)
+		ba, okb := typedAttrs(b, ti)
+		if oka && okb {
+			diffAttrs(out, path, attrMap(aa), attrMap(ba))
+			return nil
+		}
+	}
+	ea, err := w.marshal(shell(a, ti), ef)
+	if err != nil {
+		return err
+	}
+	eb, err := w.marshal(shell(b, ti), ef)
+	if err != nil {
+		return err
+	}
+	diffOwn(out, path, ea, eb)
+	return nil
+}
+
+func attrMap(as []etree.Attr) map[string]string {
+	m := make(map[string]string, len(as))
+	for _, a := range as {
+		m[a.Key] = a.Value
+	}
+	return m
+}
+
+// typedAttrs are the attributes encoding/xml writes for a plain struct, in
+// its order; false when one is not a simple value.
+func typedAttrs(v reflect.Value, ti *typeInfo) ([]etree.Attr, bool) {
+	var out []etree.Attr
+	for _, af := range ti.attrList {
+		if !af.simple {
+			return nil, false
+		}
+		f := v.Field(af.index)
+		if af.omit && f.IsZero() {
+			continue
+		}
+		if f.Kind() == reflect.Pointer {
+			if f.IsNil() {
+				continue
+			}
+			f = f.Elem()
+		}
+		s, ok := simpleText(f)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, etree.Attr{Key: af.name, Value: s})
+	}
+	return out, true
+}
+
+// simpleType: a string, integer or boolean, or a pointer to one, that
+// encoding/xml formats itself.
+func simpleType(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	for _, x := range []reflect.Type{t, reflect.PointerTo(t)} {
+		if x.Implements(attrMarshaler) || x.Implements(textMarshaler) || x.Implements(marshalerType) {
+			return false
+		}
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// simpleText is a simple value as encoding/xml writes it and a parser reads
+// it back; false for other kinds, and for text XML cannot carry (which the
+// encoder replaces).
+func simpleText(v reflect.Value) (string, bool) {
+	if !simpleType(v.Type()) {
+		return "", false
+	}
+	switch v.Kind() {
+	case reflect.String:
+		s := v.String()
+		for _, r := range s {
+			if !(r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+				return "", false // utf8.RuneError (0xFFFD) is in range: invalid UTF-8 is checked below
+			}
+		}
+		if !utf8.ValidString(s) {
+			return "", false
+		}
+		return s, true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(v.Int(), 10), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.FormatUint(v.Uint(), 10), true
+	case reflect.Bool:
+		return strconv.FormatBool(v.Bool()), true
+	}
+	return "", false
+}
+
+// summary is summary() of the item marshalled, built from typed fields
+// where the item is plain.
+func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
+	if !ef.ns {
+		if v.Kind() != reflect.Struct {
+			if t, ok := simpleText(v); ok {
+				return summaryOf(ef.name, nil, false, strings.TrimSpace(t)), nil
+			}
+		} else if plainAt(v) {
+			ti := infoOf(v.Type())
+			attrs, ok := []etree.Attr(nil), false
+			if len(ti.startFrom) == 0 {
+				attrs, ok = typedAttrs(v, ti)
+			}
+			if !ok {
+				e, err := w.marshal(shell(v, ti), ef)
+				if err != nil {
+					return "", err
+				}
+				attrs = e.Attr
+			}
+			children := false
+			for i := range ti.elems {
+				if len(items(v.Field(ti.elems[i].index), &ti.elems[i])) > 0 {
+					children = true
+					break
+				}
+			}
+			return summaryOf(ef.name, attrs, children, ""), nil
+		}
+	}
+	e, err := w.marshal(v, ef)
+	if err != nil {
+		return "", err
+	}
+	return summary(e), nil
+}
+
+// labels names a group's items as Diff's labels does.
+func (w *walker) labels(parent string, g *group) (al, bl []string, err error) {
+	name := g.ef.name
+	rule := keyRules[parent+"/"+name]
+	n0, n1 := len(g.ai), len(g.bi)
+	label := func(vs []reflect.Value) ([]string, error) {
+		out := make([]string, len(vs))
+		var seen map[string]int
+		for i, v := range vs {
+			if rule != nil {
+				pred, err := w.keyPred(v, g.ef, rule)
+				if err != nil {
+					return nil, err
+				}
+				if pred != "" {
+					l := name + pred
+					if seen == nil {
+						seen = map[string]int{}
+					}
+					seen[l]++
+					if seen[l] > 1 {
+						l += "[" + strconv.Itoa(seen[l]) + "]"
+					}
+					out[i] = l
+					continue
+				}
+			}
+			if n0 <= 1 && n1 <= 1 {
+				out[i] = name
+				continue
+			}
+			out[i] = name + "[" + strconv.Itoa(i+1) + "]"
+		}
+		return out, nil
+	}
+	if al, err = label(g.ai); err != nil {
+		return nil, nil, err
+	}
+	if bl, err = label(g.bi); err != nil {
+		return nil, nil, err
+	}
+	return al, bl, nil
+}
+
+// keyPred is keyPred of the item's marshalled form, read from its typed
+// fields where the tags lead to them, else from the item marshalled alone.
+func (w *walker) keyPred(v reflect.Value, ef *elemField, rule []keyPart) (string, error) {
+	var parts []string
+	for _, p := range rule {
+		val, ok := keyValue(v, p)
+		if !ok {
+			e, err := w.marshal(v, ef)
+			if err != nil {
+				return "", err
+			}
+			return keyPred(e, rule), nil
+		}
+		if val == "" {
+			continue
+		}
+		if strings.ContainsAny(val, `,]="[`) {
+			val = strconv.Quote(val)
+		}
+		parts = append(parts, p.label+"="+val)
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	return "[" + strings.Join(parts, ",") + "]", nil
+}
+
+// keyValue reads a key part from typed fields: its value ("" when absent),
+// false when the tags do not lead to a plain attribute.
+func keyValue(v reflect.Value, p keyPart) (string, bool) {
+	if v.Kind() != reflect.Struct {
+		return "", false
+	}
+	if p.child != "" {
+		ti := infoOf(v.Type())
+		i, ok := ti.byEl[p.child]
+		if !ok || ti.elems[i].shared || ti.elems[i].item.Kind() != reflect.Struct {
+			return "", false
+		}
+		f := v.Field(ti.elems[i].index)
+		switch ti.elems[i].shape {
+		case shapeOne:
+			if f.IsNil() {
+				return "", true
+			}
+			f = f.Elem()
+		case shapeSlice:
+			if f.Len() == 0 {
+				return "", true
+			}
+			f = f.Index(0)
+		}
+		v = f
+	}
+	af, ok := infoOf(v.Type()).attrs[p.attr]
+	if !ok {
+		return "", false
+	}
+	f := v.Field(af.index)
+	if t := f.Type(); t.Implements(attrMarshaler) || t.Implements(textMarshaler) ||
+		reflect.PointerTo(t).Implements(attrMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+		return "", false
+	}
+	if af.omit && f.IsZero() {
+		return "", true
+	}
+	if f.Kind() == reflect.Pointer {
+		if f.IsNil() {
+			return "", true
+		}
+		f = f.Elem()
+		if t := f.Type(); t.Implements(attrMarshaler) || t.Implements(textMarshaler) {
+			return "", false
+		}
+	}
+	switch f.Kind() {
+	case reflect.String:
+		return f.String(), true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(f.Int(), 10), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.FormatUint(f.Uint(), 10), true
+	case reflect.Bool:
+		return strconv.FormatBool(f.Bool()), true
+	}
+	return "", false
+}
+
+// marshal is one element marshalled alone and parsed, as it reads inside
+// the document: the walk only descends through elements without a
+// namespace, so a child marshals as it does in place.
+func (w *walker) marshal(v reflect.Value, ef *elemField) (*etree.Element, error) {
+	if w.enc == nil {
+		w.enc = xml.NewEncoder(&w.buf)
+	}
+	w.buf.Reset()
+	p := v.Addr().Interface()
+	var err error
+	if ef.byType {
+		err = w.enc.Encode(p)
+	} else {
+		err = w.enc.EncodeElement(p, xml.StartElement{Name: ef.xname})
+	}
+	if err == nil {
+		err = w.enc.Flush()
+	}
+	if err != nil {
+		w.enc = nil // an encoder that failed may hold a partial element
+		return nil, fmt.Errorf("provenance: marshal <%s>: %w", ef.name, err)
+	}
+	if e, ok := readElement(w.buf.Bytes()); ok {
+		return e, nil
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(w.buf.Bytes()); err != nil {
+		return nil, fmt.Errorf("provenance: parse marshalled <%s>: %w", ef.name, err)
+	}
+	if doc.Root() == nil {
+		return nil, fmt.Errorf("provenance: <%s> marshals to no element: %w", ef.name, errWhole)
+	}
+	return doc.Root(), nil
+}
