@@ -98,6 +98,16 @@ func parseStep(s string) (step, error) {
 // bracket returns the predicate body up to its closing bracket (quotes
 // respected) and what follows it.
 func bracket(s string) (string, string, error) {
+	i := indexUnquoted(s, ']')
+	if i < 0 {
+		return "", "", fmt.Errorf("unclosed predicate in %q", s)
+	}
+	return s[:i], s[i+1:], nil
+}
+
+// indexUnquoted is the index of the first c in s outside a double-quoted
+// value (backslash escapes inside), or -1.
+func indexUnquoted(s string, c byte) int {
 	quoted := false
 	for i := 0; i < len(s); i++ {
 		switch {
@@ -105,11 +115,11 @@ func bracket(s string) (string, string, error) {
 			i++
 		case s[i] == '"':
 			quoted = !quoted
-		case !quoted && s[i] == ']':
-			return s[:i], s[i+1:], nil
+		case !quoted && s[i] == c:
+			return i
 		}
 	}
-	return "", "", fmt.Errorf("unclosed predicate in %q", s)
+	return -1
 }
 
 func splitKeys(s string) []string {

@@ -71,16 +71,8 @@ func readExplain(file string, out map[string][]string) error {
 
 // pathAt is the recorded path at the start of s.
 func pathAt(s string) string {
-	quoted := false
-	for i := 0; i < len(s); i++ {
-		switch {
-		case quoted && s[i] == '\\':
-			i++
-		case s[i] == '"':
-			quoted = !quoted
-		case !quoted && s[i] == ' ':
-			return s[:i]
-		}
+	if i := indexUnquoted(s, ' '); i >= 0 {
+		return s[:i]
 	}
 	return s
 }

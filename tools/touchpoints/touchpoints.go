@@ -616,9 +616,16 @@ func (t *Tree) overlay(p *packages.Package) {
 	t.layers(p)
 }
 
-// embedsAndOverrides finds overlay structs embedding upstream types and the
-// overlay methods that shadow a promoted upstream method.
-func (t *Tree) embedsAndOverrides(p *packages.Package) {
+// namedStruct is a package-level struct type.
+type namedStruct struct {
+	name  string
+	named *types.Named
+	st    *types.Struct
+}
+
+// structsOf lists p's package-level struct types in name order.
+func structsOf(p *packages.Package) []namedStruct {
+	var out []namedStruct
 	scope := p.Types.Scope()
 	for _, n := range scope.Names() {
 		tn, ok := scope.Lookup(n).(*types.TypeName)
@@ -629,10 +636,18 @@ func (t *Tree) embedsAndOverrides(p *packages.Package) {
 		if !ok {
 			continue
 		}
-		st, ok := named.Underlying().(*types.Struct)
-		if !ok {
-			continue
+		if st, ok := named.Underlying().(*types.Struct); ok {
+			out = append(out, namedStruct{n, named, st})
 		}
+	}
+	return out
+}
+
+// embedsAndOverrides finds overlay structs embedding upstream types and the
+// overlay methods that shadow a promoted upstream method.
+func (t *Tree) embedsAndOverrides(p *packages.Package) {
+	for _, ns := range structsOf(p) {
+		n, named, st := ns.name, ns.named, ns.st
 		for i := range st.NumFields() {
 			f := st.Field(i)
 			if !f.Embedded() {
@@ -675,20 +690,8 @@ func (t *Tree) embedsAndOverrides(p *packages.Package) {
 // shadows, or changing where a promoted name comes from, shows as a
 // difference between the trees.
 func (t *Tree) selections(p *packages.Package) {
-	scope := p.Types.Scope()
-	for _, n := range scope.Names() {
-		tn, ok := scope.Lookup(n).(*types.TypeName)
-		if !ok {
-			continue
-		}
-		named, ok := types.Unalias(tn.Type()).(*types.Named)
-		if !ok {
-			continue
-		}
-		st, ok := named.Underlying().(*types.Struct)
-		if !ok {
-			continue
-		}
+	for _, ns := range structsOf(p) {
+		n, named, st := ns.name, ns.named, ns.st
 		var embeds []*types.Var
 		for i := range st.NumFields() {
 			if f := st.Field(i); f.Embedded() && t.upstreamObj(namedOf(f.Type())) {
