@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fencedBlocks returns the lines of MAINTAINING.md's fenced blocks of one
@@ -230,7 +231,9 @@ func TestPlaybookRelease(t *testing.T) {
 		if len(lines) == 0 && step != "4." {
 			t.Fatalf("MAINTAINING.md has no shell block under ## %s", step)
 		}
+		began := time.Now()
 		rs := runStep(t, cp, work, lines)
+		t.Logf("step %s: %d commands, %s", step, len(lines), time.Since(began).Round(time.Second))
 		for _, r := range rs {
 			if want := wantExit(r.line); r.code != want {
 				t.Errorf("step %s: %q: exit %d, want %d\n%s\n%s", step, r.line, r.code, want, firstLines(r.stdout, 40), lastLines(r.stderr, 20))
