@@ -177,7 +177,7 @@ var counted = regexp.MustCompile(`\b(\d+) (conflicts?|findings?|touch points?|ca
 // step's prose names for the packages the release touches.
 func TestPlaybookRelease(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: the playbook copies the repository, renders the corpus eight times and tests the overlay (about 2 minutes)")
+		t.Skip("-short: the playbook copies the repository, renders the stock corpus in every strata command and tests the overlay (60-80 s on 2 cores)")
 	}
 	repo, err := filepath.Abs("../..")
 	if err != nil {
