@@ -6,14 +6,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
-// shellBlocks returns the fenced ```sh blocks of MAINTAINING.md under each
-// "## N." heading, by N, in order.
-func shellBlocks(t *testing.T, md string) map[string][]string {
-	t.Helper()
+// fencedBlocks returns the lines of MAINTAINING.md's fenced blocks of one
+// language under each "## N." heading, by N, in order.
+func fencedBlocks(md, lang string) map[string][]string {
 	out := map[string][]string{}
 	section, in := "", false
 	var block []string
@@ -23,7 +26,7 @@ func shellBlocks(t *testing.T, md string) map[string][]string {
 		switch {
 		case !in && strings.HasPrefix(line, "## "):
 			section, _, _ = strings.Cut(strings.TrimPrefix(line, "## "), " ")
-		case !in && line == "```sh":
+		case !in && line == "```"+lang:
 			in, block = true, nil
 		case in && line == "```":
 			in = false
@@ -35,103 +38,395 @@ func shellBlocks(t *testing.T, md string) map[string][]string {
 	return out
 }
 
+// sectionText is the prose of the "## N." section of md.
+func sectionText(md, n string) string {
+	_, rest, ok := strings.Cut(md, "\n## "+n+" ")
+	if !ok {
+		return ""
+	}
+	body, _, _ := strings.Cut(rest, "\n## ")
+	return body
+}
+
 // Placeholders of the playbook, the only text substituted: the release's
 // scratch worktree and the repository's own path.
 var placeholders = []string{"/tmp/rel232", "/path/to/repo"}
 
-// TestPlaybookRelease runs steps 1 and 2 of MAINTAINING.md on a copy of
-// the repository, every command as written but for the placeholders: the
-// release worktree on its branch, the fixture patch, the stock goldens, the
-// commit, then the three previews. Each preview names the 2.3.2 report's
-// five conflicts (the ref too: `git add -A` kept the new corpus case).
+// ran is one playbook line as the shell ran it.
+type ran struct {
+	line, stdout, stderr string
+	code                 int
+}
+
+// wantExit is what the playbook says a line exits with: 1 for a report
+// with conflicts (diff, import: "exit 1 while there are conflicts") and
+// for a line its comment says fails, 0 for every other.
+func wantExit(line string) int {
+	cmd, comment, _ := strings.Cut(line, "#")
+	switch {
+	case strings.Contains(cmd, "cmd/strata diff "), strings.Contains(cmd, "cmd/strata import "):
+		return 1
+	case strings.HasPrefix(strings.TrimSpace(comment), "fails"):
+		return 1
+	}
+	return 0
+}
+
+// runStep runs the lines in one shell from dir, so a cd carries to the
+// next line as a reader's would, and returns each line's output and exit.
+func runStep(t *testing.T, dir, scratch string, lines []string) []ran {
+	t.Helper()
+	var script strings.Builder
+	for i, l := range lines {
+		fmt.Fprintf(&script, "{ %s\n} > %s/%d.out 2> %s/%d.err; echo $? > %s/%d.rc\n", l, scratch, i, scratch, i, scratch, i)
+	}
+	cmd := exec.Command("sh", "-c", script.String())
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("shell: %v\n%s", err, out)
+	}
+	rs := make([]ran, len(lines))
+	cwd := dir
+	for i, l := range lines {
+		rc, _ := os.ReadFile(filepath.Join(scratch, fmt.Sprintf("%d.rc", i)))
+		out, _ := os.ReadFile(filepath.Join(scratch, fmt.Sprintf("%d.out", i)))
+		errOut, _ := os.ReadFile(filepath.Join(scratch, fmt.Sprintf("%d.err", i)))
+		code, err := strconv.Atoi(strings.TrimSpace(string(rc)))
+		if err != nil {
+			t.Fatalf("%q: no exit code: %v", l, err)
+		}
+		if d, ok := strings.CutPrefix(l, "cd "); ok {
+			cwd, _, _ = strings.Cut(d, " ")
+		}
+		if code != 0 && wantExit(l) == 0 && strings.HasPrefix(l, "go test ") {
+			// upstream/'s timing tests can miss on a loaded machine:
+			// the same line once more, where it ran.
+			t.Logf("%q failed, once more:\n%s", l, lastLines(string(out), 10))
+			again := exec.Command("sh", "-c", l)
+			again.Dir = cwd
+			b, err := again.CombinedOutput()
+			out, errOut, code = b, nil, 0
+			if err != nil {
+				code = 1
+			}
+		}
+		rs[i] = ran{line: l, stdout: string(out), stderr: string(errOut), code: code}
+	}
+	return rs
+}
+
+// reportFinding is one conflict of the text report.
+type reportFinding struct{ class, pos, severity, message string }
+
+var (
+	classHeading = regexp.MustCompile(`^([a-z-]+) \((\d+)\)$`)
+	findingLine  = regexp.MustCompile(`^  (\S+:\d+): (error|warning): (.*)$`)
+)
+
+// conflicts parses the text report's conflict sections (info is not one).
+func conflicts(report string) []reportFinding {
+	var fs []reportFinding
+	class := ""
+	for _, l := range strings.Split(report, "\n") {
+		if m := classHeading.FindStringSubmatch(l); m != nil {
+			class = m[1]
+			continue
+		}
+		if strings.HasPrefix(l, "info (") {
+			class = ""
+		}
+		if m := findingLine.FindStringSubmatch(l); m != nil && class != "" {
+			fs = append(fs, reportFinding{class: class, pos: m[1], severity: m[2], message: m[3]})
+		}
+	}
+	return fs
+}
+
+// tableRows is the step 4 table: class, severity, symbol, overlay line.
+func tableRows(section string) [][4]string {
+	var rows [][4]string
+	for _, l := range strings.Split(section, "\n") {
+		cells := strings.Split(l, "|")
+		if len(cells) < 6 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		var row [4]string
+		for i := range row {
+			row[i] = strings.Trim(strings.TrimSpace(cells[i+1]), "`")
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// counted is a number the prose states about what the tool says or
+// writes: "3 conflicts", "the stock XML of 18 cases changed", "14 layer goldens".
+var counted = regexp.MustCompile(`\b(\d+) (conflicts?|findings?|touch points?|cases? changed|layer goldens?|agent goldens?|goldens?)(?: instead of (\d+))?`)
+
+// TestPlaybookRelease runs MAINTAINING.md, steps 1 to 6, on a copy of the
+// repository and the 2.3.2 fixture release, every command as written but
+// for the placeholders. Between steps the test does what the playbook
+// leaves to a person, each marked "test action": committing the import on
+// its own with its source line, and a fix step 5 names. The report, the
+// refresh and the re-rendered goldens are checked against what the prose
+// says of them, and every count the prose states against the tool's.
+//
+// Step 6's ./scripts/test.sh (gofmt, vet, the race-enabled suite, fuzzing)
+// is too slow to run here; the test runs instead the `go test` command the
+// step's prose names for the packages the release touches.
 func TestPlaybookRelease(t *testing.T) {
 	if testing.Short() {
-		t.Skip("copies the repository and renders the corpus six times")
+		t.Skip("-short: the playbook copies the repository, renders the stock corpus in every strata command and tests the overlay (60-80 s on 2 cores)")
 	}
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	md, err := os.ReadFile(filepath.Join(repo, "MAINTAINING.md"))
+	mdBytes, err := os.ReadFile(filepath.Join(repo, "MAINTAINING.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := shellBlocks(t, string(md))
+	md := string(mdBytes)
+	golden, err := os.ReadFile(filepath.Join(repo, "tools/diff/testdata/releases/2.3.2/report.golden.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := fencedBlocks(md, "sh")
 	work := t.TempDir()
+	if os.Getenv("PLAYBOOK_KEEP") != "" {
+		if work, err = os.MkdirTemp("", "playbook"); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("scratch copy kept in %s", work)
+	}
 	cp := filepath.Join(work, "repo")
 	copyRepo(t, repo, cp)
 	git(t, cp, "init", "-q", "-b", "main")
 	git(t, cp, "add", "-A")
-	git(t, cp, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "the repository as it is")
+	git(t, cp, "commit", "-q", "-m", "the repository as it is")
 	sub := strings.NewReplacer(placeholders[0], filepath.Join(work, "rel232"), placeholders[1], cp)
 
-	for _, step := range []string{"1.", "2."} {
-		lines := blocks[step]
-		if len(lines) == 0 {
+	// stated holds the tool's value of each count the prose may state,
+	// filled as the steps run; the end checks every number against it.
+	stated := map[string]int{}
+	var report string // the import's report
+
+	for _, step := range []string{"1.", "2.", "3.", "4.", "5.", "6."} {
+		prose := sectionText(md, step)
+		if prose == "" {
+			t.Fatalf("MAINTAINING.md has no section ## %s", step)
+		}
+		var lines []string
+		for _, l := range blocks[step] {
+			if strings.TrimSpace(l) == "./scripts/test.sh" || strings.HasPrefix(strings.TrimSpace(l), "./scripts/test.sh ") {
+				m := regexp.MustCompile("`(go test [^`]+)` passed").FindStringSubmatch(prose)
+				if m == nil {
+					t.Fatalf("step %s: no `go test ...` passed in the prose to run instead of ./scripts/test.sh", step)
+				}
+				l = m[1] + " # instead of " + strings.TrimSpace(l)
+			}
+			lines = append(lines, sub.Replace(l))
+		}
+		if len(lines) == 0 && step != "4." {
 			t.Fatalf("MAINTAINING.md has no shell block under ## %s", step)
 		}
-		// One shell per step, so a cd carries to the next line as a
-		// reader's would; each line's output and exit code are kept.
-		var script strings.Builder
-		for i, l := range lines {
-			fmt.Fprintf(&script, "{ %s\n} > %s/%d.out 2>&1; echo $? > %s/%d.rc\n", sub.Replace(l), work, i, work, i)
-		}
-		cmd := exec.Command("sh", "-c", script.String())
-		cmd.Dir = cp
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("step %s: %v\n%s", step, err, out)
-		}
-		if os.Getenv("PLAYBOOK_KEEP") != "" {
-			t.Logf("outputs in %s", work)
-		}
-		dir := cp
-		for i, l := range lines {
-			rc, _ := os.ReadFile(filepath.Join(work, fmt.Sprintf("%d.rc", i)))
-			out, _ := os.ReadFile(filepath.Join(work, fmt.Sprintf("%d.out", i)))
-			code := strings.TrimSpace(string(rc))
-			isDiff := strings.Contains(l, "cmd/strata diff")
-			if d, ok := strings.CutPrefix(sub.Replace(l), "cd "); ok {
-				dir, _, _ = strings.Cut(d, " ")
+		began := time.Now()
+		rs := runStep(t, cp, work, lines)
+		t.Logf("step %s: %d commands, %s", step, len(lines), time.Since(began).Round(time.Second))
+		for _, r := range rs {
+			if want := wantExit(r.line); r.code != want {
+				t.Errorf("step %s: %q: exit %d, want %d\n%s\n%s", step, r.line, r.code, want, firstLines(r.stdout, 40), lastLines(r.stderr, 20))
 			}
-			if code != "0" && strings.HasPrefix(l, "go test ") {
-				// upstream/'s timing tests can miss on a loaded machine:
-				// the same line once more, where it ran.
-				t.Logf("step %s: %q failed, once more:\n%s", step, l, lastLines(string(out), 10))
-				again := exec.Command("sh", "-c", sub.Replace(l))
-				again.Dir = dir
-				b, err := again.CombinedOutput()
-				out, code = b, "0"
-				if err != nil {
-					code = "1"
+		}
+		if t.Failed() {
+			t.FailNow() // later steps build on this one
+		}
+
+		switch step {
+		case "2.":
+			checkPreviews(t, rs)
+		case "3.":
+			report = rs[0].stdout
+			if report != string(golden) {
+				t.Fatalf("step 3: the import's report is not tools/diff/testdata/releases/2.3.2/report.golden.txt:\n%s", firstLines(report, 60))
+			}
+			fs := conflicts(report)
+			xml := 0
+			for _, f := range fs {
+				if f.class == "xml-overlap" {
+					xml++
 				}
 			}
-			switch {
-			case isDiff && code != "1":
-				t.Errorf("step %s: %q: exit %s, want 1 (conflicts)\n%s", step, l, code, firstLines(string(out), 40))
-			case !isDiff && code != "0":
-				t.Errorf("step %s: %q: exit %s\n%s", step, l, code, lastLines(string(out), 40))
+			// Step 1: without the release's new corpus case the
+			// xml-overlap is not there.
+			stated["1.|conflicts"] = len(fs)
+			stated["1.|conflicts/without the new case"] = len(fs) - xml
+			stated["4.|cases"] = strings.Count(report, "\n  xml: the stock XML of corpus case ")
+			// Test action: what step 3 leaves to a person, the source
+			// line by hand and the import committed on its own.
+			up := filepath.Join(cp, "upstream/UPSTREAM")
+			b := read(t, up)
+			src := regexp.MustCompile(`(?m)^source .*$`)
+			if !src.MatchString(b) {
+				t.Fatal("step 3: upstream/UPSTREAM has no source line")
 			}
-			if isDiff {
-				var n int
+			b = src.ReplaceAllString(b, "source github.com/zstackio/zstack-utility branch 2.3.2 (head eb78a1b70c16...), vm_plugin.py + linux.py delta from 3324ee2 ported to Go")
+			if err := os.WriteFile(up, []byte(b), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			git(t, cp, "add", "-A")
+			git(t, cp, "commit", "-q", "-m", "import 2.3.2")
+		case "4.":
+			checkTable(t, prose, conflicts(report))
+		case "5.":
+			stated["5.|layer goldens"], stated["5.|agent goldens"] = checkResolve(t, cp, prose, rs)
+			// Test action: the fix step 5 documents for the
+			// declarative layer's virt-xml row that counts the stock
+			// channels (2.3.2 adds the spicevmc one).
+			f := filepath.Join(cp, "overlay/declarative/virtxml_test.go")
+			b := read(t, f)
+			from := `[]want{{path: "devices/channel", count: 2}}},`
+			if !strings.Contains(b, from) {
+				t.Fatalf("step 5: %s has no %s to adapt", f, from)
+			}
+			b = strings.Replace(b, from, `[]want{{path: "devices/channel", count: 3}}},`, 1)
+			if err := os.WriteFile(f, []byte(b), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		case "6.":
+			for _, r := range rs {
+				if strings.Contains(r.line, "cmd/strata check") && !strings.Contains(r.stdout, "no conflicts") {
+					t.Errorf("step 6: check after accept:\n%s", r.stdout)
+				}
+			}
+			if out := git(t, cp, "status", "--porcelain", "upstream"); out != "" {
+				t.Errorf("step 6: upstream/ changed after the import's commit:\n%s", out)
+			}
+		}
+	}
+	checkCounts(t, md, stated)
+}
+
+// checkPreviews: each preview of step 2 names the report's one
+// xml-overlap (the ref too: `git add -A` kept the new corpus case) and the
+// JSON its three conflicts, with no warning.
+func checkPreviews(t *testing.T, rs []ran) {
+	t.Helper()
+	for _, r := range rs {
+		out := r.stdout
+		var n int
+		switch {
+		case strings.Contains(r.line, "--json"):
+			if !strings.Contains(out, "\"conflicts\": 3,") {
+				t.Errorf("step 2: %q: counts do not say 3 conflicts\n%s", r.line, firstLines(out, 40))
+			}
+			n = strings.Count(out, "\"class\": \"xml-overlap\"")
+		case strings.Contains(r.line, "--sarif"):
+			n = strings.Count(out, "\"ruleId\": \"xml-overlap\"")
+		default:
+			n = strings.Count(out, "writes /domain/")
+		}
+		// The one collision (disk-tuning's io) shows only in the
+		// release's new corpus case: left out, it reads 0.
+		if n != 1 {
+			t.Errorf("step 2: %q: %d xml-overlap findings, want 1 (the release's new corpus case included)\n%s", r.line, n, firstLines(out, 40))
+		}
+		if strings.Contains(r.stderr+out, "analysis warning:") || strings.Contains(r.stderr+out, "strata: warning:") {
+			t.Errorf("step 2: %q warns\n%s", r.line, firstLines(r.stderr, 40))
+		}
+	}
+}
+
+// checkTable: step 4's table has one row per conflict of the report, with
+// its class, severity, overlay line and symbol (in the finding's message).
+func checkTable(t *testing.T, prose string, fs []reportFinding) {
+	t.Helper()
+	rows := tableRows(prose)
+	if len(rows) != len(fs) {
+		t.Errorf("step 4: the table has %d rows, the report %d conflicts", len(rows), len(fs))
+	}
+	for _, row := range rows {
+		i := slices.IndexFunc(fs, func(f reportFinding) bool {
+			return f.class == row[0] && f.severity == row[1] && f.pos == row[3] && strings.Contains(f.message, row[2])
+		})
+		if i < 0 {
+			t.Errorf("step 4: table row %q: no such conflict in the report: %v", row, fs)
+		}
+	}
+}
+
+// checkResolve checks what step 5 says of its commands on 2.3.2: the
+// refresh merged the one drifted copy as the diff block shows, with no
+// conflict markers; no layer's code changed; and it returns how many
+// goldens of overlay/layers and overlay/agentex the re-render changed.
+func checkResolve(t *testing.T, cp, prose string, rs []ran) (layers, agentex int) {
+	t.Helper()
+	said := regexp.MustCompile("`([^`]+: merged)`").FindStringSubmatch(prose)
+	if said == nil {
+		t.Fatal("step 5: the prose quotes no `...: merged` refresh line")
+	}
+	var gitDiff string
+	for i, r := range rs {
+		if strings.Contains(r.line, "cmd/strata refresh") && i == 0 && !strings.Contains(r.stdout, said[1]+"\n") {
+			t.Errorf("step 5: %q does not print %q:\n%s", r.line, said[1], r.stdout)
+		}
+		if strings.HasPrefix(r.line, "git diff ") {
+			gitDiff = r.stdout
+		}
+	}
+	// git grep exits 1 when nothing matches: that is the clean case.
+	if out, err := exec.Command("git", "-C", cp, "grep", "-l", "-e", "^<<<<<<< ", "--", "overlay").Output(); err == nil || len(out) > 0 {
+		t.Fatalf("step 5: the refresh left conflict markers, for a person to resolve:\n%s", out)
+	}
+	// The prose's diff of the copy: each changed line is the refresh's.
+	copyDiff := git(t, cp, "diff", "-U0", "overlay/vmpluginex.go")
+	for _, l := range fencedBlocks("## 5. x\n"+prose, "diff")["5."] {
+		if (strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-")) && !strings.Contains(copyDiff, "\n"+l+"\n") {
+			t.Errorf("step 5: the diff block's line %q is not the refresh's:\n%s", l, copyDiff)
+		}
+	}
+	if out := git(t, cp, "diff", "--name-only", "--", "overlay/layers/*.go", "overlay/declarative/*.go"); out != "" {
+		t.Errorf("step 5: the playbook says no layer changes, the tree has:\n%s", out)
+	}
+	for _, l := range strings.Split(gitDiff, "\n") {
+		switch {
+		case strings.HasPrefix(l, "diff --git a/overlay/layers/testdata/"):
+			layers++
+		case strings.HasPrefix(l, "diff --git a/overlay/agentex/testdata/"):
+			agentex++
+		}
+	}
+	if layers == 0 || agentex == 0 {
+		t.Errorf("step 5: the re-render changed %d layer and %d agent goldens, want both sets changed", layers, agentex)
+	}
+	return layers, agentex
+}
+
+// checkCounts: every count MAINTAINING.md states is one the test
+// measured, and equals it. A count's key is its section and noun; "N
+// conflicts instead of M" states both.
+func checkCounts(t *testing.T, md string, stated map[string]int) {
+	t.Helper()
+	for _, sec := range []string{"1.", "2.", "3.", "4.", "5.", "6."} {
+		prose := sectionText(md, sec)
+		for _, m := range counted.FindAllStringSubmatch(prose, -1) {
+			noun := strings.TrimSuffix(m[2], " changed")
+			if !strings.HasSuffix(noun, "s") {
+				noun += "s"
+			}
+			claims := [][2]string{{sec + "|" + noun, m[1]}}
+			if m[3] != "" {
+				claims = [][2]string{{sec + "|" + noun + "/without the new case", m[1]}, {sec + "|" + noun, m[3]}}
+			}
+			for _, c := range claims {
+				n, _ := strconv.Atoi(c[1])
+				want, ok := stated[c[0]]
 				switch {
-				case strings.Contains(l, "--json"):
-					if !strings.Contains(string(out), "\"conflicts\": 3,") {
-						t.Errorf("step %s: %q: counts do not say 3 conflicts\n%s", step, l, firstLines(string(out), 40))
-					}
-					n = strings.Count(string(out), "\"class\": \"xml-overlap\"")
-				case strings.Contains(l, "--sarif"):
-					n = strings.Count(string(out), "\"ruleId\": \"xml-overlap\"")
-				default:
-					n = strings.Count(string(out), "writes /domain/")
-				}
-				// The one collision (disk-tuning's io) shows only in the
-				// release's new corpus case: left out, it reads 0.
-				if n != 1 {
-					t.Errorf("step %s: %q: %d xml-overlap findings, want 1 (the release's new corpus case included)\n%s", step, l, n, firstLines(string(out), 40))
-				}
-				if strings.Contains(string(out), "analysis warning:") || strings.Contains(string(out), "strata: warning:") {
-					t.Errorf("step %s: %q warns\n%s", step, l, firstLines(string(out), 40))
+				case !ok:
+					t.Errorf("MAINTAINING.md section %s states %q, a count the test does not measure: generate it or drop it", sec, m[0])
+				case n != want:
+					t.Errorf("MAINTAINING.md section %s states %q (%s), the tool says %d", sec, m[0], c[0], want)
 				}
 			}
 		}
