@@ -10,6 +10,7 @@ import (
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/passes"
 	"github.com/strataagent/strata/tools/release"
+	"github.com/strataagent/strata/tools/stockxml"
 )
 
 // LockClass is the class of check's findings about the lock itself: a
@@ -23,6 +24,15 @@ const LockClass = "lock"
 // info lines come from one classifier. The old side has no line numbers:
 // its upstream positions are left out.
 func Check(ctx context.Context, root string, noXML bool) (*finding.Report, error) {
+	return CheckLayers(ctx, root, noXML, nil)
+}
+
+// CheckLayers is Check with operator agent.yaml files (`--layers`). The
+// lock records no operator facts, so only the new side is known: the
+// tree's own layers run over its corpus and stale-override is checked;
+// layer-overlap and layer-no-op need the old release and are not run,
+// which the report says in a warning.
+func CheckLayers(ctx context.Context, root string, noXML bool, layers []string) (*finding.Report, error) {
 	if err := pass.Validate(passes.All); err != nil {
 		return nil, fmt.Errorf("pass set: %w", err)
 	}
@@ -44,6 +54,12 @@ func Check(ctx context.Context, root string, noXML bool) (*finding.Report, error
 	in := &pass.Input{Old: old.Tree, New: t}
 	if xml != nil && old.XML != nil {
 		in.OldXML, in.NewXML = old.XML, xml
+	}
+	if len(layers) > 0 {
+		if in.NewLayers, err = stockxml.RenderLayers(ctx, root, filepath.Join(root, "upstream", "vmplugin", "testdata"), layers); err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("--layers: %v", err))
+		}
+		rep.Warnings = append(rep.Warnings, "--layers: check runs stale-override over the tree only; layer-overlap and layer-no-op need the old release's render, which the lock does not record: run `strata diff --layers FILE --new REF` for them")
 	}
 	fs, err := pass.RunAll(passes.All, in)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // LayerRun is one declarative entry of an operator's agent.yaml applied
@@ -21,6 +22,7 @@ import (
 type LayerRun struct {
 	File      string   `json:"file"`
 	Index     int      `json:"index"` // in layers.declarative
+	Line      int      `json:"line"`  // of the entry in File, 0 when unknown
 	Name      string   `json:"name"`
 	Overrides []string `json:"overrides,omitempty"`
 	Writes    []string `json:"writes,omitempty"` // declared, as the layer reports them
@@ -29,6 +31,23 @@ type LayerRun struct {
 	Changed map[string][]string `json:"changed,omitempty"`
 	// Errors maps a case the entry failed on to the error.
 	Errors map[string]string `json:"errors,omitempty"`
+}
+
+// LayerRender is the stock corpus the layers harness rendered (refused
+// cases left out) and every entry's run over it.
+type LayerRender struct {
+	Stock Corpus
+	Runs  Layers
+	// Go is the repository's Go layers in order, as the release tree
+	// declares them.
+	Go []GoLayer
+}
+
+// GoLayer is a Go layer's declared overrides and writes.
+type GoLayer struct {
+	Name      string   `json:"name"`
+	Overrides []string `json:"overrides,omitempty"`
+	Writes    []string `json:"writes,omitempty"`
 }
 
 // Layers is every entry of the files given, in file then entry order.
@@ -63,6 +82,7 @@ import (
 	"github.com/strataagent/strata/overlay/declarative"
 	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
+	"github.com/strataagent/strata/overlay/layers"
 	"github.com/strataagent/strata/upstream/vmplugin"
 )
 
@@ -81,9 +101,16 @@ type fileOut struct {
 	Entries []entryOut ` + "`json:\"entries\"`" + `
 }
 
+type goLayer struct {
+	Name      string   ` + "`json:\"name\"`" + `
+	Overrides []string ` + "`json:\"overrides,omitempty\"`" + `
+	Writes    []string ` + "`json:\"writes,omitempty\"`" + `
+}
+
 type out struct {
 	Stock map[string]string ` + "`json:\"stock\"`" + `
 	Files []fileOut         ` + "`json:\"files\"`" + `
+	Go    []goLayer         ` + "`json:\"go\"`" + `
 }
 
 type stockCase struct {
@@ -97,6 +124,9 @@ func main() {
 		panic(err)
 	}
 	res := out{Stock: map[string]string{}}
+	for _, l := range layers.Order {
+		res.Go = append(res.Go, goLayer{l.Name, l.Overrides, l.Writes})
+	}
 	cases := map[string]stockCase{}
 	for _, f := range files {
 		if strings.HasSuffix(f, ".config.json") {
@@ -181,26 +211,26 @@ func main() {
 // applies every declarative entry of files (agent.yaml paths) to the stock
 // domain of each command of corpusDir. It returns the stock corpus it
 // rendered (the refused cases left out) and the runs.
-func RenderLayers(ctx context.Context, root, corpusDir string, files []string) (Corpus, Layers, error) {
+func RenderLayers(ctx context.Context, root, corpusDir string, files []string) (*LayerRender, error) {
 	dir, err := os.MkdirTemp("", "strata-layers-harness-")
 	if err != nil {
-		return nil, nil, fmt.Errorf("layers harness: %w", err)
+		return nil, fmt.Errorf("layers harness: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	main := filepath.Join(dir, "main.go")
 	if err := os.WriteFile(main, []byte(layersHarness), 0o644); err != nil {
-		return nil, nil, fmt.Errorf("layers harness: %w", err)
+		return nil, fmt.Errorf("layers harness: %w", err)
 	}
 	absCorpus, err := filepath.Abs(corpusDir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("layers harness: %w", err)
+		return nil, fmt.Errorf("layers harness: %w", err)
 	}
 	args := []string{"run", "-trimpath", main, absCorpus}
 	abs := map[string]string{} // absolute path -> as given, for positions
 	for _, f := range files {
 		a, err := filepath.Abs(f)
 		if err != nil {
-			return nil, nil, fmt.Errorf("layers harness: %w", err)
+			return nil, fmt.Errorf("layers harness: %w", err)
 		}
 		abs[a] = f
 		args = append(args, a)
@@ -213,7 +243,7 @@ func RenderLayers(ctx context.Context, root, corpusDir string, files []string) (
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, nil, fmt.Errorf("layers harness against %s: %w: %s", root, err, firstLines(stderr.String(), 8))
+		return nil, fmt.Errorf("layers harness against %s: %w: %s", root, err, firstLines(stderr.String(), 8))
 	}
 	var raw struct {
 		Stock map[string]string `json:"stock"`
@@ -229,9 +259,10 @@ func RenderLayers(ctx context.Context, root, corpusDir string, files []string) (
 				Errors    map[string]string `json:"errors"`
 			} `json:"entries"`
 		} `json:"files"`
+		Go []GoLayer `json:"go"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &raw); err != nil {
-		return nil, nil, fmt.Errorf("layers harness output: %w", err)
+		return nil, fmt.Errorf("layers harness output: %w", err)
 	}
 	stock := Corpus{}
 	for n, x := range raw.Stock {
@@ -240,14 +271,14 @@ func RenderLayers(ctx context.Context, root, corpusDir string, files []string) (
 	var runs Layers
 	for _, f := range raw.Files {
 		if f.Error != "" {
-			return nil, nil, fmt.Errorf("layers file %s: %s", abs[f.File], f.Error)
+			return nil, fmt.Errorf("layers file %s: %s", abs[f.File], f.Error)
 		}
 		for _, e := range f.Entries {
-			r := LayerRun{File: abs[f.File], Index: e.Index, Name: e.Name, Overrides: e.Overrides, Writes: e.Writes, Errors: e.Errors}
+			r := LayerRun{File: abs[f.File], Index: e.Index, Line: entryLine(abs[f.File], e.Index), Name: e.Name, Overrides: e.Overrides, Writes: e.Writes, Errors: e.Errors}
 			for n, x := range e.XML {
 				ps, err := ChangedPaths(raw.Stock[n], x)
 				if err != nil {
-					return nil, nil, fmt.Errorf("layers file %s entry %s case %s: %w", r.File, r.Name, n, err)
+					return nil, fmt.Errorf("layers file %s entry %s case %s: %w", r.File, r.Name, n, err)
 				}
 				if len(ps) == 0 {
 					continue // serialisation only
@@ -260,7 +291,44 @@ func RenderLayers(ctx context.Context, root, corpusDir string, files []string) (
 			runs = append(runs, r)
 		}
 	}
-	return stock, runs, nil
+	return &LayerRender{Stock: stock, Runs: runs, Go: raw.Go}, nil
+}
+
+// entryLine is the line of layers.declarative[i] in an agent.yaml, 0 when
+// the file does not parse so (the harness already loaded it; a position
+// is a help, not a fact the findings rest on).
+func entryLine(file string, i int) int {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	n := doc.Content[0]
+	for _, key := range []string{"layers", "declarative"} {
+		n = child(n, key)
+		if n == nil {
+			return 0
+		}
+	}
+	if n.Kind != yaml.SequenceNode || i >= len(n.Content) {
+		return 0
+	}
+	return n.Content[i].Line
+}
+
+func child(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for j := 0; j+1 < len(m.Content); j += 2 {
+		if m.Content[j].Value == key {
+			return m.Content[j+1]
+		}
+	}
+	return nil
 }
 
 // ChangedPaths lists the declared paths (no predicates) at which two

@@ -15,11 +15,11 @@ func TestRenderLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stock, runs, err := RenderLayers(context.Background(), root, filepath.Join(root, "upstream/vmplugin/testdata"), []string{"testdata/agent.yaml"})
+	lr, err := RenderLayers(context.Background(), root, filepath.Join(root, "upstream/vmplugin/testdata"), []string{"testdata/agent.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stock) == 0 {
+	if len(lr.Stock) == 0 {
 		t.Fatal("no stock case rendered")
 	}
 	// The cdrom entry changes every case with a cdrom; the floppy one
@@ -27,11 +27,15 @@ func TestRenderLayers(t *testing.T) {
 	tests := []struct {
 		name    string
 		changed bool
-	}{{"cdrom-readonly", true}, {"no-such-device", false}}
+		line    int
+	}{{"cdrom-readonly", true, 4}, {"no-such-device", false, 12}}
 	for _, tt := range tests {
-		r := runs.Find("testdata/agent.yaml", tt.name)
+		r := lr.Runs.Find("testdata/agent.yaml", tt.name)
 		if r == nil {
 			t.Fatalf("%s: no run", tt.name)
+		}
+		if r.Line != tt.line {
+			t.Errorf("%s: line %d, want %d", tt.name, r.Line, tt.line)
 		}
 		if got := len(r.Changed) > 0; got != tt.changed {
 			t.Errorf("%s: changed %v, want %v (%v)", tt.name, got, tt.changed, r.Changed)
