@@ -102,3 +102,34 @@ func TestSimulatedLayers(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckLayers: check has no old side for an operator's layers (the
+// lock records none), so it runs stale-override over the tree and says in
+// a warning what it leaves to diff.
+func TestCheckLayers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders the stock corpus")
+	}
+	root, _ := filepath.Abs("../..")
+	file, _ := filepath.Abs("testdata/layers/agent.yaml")
+	rep, err := diff.CheckLayers(context.Background(), root, false, []string{file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range rep.Conflicts {
+		if slices.Contains([]string{"layer-overlap", "layer-no-op", "stale-override"}, c.Class) {
+			got = append(got, c.Class+" "+c.Symbol)
+		}
+	}
+	if want := []string{"stale-override balloon-over-disk-tuning overrides disk-tuning"}; !slices.Equal(got, want) {
+		t.Errorf("layer conflicts %q, want %q", got, want)
+	}
+	said := false
+	for _, w := range rep.Warnings {
+		said = said || strings.Contains(w, "layer-overlap and layer-no-op need the old release")
+	}
+	if !said {
+		t.Errorf("warnings %q do not say what check --layers leaves out", rep.Warnings)
+	}
+}
