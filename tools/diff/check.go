@@ -28,10 +28,10 @@ func Check(ctx context.Context, root string, noXML bool) (*finding.Report, error
 }
 
 // CheckLayers is Check with operator agent.yaml files (`--layers`). The
-// lock records no operator facts, so only the new side is known: the
-// tree's own layers run over its corpus and stale-override is checked;
-// layer-overlap and layer-no-op need the old release and are not run,
-// which the report says in a warning.
+// lock records no operator facts: the facts come from the files at check
+// time, the new side over the tree's stock render and the old side over
+// the lock's recorded stock XML (the same harness, fed that XML). Without
+// recorded stock XML only stale-override runs, and a warning says so.
 func CheckLayers(ctx context.Context, root string, noXML bool, layers []string) (*finding.Report, error) {
 	if err := pass.Validate(passes.All); err != nil {
 		return nil, fmt.Errorf("pass set: %w", err)
@@ -56,10 +56,21 @@ func CheckLayers(ctx context.Context, root string, noXML bool, layers []string) 
 		in.OldXML, in.NewXML = old.XML, xml
 	}
 	if len(layers) > 0 {
-		if in.NewLayers, err = stockxml.RenderLayers(ctx, root, filepath.Join(root, "upstream", "vmplugin", "testdata"), layers); err != nil {
+		corpus := filepath.Join(root, "upstream", "vmplugin", "testdata")
+		if in.NewLayers, err = stockxml.RenderLayers(ctx, root, corpus, layers); err != nil {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("--layers: %v", err))
 		}
-		rep.Warnings = append(rep.Warnings, "--layers: check runs stale-override over the tree only; layer-overlap and layer-no-op need the old release's render, which the lock does not record: run `strata diff --layers FILE --new REF` for them")
+		switch {
+		case in.NewLayers == nil:
+		case old.XML == nil:
+			rep.Warnings = append(rep.Warnings, "--layers: check runs stale-override over the tree only; layer-overlap and layer-no-op need the old side's stock XML, which the lock does not hold: run `strata diff --layers FILE --new REF` for them")
+		default:
+			// The old side: the operator's entries over the lock's stock
+			// XML (the overlay is the tree's, as in a diff).
+			if in.OldLayers, err = stockxml.RenderLayersOver(ctx, root, corpus, old.XML, layers); err != nil {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("--layers: over the lock's stock XML: %v", err))
+			}
+		}
 	}
 	fs, err := pass.RunAll(passes.All, in)
 	if err != nil {

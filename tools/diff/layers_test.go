@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/strataagent/strata/tools/diff"
+	"github.com/strataagent/strata/tools/lock"
+	"github.com/strataagent/strata/tools/pass"
+	"github.com/strataagent/strata/tools/passes"
 	"github.com/strataagent/strata/tools/release"
 )
 
@@ -103,33 +106,65 @@ func TestSimulatedLayers(t *testing.T) {
 	}
 }
 
-// TestCheckLayers: check has no old side for an operator's layers (the
-// lock records none), so it runs stale-override over the tree and says in
-// a warning what it leaves to diff.
+// TestCheckLayers: the lock accepted, then the balloon model changed in
+// the tree, check --layers names what diff --layers names (the old side
+// is the operator's entries over the lock's stock XML). Accept keeps the
+// stock XML lines even with --no-xml, so a lock without them (where check
+// runs stale-override only and warns) is not built here.
 func TestCheckLayers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders the stock corpus")
 	}
+	ctx := context.Background()
 	root, _ := filepath.Abs("../..")
 	file, _ := filepath.Abs("testdata/layers/agent.yaml")
-	rep, err := diff.CheckLayers(context.Background(), root, false, []string{file})
-	if err != nil {
-		t.Fatal(err)
+	stale := "stale-override balloon-over-disk-tuning overrides disk-tuning"
+	tests := []struct {
+		name        string
+		acceptNoXML bool
+		want        []string
+		warn        string // a warning fragment, "" for none about --layers
+	}{
+		{"lock with stock xml", false, []string{"layer-no-op layers.declarative[name=balloon-autodeflate]", stale}, ""},
 	}
-	var got []string
-	for _, c := range rep.Conflicts {
-		if slices.Contains([]string{"layer-overlap", "layer-no-op", "stale-override"}, c.Class) {
-			got = append(got, c.Class+" "+c.Symbol)
+	for _, tt := range tests {
+		dir, err := release.Materialize(root, filepath.Join(root, "upstream"))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if want := []string{"stale-override balloon-over-disk-tuning overrides disk-tuning"}; !slices.Equal(got, want) {
-		t.Errorf("layer conflicts %q, want %q", got, want)
-	}
-	said := false
-	for _, w := range rep.Warnings {
-		said = said || strings.Contains(w, "layer-overlap and layer-no-op need the old release")
-	}
-	if !said {
-		t.Errorf("warnings %q do not say what check --layers leaves out", rep.Warnings)
+		defer os.RemoveAll(dir)
+		if _, err := lock.Accept(ctx, dir, pass.LockKinds(passes.All), tt.acceptNoXML); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, "upstream", "vmplugin", "balloon.go")
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte(strings.Replace(string(b), "\t\tModel: \"virtio\",\n", "\t\tModel: \"virtio-non-transitional\",\n", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := diff.CheckLayers(ctx, dir, false, []string{file})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var got []string
+		for _, c := range rep.Conflicts {
+			if slices.Contains([]string{"layer-overlap", "layer-no-op", "stale-override"}, c.Class) {
+				got = append(got, c.Class+" "+c.Symbol)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: layer conflicts %q, want %q", tt.name, got, tt.want)
+		}
+		var said []string
+		for _, w := range rep.Warnings {
+			if strings.Contains(w, "--layers") {
+				said = append(said, w)
+			}
+		}
+		if (tt.warn == "") != (len(said) == 0) || (tt.warn != "" && !strings.Contains(strings.Join(said, "\n"), tt.warn)) {
+			t.Errorf("%s: --layers warnings %q, want %q", tt.name, said, tt.warn)
+		}
 	}
 }

@@ -128,6 +128,18 @@ func main() {
 		res.Go = append(res.Go, goLayer{l.Name, l.Overrides, l.Writes})
 	}
 	cases := map[string]stockCase{}
+	// STRATA_STOCK names a JSON file of stock XML by case (check's old
+	// side, from the lock): the commands still select, the XML is not built.
+	var given map[string]string
+	if p := os.Getenv("STRATA_STOCK"); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			panic(err)
+		}
+		if err := json.Unmarshal(b, &given); err != nil {
+			panic(err)
+		}
+	}
 	for _, f := range files {
 		if strings.HasSuffix(f, ".config.json") {
 			continue
@@ -148,6 +160,13 @@ func main() {
 		}
 		cmd := &excmd.StartVmExCmd{}
 		if json.Unmarshal(b, cmd) != nil {
+			continue
+		}
+		if given != nil {
+			if x, ok := given[name]; ok && x != "" {
+				res.Stock[name] = x
+				cases[name] = stockCase{cmd, x}
+			}
 			continue
 		}
 		// A case the release refuses is stock-acceptance's; it is no
@@ -212,6 +231,24 @@ func main() {
 // domain of each command of corpusDir. It returns the stock corpus it
 // rendered (the refused cases left out) and the runs.
 func RenderLayers(ctx context.Context, root, corpusDir string, files []string) (*LayerRender, error) {
+	return renderLayers(ctx, root, corpusDir, nil, files)
+}
+
+// RenderLayersOver is RenderLayers over stock XML already rendered (the
+// lock's, for check's old side) instead of the tree's builder: the
+// corpus's commands still decide what each entry's selector picks; a case
+// stock does not render (or refused) is left out.
+func RenderLayersOver(ctx context.Context, root, corpusDir string, stock Corpus, files []string) (*LayerRender, error) {
+	m := map[string]string{}
+	for n, c := range stock {
+		if !c.Refused() {
+			m[n] = c.XML
+		}
+	}
+	return renderLayers(ctx, root, corpusDir, m, files)
+}
+
+func renderLayers(ctx context.Context, root, corpusDir string, stock map[string]string, files []string) (*LayerRender, error) {
 	dir, err := os.MkdirTemp("", "strata-layers-harness-")
 	if err != nil {
 		return nil, fmt.Errorf("layers harness: %w", err)
@@ -240,6 +277,17 @@ func RenderLayers(ctx context.Context, root, corpusDir string, files []string) (
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOWORK=off")
+	if stock != nil {
+		b, err := json.Marshal(stock)
+		if err != nil {
+			return nil, fmt.Errorf("layers harness: %w", err)
+		}
+		p := filepath.Join(dir, "stock.json")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return nil, fmt.Errorf("layers harness: %w", err)
+		}
+		cmd.Env = append(cmd.Env, "STRATA_STOCK="+p)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -264,9 +312,9 @@ func RenderLayers(ctx context.Context, root, corpusDir string, files []string) (
 	if err := json.Unmarshal(stdout.Bytes(), &raw); err != nil {
 		return nil, fmt.Errorf("layers harness output: %w", err)
 	}
-	stock := Corpus{}
+	rendered := Corpus{}
 	for n, x := range raw.Stock {
-		stock[n] = Case{XML: x}
+		rendered[n] = Case{XML: x}
 	}
 	var runs Layers
 	for _, f := range raw.Files {
@@ -291,7 +339,7 @@ func RenderLayers(ctx context.Context, root, corpusDir string, files []string) (
 			runs = append(runs, r)
 		}
 	}
-	return &LayerRender{Stock: stock, Runs: runs, Go: raw.Go}, nil
+	return &LayerRender{Stock: rendered, Runs: runs, Go: raw.Go}, nil
 }
 
 // entryLine is the line of layers.declarative[i] in an agent.yaml, 0 when
