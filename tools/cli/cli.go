@@ -40,16 +40,18 @@ const usage = `strata: the release-merge tool (run from the repository root)
 Commands:
   strata touchpoints [--json]
       every touch point of overlay/, linux2/ and cmd/strata-agent on upstream/
-  strata diff --new PATH|REF [--old PATH|REF] [--json|--sarif] [--no-xml] [--verbose]
+  strata diff --new PATH|REF [--old PATH|REF] [--layers agent.yaml]... [--json|--sarif] [--no-xml] [--verbose]
       the conflicts of moving the overlay from the old release (default:
       upstream/ as it is) to the new one; a release is a directory laid out
-      like upstream/ or a git ref whose upstream/ is used
+      like upstream/ or a git ref whose upstream/ is used; --layers adds an
+      operator agent.yaml's declarative layers (layer-overlap, layer-no-op,
+      stale-override)
   strata import PATH|REF --version V [--name kvmagent] [--json|--sarif]
       replace upstream/ with the release, write upstream/UPSTREAM, print the
       diff report
   strata verify
       upstream/ matches upstream/UPSTREAM
-  strata check [--json|--sarif] [--no-xml] [--verbose]
+  strata check [--layers agent.yaml]... [--json|--sarif] [--no-xml] [--verbose]
       the tree against overlay/strata.lock (CI runs this)
   strata accept [--no-xml]
       rewrite overlay/strata.lock (and overlay/strata.lock.d/) from the tree
@@ -82,6 +84,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	asSARIF := fs.Bool("sarif", false, "print SARIF 2.1.0")
 	noXML := fs.Bool("no-xml", false, "do not render the stock corpus (no xml-overlap)")
+	layers := fs.StringArray("layers", nil, "an operator agent.yaml whose layers.declarative entries to check (repeatable): layer-overlap, layer-no-op, stale-override")
 	verbose := fs.Bool("verbose", false, "text: list every item a finding summarises (each corpus case of an xml-overlap)")
 	newRel := fs.String("new", "", "the new release: a directory laid out like upstream/, or a git ref")
 	oldRel := fs.String("old", "", "the old release (default: upstream/ as it is)")
@@ -112,7 +115,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			if *newRel == "" || fs.NArg() != 0 {
 				return ExitError, errors.New("diff: --new PATH|REF is required, and nothing else")
 			}
-			rep, err := diff.Run(ctx, diff.Options{Root: root, Old: *oldRel, New: *newRel, NoXML: *noXML})
+			rep, err := diff.Run(ctx, diff.Options{Root: root, Old: *oldRel, New: *newRel, NoXML: *noXML, Layers: *layers})
 			if err != nil {
 				return ExitError, err
 			}
@@ -133,7 +136,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				abs, _ := filepath.Abs(spec)
 				spec = abs
 			}
-			rep, err := diff.Run(ctx, diff.Options{Root: root, New: spec, NoXML: *noXML})
+			rep, err := diff.Run(ctx, diff.Options{Root: root, New: spec, NoXML: *noXML, Layers: *layers})
 			if err != nil {
 				return ExitError, err
 			}
@@ -150,7 +153,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "upstream/ matches upstream/UPSTREAM")
 			return ExitClean, nil
 		case "check":
-			rep, err := diff.Check(ctx, root, *noXML)
+			rep, err := diff.CheckLayers(ctx, root, *noXML, *layers)
 			if err != nil {
 				return ExitError, err
 			}

@@ -133,6 +133,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"diff", "--new", "x", "--json", "--sarif"}, cli.ExitError},
 		{[]string{"import", "x"}, cli.ExitError},
 		{[]string{"stamp"}, cli.ExitError},
+		{[]string{"check", "--layers"}, cli.ExitError},
 	}
 	for _, tt := range tests {
 		if code, _, _ := run(t, tt.args...); code != tt.code {

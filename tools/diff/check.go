@@ -10,6 +10,7 @@ import (
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/passes"
 	"github.com/strataagent/strata/tools/release"
+	"github.com/strataagent/strata/tools/stockxml"
 )
 
 // LockClass is the class of check's findings about the lock itself: a
@@ -23,6 +24,15 @@ const LockClass = "lock"
 // info lines come from one classifier. The old side has no line numbers:
 // its upstream positions are left out.
 func Check(ctx context.Context, root string, noXML bool) (*finding.Report, error) {
+	return CheckLayers(ctx, root, noXML, nil)
+}
+
+// CheckLayers is Check with operator agent.yaml files (`--layers`). The
+// lock records no operator facts: the facts come from the files at check
+// time, the new side over the tree's stock render and the old side over
+// the lock's recorded stock XML (the same harness, fed that XML). Without
+// recorded stock XML only stale-override runs, and a warning says so.
+func CheckLayers(ctx context.Context, root string, noXML bool, layers []string) (*finding.Report, error) {
 	if err := pass.Validate(passes.All); err != nil {
 		return nil, fmt.Errorf("pass set: %w", err)
 	}
@@ -44,6 +54,23 @@ func Check(ctx context.Context, root string, noXML bool) (*finding.Report, error
 	in := &pass.Input{Old: old.Tree, New: t}
 	if xml != nil && old.XML != nil {
 		in.OldXML, in.NewXML = old.XML, xml
+	}
+	if len(layers) > 0 {
+		corpus := filepath.Join(root, "upstream", "vmplugin", "testdata")
+		if in.NewLayers, err = stockxml.RenderLayers(ctx, root, corpus, layers); err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("--layers: %v", err))
+		}
+		switch {
+		case in.NewLayers == nil:
+		case old.XML == nil:
+			rep.Warnings = append(rep.Warnings, "--layers: check runs stale-override over the tree only; layer-overlap and layer-no-op need the old side's stock XML, which the lock does not hold: run `strata diff --layers FILE --new REF` for them")
+		default:
+			// The old side: the operator's entries over the lock's stock
+			// XML (the overlay is the tree's, as in a diff).
+			if in.OldLayers, err = stockxml.RenderLayersOver(ctx, root, corpus, old.XML, layers); err != nil {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("--layers: over the lock's stock XML: %v", err))
+			}
+		}
 	}
 	fs, err := pass.RunAll(passes.All, in)
 	if err != nil {

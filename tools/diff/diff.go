@@ -27,6 +27,9 @@ type Options struct {
 	Old, New string
 	// NoXML skips rendering the stock corpus (xml-overlap then reports nothing).
 	NoXML bool
+	// Layers are operator agent.yaml files whose declarative entries the
+	// layer passes check (`--layers`, repeatable).
+	Layers []string
 }
 
 // Run materialises both releases, loads them and runs every pass.
@@ -48,11 +51,17 @@ func Run(ctx context.Context, o Options) (*finding.Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(newDir)
-	return Trees(ctx, oldDir, newDir, o.NoXML)
+	return TreesLayers(ctx, oldDir, newDir, o.NoXML, o.Layers)
 }
 
 // Trees compares two materialised trees with the same overlay.
 func Trees(ctx context.Context, oldDir, newDir string, noXML bool) (*finding.Report, error) {
+	return TreesLayers(ctx, oldDir, newDir, noXML, nil)
+}
+
+// TreesLayers is Trees that also applies the declarative entries of each
+// agent.yaml in layers to the stock corpus under both releases.
+func TreesLayers(ctx context.Context, oldDir, newDir string, noXML bool, layers []string) (*finding.Report, error) {
 	oldT, err := touchpoints.Load(oldDir)
 	if err != nil {
 		return nil, err
@@ -77,6 +86,11 @@ func Trees(ctx context.Context, oldDir, newDir string, noXML bool) (*finding.Rep
 			in.OldXML = nil
 		}
 	}
+	if len(layers) > 0 {
+		if err := renderLayers(ctx, in, rep, oldDir, newDir, layers); err != nil {
+			return nil, err
+		}
+	}
 	if len(newT.LoadErrors) > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the new release itself does not type-check (%d errors, first: %s: %s)", len(newT.LoadErrors), newT.LoadErrors[0].Pos, newT.LoadErrors[0].Msg))
 	}
@@ -97,6 +111,25 @@ func Trees(ctx context.Context, oldDir, newDir string, noXML bool) (*finding.Rep
 	rep.Info = append(Info(in, fs), info...)
 	rep.Normalize()
 	return rep, nil
+}
+
+// renderLayers runs the layers harness under both releases over the
+// union corpus. A release whose overlay does not build against it cannot
+// say what the layers do there: a warning, and no layer finding.
+func renderLayers(ctx context.Context, in *pass.Input, rep *finding.Report, oldDir, newDir string, layers []string) error {
+	corpus, err := unionCorpus(oldDir, newDir)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(corpus)
+	if in.OldLayers, err = stockxml.RenderLayers(ctx, oldDir, corpus, layers); err != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("--layers: old release: %v", err))
+	}
+	if in.NewLayers, err = stockxml.RenderLayers(ctx, newDir, corpus, layers); err != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("--layers: new release: %v", err))
+		in.OldLayers = nil
+	}
+	return nil
 }
 
 // unionCorpus gathers the commands both releases render into a temporary

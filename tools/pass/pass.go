@@ -36,6 +36,10 @@ type Input struct {
 	// XML is the stock corpus under each release; nil when a release did
 	// not render (then xml-overlap reports nothing and the caller warns).
 	OldXML, NewXML stockxml.Corpus
+	// OldLayers and NewLayers are the operator's declarative entries
+	// (`--layers FILE`) applied under each release; nil without --layers
+	// or when a release's harness did not build (the caller warns).
+	OldLayers, NewLayers *stockxml.LayerRender
 	// Results holds the findings of required passes, by name.
 	Results map[string][]finding.Finding
 }

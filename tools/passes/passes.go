@@ -7,11 +7,14 @@ import (
 	"github.com/strataagent/strata/tools/passes/apibreak"
 	"github.com/strataagent/strata/tools/passes/behaviorchange"
 	"github.com/strataagent/strata/tools/passes/copydrift"
+	"github.com/strataagent/strata/tools/passes/layernoop"
+	"github.com/strataagent/strata/tools/passes/layeroverlap"
 	"github.com/strataagent/strata/tools/passes/overridedrift"
 	"github.com/strataagent/strata/tools/passes/overridelost"
 	"github.com/strataagent/strata/tools/passes/routechange"
 	"github.com/strataagent/strata/tools/passes/settingschange"
 	"github.com/strataagent/strata/tools/passes/shadowing"
+	"github.com/strataagent/strata/tools/passes/staleoverride"
 	"github.com/strataagent/strata/tools/passes/stockacceptance"
 	"github.com/strataagent/strata/tools/passes/xmloverlap"
 )
@@ -27,5 +30,8 @@ var All = []*pass.Pass{
 	settingschange.Pass,
 	stockacceptance.Pass,
 	xmloverlap.Pass,
+	layeroverlap.Pass,
+	layernoop.Pass,
+	staleoverride.Pass,
 	behaviorchange.Pass,
 }
