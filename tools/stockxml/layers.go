@@ -1,17 +1,14 @@
 package stockxml
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/beevik/etree"
 	yaml "go.yaml.in/yaml/v3"
@@ -249,20 +246,16 @@ func RenderLayersOver(ctx context.Context, root, corpusDir string, stock Corpus,
 }
 
 func renderLayers(ctx context.Context, root, corpusDir string, stock map[string]string, files []string) (*LayerRender, error) {
-	dir, err := os.MkdirTemp("", "strata-layers-harness-")
+	h, err := newHarness("layers harness", layersHarness)
 	if err != nil {
-		return nil, fmt.Errorf("layers harness: %w", err)
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	main := filepath.Join(dir, "main.go")
-	if err := os.WriteFile(main, []byte(layersHarness), 0o644); err != nil {
-		return nil, fmt.Errorf("layers harness: %w", err)
-	}
+	defer h.close()
 	absCorpus, err := filepath.Abs(corpusDir)
 	if err != nil {
 		return nil, fmt.Errorf("layers harness: %w", err)
 	}
-	args := []string{"run", "-trimpath", main, absCorpus}
+	args := []string{absCorpus}
 	abs := map[string]string{} // absolute path -> as given, for positions
 	for _, f := range files {
 		a, err := filepath.Abs(f)
@@ -272,26 +265,21 @@ func renderLayers(ctx context.Context, root, corpusDir string, stock map[string]
 		abs[a] = f
 		args = append(args, a)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOWORK=off")
+	var env []string
 	if stock != nil {
 		b, err := json.Marshal(stock)
 		if err != nil {
 			return nil, fmt.Errorf("layers harness: %w", err)
 		}
-		p := filepath.Join(dir, "stock.json")
+		p := filepath.Join(h.dir, "stock.json")
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			return nil, fmt.Errorf("layers harness: %w", err)
 		}
-		cmd.Env = append(cmd.Env, "STRATA_STOCK="+p)
+		env = append(env, "STRATA_STOCK="+p)
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("layers harness against %s: %w: %s", root, err, firstLines(stderr.String(), 8))
+	out, err := h.run(ctx, root, env, args...)
+	if err != nil {
+		return nil, err
 	}
 	var raw struct {
 		Stock map[string]string `json:"stock"`
@@ -309,7 +297,7 @@ func renderLayers(ctx context.Context, root, corpusDir string, stock map[string]
 		} `json:"files"`
 		Go []GoLayer `json:"go"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &raw); err != nil {
+	if err := json.Unmarshal(out, &raw); err != nil {
 		return nil, fmt.Errorf("layers harness output: %w", err)
 	}
 	rendered := Corpus{}

@@ -136,34 +136,63 @@ func main() {
 // command of corpusDir (upstream/vmplugin/testdata of the old release, so
 // both releases see the same input).
 func Render(ctx context.Context, root, corpusDir string) (Corpus, error) {
-	dir, err := os.MkdirTemp("", "strata-harness-")
+	h, err := newHarness("stock xml harness", harness)
 	if err != nil {
-		return nil, fmt.Errorf("stock xml harness: %w", err)
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	main := filepath.Join(dir, "main.go")
-	if err := os.WriteFile(main, []byte(harness), 0o644); err != nil {
-		return nil, fmt.Errorf("stock xml harness: %w", err)
-	}
+	defer h.close()
 	absCorpus, err := filepath.Abs(corpusDir)
 	if err != nil {
 		return nil, fmt.Errorf("stock xml harness: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "run", "-trimpath", main, absCorpus)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOWORK=off")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("stock xml harness against %s: %w: %s", root, err, firstLines(stderr.String(), 8))
+	out, err := h.run(ctx, root, nil, absCorpus)
+	if err != nil {
+		return nil, err
 	}
 	var c Corpus
-	if err := json.Unmarshal(stdout.Bytes(), &c); err != nil {
+	if err := json.Unmarshal(out, &c); err != nil {
 		return nil, fmt.Errorf("stock xml harness output: %w", err)
 	}
 	return c, nil
+}
+
+// goHarness is a generated main run with `go run` inside a release tree,
+// so the tool learns what that tree's code does without linking it.
+type goHarness struct {
+	what string // for errors: "stock xml harness"
+	dir  string // a scratch directory, removed by close
+	main string
+}
+
+func newHarness(what, src string) (*goHarness, error) {
+	dir, err := os.MkdirTemp("", "strata-harness-")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	h := &goHarness{what: what, dir: dir, main: filepath.Join(dir, "main.go")}
+	if err := os.WriteFile(h.main, []byte(src), 0o644); err != nil {
+		h.close()
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return h, nil
+}
+
+func (h *goHarness) close() { os.RemoveAll(h.dir) }
+
+// run runs the harness in root with args (and env added), bounded in time,
+// and returns its standard output.
+func (h *goHarness) run(ctx context.Context, root string, env []string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", append([]string{"run", "-trimpath", h.main}, args...)...)
+	cmd.Dir = root
+	cmd.Env = append(append(os.Environ(), "GOWORK=off"), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%s against %s: %w: %s", h.what, root, err, firstLines(stderr.String(), 8))
+	}
+	return stdout.Bytes(), nil
 }
 
 func firstLines(s string, n int) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/strataagent/strata/tools/finding"
 	"github.com/strataagent/strata/tools/pass"
+	"github.com/strataagent/strata/tools/passes/xmloverlap"
 )
 
 //go:embed doc.go
@@ -39,18 +40,10 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 		out = append(out, finding.Finding{
 			Severity: finding.Error, Symbol: "layers.declarative[name=" + o.Name + "]",
 			Overlay: finding.Pos{File: o.File, Line: o.Line},
-			Message: fmt.Sprintf("declarative layer %s changed %s in %s under the old release and changes nothing in any corpus case under the new one: its selector no longer matches what the release emits", o.Name, strings.Join(paths, ", "), summary(cases)),
+			Message: fmt.Sprintf("declarative layer %s changed %s in %s under the old release and changes nothing in any corpus case under the new one: its selector no longer matches what the release emits", o.Name, strings.Join(paths, ", "), xmloverlap.Summary(cases)),
 			Action:  "render a VM the layer targets under the new release (`strata-agent render --diff`) and fix the entry's path or match in " + o.File + ", or delete the entry",
 			Detail:  cases,
 		})
 	}
 	return out, nil
-}
-
-func summary(cases []string) string {
-	const max = 3
-	if len(cases) <= max {
-		return "corpus " + strings.Join(cases, ", ")
-	}
-	return fmt.Sprintf("corpus %s and %d more", strings.Join(cases[:max], ", "), len(cases)-max)
 }

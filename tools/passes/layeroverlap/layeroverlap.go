@@ -39,7 +39,7 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 			for _, c := range cases {
 				all[c] = true
 			}
-			hits = append(hits, p+": "+summary(cases))
+			hits = append(hits, p+": "+xmloverlap.Summary(cases))
 		}
 		if len(hits) == 0 {
 			continue
@@ -89,12 +89,4 @@ func differing(old, new stockxml.Corpus, path string) ([]string, error) {
 		}
 	}
 	return cases, nil
-}
-
-func summary(cases []string) string {
-	const max = 3
-	if len(cases) <= max {
-		return "corpus " + strings.Join(cases, ", ")
-	}
-	return fmt.Sprintf("corpus %s and %d more", strings.Join(cases[:max], ", "), len(cases)-max)
 }

@@ -48,9 +48,9 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 				all[c] = true
 			}
 			if exact {
-				hits = append(hits, p+": "+summary(cases))
+				hits = append(hits, p+": "+Summary(cases))
 			} else {
-				hits = append(hits, summary(cases))
+				hits = append(hits, Summary(cases))
 			}
 		}
 		if len(hits) == 0 {
@@ -116,7 +116,9 @@ func Differs(a, b stockxml.Case, path string) (bool, error) {
 	return !slices.Equal(va, vb), nil
 }
 
-func summary(cases []string) string {
+// Summary names corpus cases for a message: the first three and how many
+// more (--verbose lists them all).
+func Summary(cases []string) string {
 	const max = 3
 	if len(cases) <= max {
 		return "corpus " + strings.Join(cases, ", ")
