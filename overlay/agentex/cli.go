@@ -218,28 +218,21 @@ func printLayers(w io.Writer, snap *config.Snapshot, err error) int {
 // any start command under dir: a match that fits no VM the management node
 // sends (a typo, or a release that changed the stock XML) is a no-op.
 func printCoverage(w io.Writer, snap *config.Snapshot, dir string) error {
-	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	files, err := readCorpus(dir)
 	if err != nil {
 		return err
 	}
 	target := OfflineTarget(snap.Stock)
 	var cmds []*excmd.StartVmExCmd
 	for _, f := range files {
-		if strings.HasSuffix(f, ".config.json") {
-			continue
-		}
-		body, err := os.ReadFile(f)
+		cmd, err := excmd.Decode(f.body)
 		if err != nil {
-			return err
-		}
-		cmd, err := excmd.Decode(body)
-		if err != nil {
-			fmt.Fprintf(w, "corpus: %s: skipped: %v\n", f, err)
+			fmt.Fprintf(w, "corpus: %s: skipped: %v\n", f.path, err)
 			continue
 		}
 		// The tags block is what declarative selectors read of ex.
 		if err := layer.DecodeEx(cmd, snap.Order, &layer.Check{Config: snap.Layer}); err != nil {
-			fmt.Fprintf(w, "corpus: %s: skipped: %v\n", f, err)
+			fmt.Fprintf(w, "corpus: %s: skipped: %v\n", f.path, err)
 			continue
 		}
 		cmds = append(cmds, cmd)
@@ -261,6 +254,33 @@ func printCoverage(w io.Writer, snap *config.Snapshot, dir string) error {
 	}
 	fmt.Fprintf(w, "corpus: %d commands, %d ops, %d select nothing\n", len(cmds), len(sel), warned)
 	return nil
+}
+
+// corpusFile is one start command of a corpus directory.
+type corpusFile struct {
+	path string
+	body []byte
+}
+
+// readCorpus reads the start commands under dir: every *.json but the
+// per-case *.config.json beside them.
+func readCorpus(dir string) ([]corpusFile, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("corpus %s: %w", dir, err)
+	}
+	var out []corpusFile
+	for _, f := range files {
+		if strings.HasSuffix(f, ".config.json") {
+			continue
+		}
+		body, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("corpus: %w", err)
+		}
+		out = append(out, corpusFile{f, body})
+	}
+	return out, nil
 }
 
 func isGoLayer(name string) bool {

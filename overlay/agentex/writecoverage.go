@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/strataagent/strata/overlay/config"
 	"github.com/strataagent/strata/overlay/provenance"
@@ -19,21 +16,14 @@ import (
 // such a declared part is watched by nothing (a corpus gap, or a
 // declaration wider than the layer).
 func printWriteCoverage(w io.Writer, snap *config.Snapshot, dir string) error {
-	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	files, err := readCorpus(dir)
 	if err != nil {
 		return fmt.Errorf("write coverage: %w", err)
 	}
 	written := map[string][]string{} // layer -> declared forms of its changes
 	runs := 0
 	for _, f := range files {
-		if strings.HasSuffix(f, ".config.json") {
-			continue
-		}
-		body, err := os.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("write coverage: %w", err)
-		}
-		res, err := start.Run(context.Background(), body, start.Layers{Order: snap.Order, Config: snap.Layer},
+		res, err := start.Run(context.Background(), f.body, start.Layers{Order: snap.Order, Config: snap.Layer},
 			OfflineTarget(snap.Stock), start.Options{})
 		if err != nil {
 			continue // refused or failing: printCoverage already said which
