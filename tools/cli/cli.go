@@ -40,13 +40,14 @@ const usage = `strata: the release-merge tool (run from the repository root)
 Commands:
   strata touchpoints [--json]
       every touch point of overlay/, linux2/ and cmd/strata-agent on upstream/
-  strata diff --new PATH|REF [--old PATH|REF] [--layers agent.yaml]... [--json|--sarif] [--no-xml] [--verbose]
+  strata diff --new PATH|REF [--old PATH|REF] [--layers agent.yaml]... [--json|--sarif] [--no-xml] [--no-tests] [--verbose]
       the conflicts of moving the overlay from the old release (default:
       upstream/ as it is) to the new one; a release is a directory laid out
       like upstream/ or a git ref whose upstream/ is used; --layers adds an
       operator agent.yaml's declarative layers (layer-overlap, layer-no-op,
-      stale-override)
-  strata import PATH|REF --version V [--name kvmagent] [--json|--sarif]
+      stale-override); the overlay's tests run under both releases
+      (test-break) unless --no-tests
+  strata import PATH|REF --version V [--name kvmagent] [--json|--sarif] [--no-tests]
       replace upstream/ with the release, write upstream/UPSTREAM, print the
       diff report
   strata verify
@@ -84,6 +85,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	asSARIF := fs.Bool("sarif", false, "print SARIF 2.1.0")
 	noXML := fs.Bool("no-xml", false, "do not render the stock corpus (no xml-overlap)")
+	noTests := fs.Bool("no-tests", false, "diff, import: do not run the overlay's tests under both releases (no test-break)")
 	layers := fs.StringArray("layers", nil, "an operator agent.yaml whose layers.declarative entries to check (repeatable): layer-overlap, layer-no-op, stale-override")
 	verbose := fs.Bool("verbose", false, "text: list every item a finding summarises (each corpus case of an xml-overlap)")
 	newRel := fs.String("new", "", "the new release: a directory laid out like upstream/, or a git ref")
@@ -115,7 +117,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			if *newRel == "" || fs.NArg() != 0 {
 				return ExitError, errors.New("diff: --new PATH|REF is required, and nothing else")
 			}
-			rep, err := diff.Run(ctx, diff.Options{Root: root, Old: *oldRel, New: *newRel, NoXML: *noXML, Layers: *layers})
+			rep, err := diff.Run(ctx, diff.Options{Root: root, Old: *oldRel, New: *newRel, NoXML: *noXML, Layers: *layers, Tests: !*noTests})
 			if err != nil {
 				return ExitError, err
 			}
@@ -136,7 +138,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				abs, _ := filepath.Abs(spec)
 				spec = abs
 			}
-			rep, err := diff.Run(ctx, diff.Options{Root: root, New: spec, NoXML: *noXML, Layers: *layers})
+			rep, err := diff.Run(ctx, diff.Options{Root: root, New: spec, NoXML: *noXML, Layers: *layers, Tests: !*noTests})
 			if err != nil {
 				return ExitError, err
 			}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/gotest"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/passes"
 	"github.com/strataagent/strata/tools/passes/apibreak"
@@ -30,7 +31,18 @@ type Options struct {
 	// Layers are operator agent.yaml files whose declarative entries the
 	// layer passes check (`--layers`, repeatable).
 	Layers []string
+	// Tests runs the overlay's own tests under both releases (test-break);
+	// the CLI sets it for diff and import unless --no-tests.
+	Tests bool
 }
+
+// The tree's parts the overlay's tests build from, and the packages
+// test-break runs: the overlay sides release.Materialize copies, in one
+// place for the layout to take over.
+var (
+	testSides = []string{"go.mod", "go.sum", "upstream", "overlay", "linux2", "cmd/strata-agent"}
+	testPkgs  = []string{"./overlay/...", "./linux2/...", "./cmd/strata-agent/..."}
+)
 
 // Run materialises both releases, loads them and runs every pass.
 func Run(ctx context.Context, o Options) (*finding.Report, error) {
@@ -51,7 +63,7 @@ func Run(ctx context.Context, o Options) (*finding.Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(newDir)
-	return TreesLayers(ctx, oldDir, newDir, o.NoXML, o.Layers)
+	return trees(ctx, oldDir, newDir, o)
 }
 
 // Trees compares two materialised trees with the same overlay.
@@ -62,6 +74,11 @@ func Trees(ctx context.Context, oldDir, newDir string, noXML bool) (*finding.Rep
 // TreesLayers is Trees that also applies the declarative entries of each
 // agent.yaml in layers to the stock corpus under both releases.
 func TreesLayers(ctx context.Context, oldDir, newDir string, noXML bool, layers []string) (*finding.Report, error) {
+	return trees(ctx, oldDir, newDir, Options{NoXML: noXML, Layers: layers})
+}
+
+func trees(ctx context.Context, oldDir, newDir string, o Options) (*finding.Report, error) {
+	noXML, layers := o.NoXML, o.Layers
 	oldT, err := touchpoints.Load(oldDir)
 	if err != nil {
 		return nil, err
@@ -88,6 +105,11 @@ func TreesLayers(ctx context.Context, oldDir, newDir string, noXML bool, layers 
 	}
 	if len(layers) > 0 {
 		if err := renderLayers(ctx, in, rep, oldDir, newDir, layers); err != nil {
+			return nil, err
+		}
+	}
+	if o.Tests {
+		if err := runTests(ctx, in, rep, o.Root, oldDir, newDir); err != nil {
 			return nil, err
 		}
 	}
@@ -128,6 +150,20 @@ func renderLayers(ctx context.Context, in *pass.Input, rep *finding.Report, oldD
 	if in.NewLayers, err = stockxml.RenderLayers(ctx, newDir, corpus, layers); err != nil {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("--layers: new release: %v", err))
 		in.OldLayers = nil
+	}
+	return nil
+}
+
+// runTests runs the overlay's tests under both releases in the stable
+// preview directory of the repository at root. A go command that cannot
+// run them is a warning, as a harness that does not build is.
+func runTests(ctx context.Context, in *pass.Input, rep *finding.Report, root, oldDir, newDir string) error {
+	cache, err := gotest.CacheDir(root)
+	if err != nil {
+		return err
+	}
+	if in.Tests, err = gotest.Compare(ctx, cache, oldDir, newDir, testSides, testPkgs); err != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("test-break: %v", err))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/gotest"
 	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/stockxml"
 	"github.com/strataagent/strata/tools/touchpoints"
@@ -40,6 +41,9 @@ type Input struct {
 	// (`--layers FILE`) applied under each release; nil without --layers
 	// or when a release's harness did not build (the caller warns).
 	OldLayers, NewLayers *stockxml.LayerRender
+	// Tests are the overlay's own tests run across the change (diff and
+	// import; --no-tests and check leave it nil).
+	Tests *gotest.Result
 	// Results holds the findings of required passes, by name.
 	Results map[string][]finding.Finding
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/strataagent/strata/tools/passes/shadowing"
 	"github.com/strataagent/strata/tools/passes/staleoverride"
 	"github.com/strataagent/strata/tools/passes/stockacceptance"
+	"github.com/strataagent/strata/tools/passes/testbreak"
 	"github.com/strataagent/strata/tools/passes/xmloverlap"
 )
 
@@ -34,4 +35,5 @@ var All = []*pass.Pass{
 	layernoop.Pass,
 	staleoverride.Pass,
 	behaviorchange.Pass,
+	testbreak.Pass,
 }

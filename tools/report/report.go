@@ -134,9 +134,6 @@ func TextWith(w io.Writer, r *finding.Report, classes []string, o TextOptions) e
 			if f.Upstream.New != nil {
 				fmt.Fprintf(&b, "      upstream new: %s\n", *f.Upstream.New)
 			}
-			for _, p := range f.Also {
-				fmt.Fprintf(&b, "      also: %s\n", p)
-			}
 			if o.Verbose {
 				for _, d := range f.Detail {
 					fmt.Fprintf(&b, "      - %s\n", d)

@@ -40,6 +40,8 @@ var Rules = map[string]Rule{
 		"Drop the name from the layer's overrides, or name the layer that now writes those paths."},
 	"behavior-change": {"The body of an upstream function the overlay calls changed", "behavior-change",
 		"Read the upstream change and check that the overlay's use of it still holds."},
+	"test-break": {"An overlay test passes under the old release and fails under the new one", "test-break",
+		"Read the failure the finding quotes: either the overlay must follow the release (the test, or the code it tests), or the vendor's change is a bug to answer in the overlay; goldens that follow the stock XML are re-rendered with the command in the finding."},
 	LockClass: {"The lock does not match the tree", "lock",
 		"Review the new touch point (or the one gone), then run `go run ./cmd/strata accept`."},
 	InfoRule: {"An upstream change the overlay does not touch", "info",

@@ -1,0 +1,3 @@
+module example.com/tb
+
+go 1.26
