@@ -43,7 +43,7 @@ func TestUpgradeCycle(t *testing.T) {
 		t.Fatalf("check after accept: exit %d: %s%s", code, out, stderr)
 	}
 
-	code, out, stderr := run(t, "import", filepath.Join(fixture, "new"), "--version", "2.3.2", "--json")
+	code, out, stderr := run(t, "import", filepath.Join(fixture, "new"), "--version", "2.3.2", "--no-tests", "--json")
 	if code != cli.ExitConflicts {
 		t.Fatalf("import: exit %d, want 1: %s", code, stderr)
 	}
@@ -105,7 +105,7 @@ func TestRefreshConflict(t *testing.T) {
 	b, _ := os.ReadFile(cpu)
 	b = bytes.Replace(b, []byte("\tif n > 1 {\n\t\treturn \"smp\"\n\t}"), []byte("\tif n >= 2 {\n\t\treturn \"multi\"\n\t}"), 1)
 	os.WriteFile(cpu, b, 0o644)
-	if code, _, stderr := run(t, "import", rel, "--version", "x"); code != cli.ExitConflicts {
+	if code, _, stderr := run(t, "import", rel, "--version", "x", "--no-tests"); code != cli.ExitConflicts {
 		t.Fatalf("import: exit %d: %s", code, stderr)
 	}
 	code, out, _ := run(t, "refresh")

@@ -99,7 +99,7 @@ func rerender(ts []gotest.Test, updated []string) finding.Finding {
 			}
 			return 1
 		}
-		return strings.Compare(a.Pos.String(), b.Pos.String())
+		return comparePos(a.Pos, b.Pos)
 	})
 	var names, pkgs, byPkg, upd []string
 	var also []finding.Pos
@@ -116,7 +116,7 @@ func rerender(ts []gotest.Test, updated []string) finding.Finding {
 	}
 	slices.Sort(names)
 	slices.Sort(pkgs)
-	slices.SortFunc(also, func(a, b finding.Pos) int { return strings.Compare(a.String(), b.String()) })
+	slices.SortFunc(also, comparePos)
 	for _, p := range pkgs {
 		var in []string
 		for _, t := range ts {
@@ -138,6 +138,13 @@ func rerender(ts []gotest.Test, updated []string) finding.Finding {
 			strings.Join(upd, " ./"), strings.Join(names, "|"), strings.Join(upd, " ")),
 		Detail: byPkg,
 	}
+}
+
+func comparePos(a, b finding.Pos) int {
+	if c := strings.Compare(a.File, b.File); c != 0 {
+		return c
+	}
+	return a.Line - b.Line
 }
 
 func count(n int, noun string) string {
