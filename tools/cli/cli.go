@@ -138,7 +138,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 				abs, _ := filepath.Abs(spec)
 				spec = abs
 			}
-			rep, err := diff.Run(ctx, diff.Options{Root: root, New: spec, NoXML: *noXML, Layers: *layers, Tests: !*noTests})
+			rep, err := diff.Run(ctx, diff.Options{Root: root, New: spec, NoXML: *noXML, Layers: *layers, Tests: !*noTests, Name: *name, Version: *version})
 			if err != nil {
 				return ExitError, err
 			}

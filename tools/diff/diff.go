@@ -34,6 +34,11 @@ type Options struct {
 	// Tests runs the overlay's own tests under both releases (test-break);
 	// the CLI sets it for diff and import unless --no-tests.
 	Tests bool
+	// Name and Version, when set (import), are written into the new
+	// tree's upstream/UPSTREAM before anything runs, as the import will
+	// leave it: the overlay's tests see the version they will see after
+	// the import (overlay/buildinfo checks it).
+	Name, Version string
 }
 
 // The tree's parts the overlay's tests build from, and the packages
@@ -63,7 +68,23 @@ func Run(ctx context.Context, o Options) (*finding.Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(newDir)
+	if o.Version != "" {
+		if err := stampProvenance(filepath.Join(newDir, "upstream"), o.Name, o.Version); err != nil {
+			return nil, err
+		}
+	}
 	return trees(ctx, oldDir, newDir, o)
+}
+
+// stampProvenance sets the name and version of dir/UPSTREAM (a release
+// may come without one).
+func stampProvenance(dir, name, version string) error {
+	p, _ := release.ReadProvenance(dir)
+	p.Name, p.Version = name, version
+	if err := os.WriteFile(filepath.Join(dir, release.File), []byte(p.Format()), 0o644); err != nil {
+		return fmt.Errorf("stamp the imported version: %w", err)
+	}
+	return nil
 }
 
 // Trees compares two materialised trees with the same overlay.
