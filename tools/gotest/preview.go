@@ -7,6 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -23,9 +26,10 @@ type Result struct {
 	// Old is New's failing tests (only those) under the old release; nil
 	// when the old side was not run.
 	Old *Run
-	// Rerendered is New's failing tests under the new release once more,
-	// after a run with -update over their packages re-rendered the goldens
-	// (in the preview copy only); nil when nothing failed.
+	// Rerendered is New's failing tests under the new release once more:
+	// in a run with -update for the packages whose tests define it (which
+	// re-renders their goldens, in the preview copy only), then without
+	// it for the others; nil when no failing package defines -update.
 	Rerendered *Run
 	// Updated lists the packages whose -update run took the flag: the
 	// packages a maintainer re-renders.
@@ -74,21 +78,82 @@ func Compare(ctx context.Context, cache, oldDir, newDir string, sides, pkgs []st
 	if res.Old, err = Go(ctx, oldSide, failing, "-run", run); err != nil {
 		return nil, err
 	}
-	upd, err := Go(ctx, newSide, failing, "-run", run, "-update")
+	// Only packages whose tests define -update re-render; a golden test
+	// passes in that run itself (it writes, then compares), so only the
+	// other failing packages run once more, over the re-rendered goldens.
+	var withFlag, plain []string
+	for _, p := range failing {
+		if definesUpdate(filepath.Join(newSide, p)) {
+			withFlag = append(withFlag, p)
+		} else {
+			plain = append(plain, p)
+		}
+	}
+	if len(withFlag) == 0 {
+		return res, nil
+	}
+	upd, err := Go(ctx, newSide, withFlag, "-run", run, "-update")
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range failing {
-		if !slices.Contains(upd.NoUpdate, strings.TrimPrefix(p, "./")) {
-			res.Updated = append(res.Updated, strings.TrimPrefix(p, "./"))
+	res.Rerendered = &Run{}
+	for _, p := range withFlag {
+		p = strings.TrimPrefix(p, "./")
+		if slices.Contains(upd.NoUpdate, p) {
+			plain = append(plain, "./"+p)
+			continue
+		}
+		res.Updated = append(res.Updated, p)
+		for _, t := range upd.Failed {
+			if t.Package == p {
+				res.Rerendered.Failed = append(res.Rerendered.Failed, t)
+			}
 		}
 	}
-	if res.Rerendered, err = Go(ctx, newSide, failing, "-run", run); err != nil {
-		return nil, err
+	if len(plain) > 0 {
+		again, err := Go(ctx, newSide, plain, "-run", run)
+		if err != nil {
+			return nil, err
+		}
+		res.Rerendered.Failed = append(res.Rerendered.Failed, again.Failed...)
+		res.Rerendered.Builds = again.Builds
 	}
 	// The goldens written by -update are the release's; the next sync
 	// puts the tree's back.
 	return res, nil
+}
+
+// definesUpdate reports whether a package's tests declare the -update
+// flag (`flag.Bool("update", ...)`, the golden-file idiom).
+func definesUpdate(dir string) bool {
+	files, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+	for _, f := range files {
+		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		found := false
+		ast.Inspect(af, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return !found
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			x, ok := sel.X.(*ast.Ident)
+			lit, isLit := call.Args[0].(*ast.BasicLit)
+			if ok && x.Name == "flag" && isLit && lit.Value == `"update"` {
+				found = true
+			}
+			return !found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
 }
 
 // failingSet is the failing tests' packages, as patterns, and a -run
