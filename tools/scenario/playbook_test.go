@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/strataagent/strata/tools/release"
 )
 
 // fencedBlocks returns the lines of MAINTAINING.md's fenced blocks of one
@@ -201,7 +203,7 @@ func TestPlaybookRelease(t *testing.T) {
 		t.Logf("scratch copy kept in %s", work)
 	}
 	cp := filepath.Join(work, "repo")
-	copyRepo(t, repo, cp)
+	copyPlaybookBase(t, repo, cp)
 	git(t, cp, "init", "-q", "-b", "main")
 	git(t, cp, "add", "-A")
 	git(t, cp, "commit", "-q", "-m", "the repository as it is")
@@ -297,6 +299,42 @@ func TestPlaybookRelease(t *testing.T) {
 		}
 	}
 	checkCounts(t, md, stated)
+}
+
+// copyPlaybookBase copies the repository the playbook's release applies
+// to into dst: this one while upstream/ is the fixture's BASE, else the
+// commit that recorded BASE (release.AtTree) with this repository's tool
+// (tools/, cmd/strata, go.mod, go.sum) in it, since the tool is what the
+// playbook tests.
+func copyPlaybookBase(t *testing.T, repo, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repo, "tools/diff/testdata/releases/2.3.2/BASE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^tree (\S+)$`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatal("tools/diff/testdata/releases/2.3.2/BASE has no tree line")
+	}
+	src, temp, err := release.AtTree(repo, "upstream", m[1])
+	if err != nil {
+		t.Fatalf("the playbook's release applies to upstream tree %s: %v", m[1], err)
+	}
+	if !temp {
+		copyRepo(t, repo, dst)
+		return
+	}
+	defer os.RemoveAll(src)
+	if err := release.CopyTree(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	tool := []string{"tools", "cmd/strata", "go.mod", "go.sum"}
+	for _, p := range tool {
+		if err := os.RemoveAll(filepath.Join(dst, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyRepo(t, repo, dst, tool...)
 }
 
 // newCorpusCase is the corpus case the 2.3.2 fixture adds; corpusList

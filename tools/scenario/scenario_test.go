@@ -315,9 +315,10 @@ func TestScenario(t *testing.T) {
 
 // copyRepo copies the files git knows (tracked, and untracked but not
 // ignored) of repo to dst.
-func copyRepo(t *testing.T, repo, dst string) {
+func copyRepo(t *testing.T, repo, dst string, paths ...string) {
 	t.Helper()
-	list := git(t, repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	args := append([]string{"ls-files", "-z", "--cached", "--others", "--exclude-standard", "--"}, paths...)
+	list := git(t, repo, args...)
 	for _, f := range strings.Split(strings.TrimRight(list, "\x00"), "\x00") {
 		src := filepath.Join(repo, f)
 		st, err := os.Lstat(src)
