@@ -19,6 +19,7 @@ import (
 
 	"github.com/strataagent/strata/tools/diff"
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/layout"
 	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/passes"
@@ -146,11 +147,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			rep.New.Version = *version
 			return out.print(rep)
 		case "verify":
-			if err := release.Verify(filepath.Join(root, "upstream")); err != nil {
+			lay, err := layout.Load(root)
+			if err != nil {
+				return ExitError, err
+			}
+			if err := release.Of(lay, root).Verify(); err != nil {
 				fmt.Fprintf(stderr, "strata verify: %v\n", err)
 				return ExitConflicts, nil
 			}
-			fmt.Fprintln(stdout, "upstream/ matches upstream/UPSTREAM")
+			fmt.Fprintf(stdout, "%s/ matches %s/%s\n", lay.Upstream.Dir, lay.Upstream.Dir, lay.Upstream.Provenance)
 			return ExitClean, nil
 		case "check":
 			rep, err := diff.CheckLayers(ctx, root, *noXML, *layers)
@@ -159,11 +164,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			}
 			return out.print(rep)
 		case "accept":
+			lay, err := layout.Load(root)
+			if err != nil {
+				return ExitError, err
+			}
 			n, err := lock.Accept(ctx, root, pass.LockKinds(passes.All), *noXML)
 			if err != nil {
 				return ExitError, err
 			}
-			fmt.Fprintf(stdout, "wrote %s (%d lines)\n", lock.File, n)
+			fmt.Fprintf(stdout, "wrote %s (%d lines)\n", lay.Lock.File, n)
 			return ExitClean, nil
 		case "refresh":
 			res, err := refresh.Run(root, fs.Args())
@@ -266,7 +275,7 @@ func touchpointsCmd(root string, w io.Writer, asJSON bool) error {
 		lines = append(lines, fmt.Sprintf("%s\troute %s %s (%s)%s", r.Pos, r.Side, r.Path, mode, wraps))
 	}
 	for _, s := range t.Settings {
-		if s.Side == "overlay" {
+		if s.Side == touchpoints.Overlay {
 			lines = append(lines, fmt.Sprintf("%s\tsetting defines %s (%s)", s.Pos, s.Key, s.Type))
 		}
 	}

@@ -33,7 +33,7 @@ func releaseTree(t *testing.T, version string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	have, err := release.TreeHash(filepath.Join(root, "upstream"))
+	have, err := release.Upstream{Dir: filepath.Join(root, "upstream"), File: "UPSTREAM"}.TreeHash()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,14 +54,15 @@ func releaseTree(t *testing.T, version string) string {
 			t.Fatalf("git apply %s: %v\n%s", patch, err, out)
 		}
 	}
-	p, err := release.ReadProvenance(fix)
+	p, err := release.Upstream{Dir: fix, File: "UPSTREAM"}.ReadProvenance()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Tree, err = release.TreeHash(dir); err != nil {
+	up := release.Upstream{Dir: dir, File: "UPSTREAM"}
+	if p.Tree, err = up.TreeHash(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, release.File), []byte(p.Format()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, up.File), []byte(p.Format()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir

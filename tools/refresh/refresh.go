@@ -115,7 +115,7 @@ func one(root string, t *touchpoints.Tree, s touchpoints.Stamp) (Result, error) 
 		r.Status = "up to date"
 		return r, nil
 	}
-	basePath := lock.OriginalPath(root, s.Symbol)
+	basePath := lock.OriginalPath(lock.DirOf(t.Layout, root), s.Symbol)
 	base, err := os.ReadFile(basePath)
 	if err != nil {
 		return r, fmt.Errorf("no recorded original (%w); run strata accept before importing a release", err)
