@@ -51,7 +51,8 @@ Commands:
       (layer-overlap, layer-no-op, stale-override)
   strata import PATH|REF --version V [--name NAME] [--json|--sarif]
       replace the upstream folder with the release, write its provenance
-      file (NAME defaults to the current release's), print the diff report
+      file (NAME defaults to the release name strata.yaml gives), print the
+      diff report
   strata verify
       the upstream folder matches its provenance file
   strata check [--layers agent.yaml]... [--json|--sarif] [--no-xml] [--verbose]
@@ -92,7 +93,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	newRel := fs.String("new", "", "the new release: a directory laid out like the upstream folder, or a git ref")
 	oldRel := fs.String("old", "", "the old release (default: the upstream folder as it is)")
 	version := fs.String("version", "", "the imported release's version")
-	name := fs.String("name", "", "the imported release's name (default: the current release's)")
+	name := fs.String("name", "", "the imported release's name (default: the release name strata.yaml gives)")
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return ExitClean
@@ -135,21 +136,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			}
 			spec := fs.Arg(0)
 			if st, err := os.Stat(spec); err == nil && st.IsDir() {
-				// The release is copied away before upstream/ is replaced.
+				// The release is copied away before the upstream folder is replaced.
 				abs, _ := filepath.Abs(spec)
 				spec = abs
 			}
 			if *name == "" {
-				// A vendor's releases keep their name: the current one's.
 				lay, err := layout.Load(root)
 				if err != nil {
 					return ExitError, err
 				}
-				p, err := release.Of(lay, root).ReadProvenance()
-				if err != nil || p.Name == "" {
-					return ExitError, fmt.Errorf("import: --name is required: the current release names none (%v)", err)
-				}
-				*name = p.Name
+				*name = lay.Upstream.Name
 			}
 			rep, err := diff.Run(ctx, diff.Options{Root: root, New: spec, NoXML: *noXML, Layers: *layers})
 			if err != nil {

@@ -39,6 +39,7 @@ type Layout struct {
 
 // Upstream is the vendor's tree.
 type Upstream struct {
+	Name       string `yaml:"name"` // the vendor's release name, import's default
 	Dir        string `yaml:"dir"`
 	Provenance string `yaml:"provenance"` // a file name inside Dir
 }
@@ -160,6 +161,7 @@ func (l *Layout) Validate() error {
 			dir(fmt.Sprintf("%s[%d]", key, i), v)
 		}
 	}
+	need("upstream.name", l.Upstream.Name)
 	dir("upstream.dir", l.Upstream.Dir)
 	need("upstream.provenance", l.Upstream.Provenance)
 	if strings.ContainsAny(l.Upstream.Provenance, "/\\") {
