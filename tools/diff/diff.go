@@ -6,9 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
 	"github.com/strataagent/strata/tools/pass"
@@ -21,7 +19,7 @@ import (
 	"github.com/strataagent/strata/tools/touchpoints"
 )
 
-// Options says what to compare. Old empty means root's upstream/ as it is.
+// Options says what to compare. Old empty means root's upstream as it is.
 type Options struct {
 	Root     string
 	Old, New string
@@ -70,10 +68,10 @@ func TreesLayers(ctx context.Context, oldDir, newDir string, noXML bool, layers 
 	if err != nil {
 		return nil, err
 	}
-	rep := &finding.Report{Old: describe(oldDir), New: describe(newDir)}
+	rep := &finding.Report{Old: describe(oldT), New: describe(newT)}
 	in := &pass.Input{Old: oldT, New: newT}
 	if len(oldT.Writes) > 0 && !noXML {
-		corpus, err := unionCorpus(oldDir, newDir)
+		corpus, err := stockxml.UnionCorpus(oldDir, newDir)
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +115,7 @@ func TreesLayers(ctx context.Context, oldDir, newDir string, noXML bool, layers 
 // union corpus. A release whose overlay does not build against it cannot
 // say what the layers do there: a warning, and no layer finding.
 func renderLayers(ctx context.Context, in *pass.Input, rep *finding.Report, oldDir, newDir string, layers []string) error {
-	corpus, err := unionCorpus(oldDir, newDir)
+	corpus, err := stockxml.UnionCorpus(oldDir, newDir)
 	if err != nil {
 		return err
 	}
@@ -132,51 +130,12 @@ func renderLayers(ctx context.Context, in *pass.Input, rep *finding.Report, oldD
 	return nil
 }
 
-// unionCorpus gathers the commands both releases render into a temporary
-// directory: every case of the old release's corpus, plus the cases only the
-// new release has. A release's new fields reach the stock XML only through
-// a new case (the old corpus cannot carry them); where both releases hold a
-// case, the old command is kept, so both renders see the same input and a
-// difference is the builder's alone.
-func unionCorpus(oldDir, newDir string) (string, error) {
-	dst, err := os.MkdirTemp("", "strata-corpus-")
-	if err != nil {
-		return "", fmt.Errorf("stock corpus: %w", err)
-	}
-	have := map[string]bool{}
-	for _, tree := range []string{oldDir, newDir} {
-		files, err := filepath.Glob(filepath.Join(tree, "upstream", "vmplugin", "testdata", "*.json"))
-		if err != nil {
-			os.RemoveAll(dst)
-			return "", fmt.Errorf("stock corpus: %w", err)
-		}
-		added := map[string]bool{}
-		for _, f := range files {
-			name := filepath.Base(f)
-			// A case is its command and its optional .config.json.
-			c := strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".config")
-			if have[c] {
-				continue
-			}
-			added[c] = true
-			if err := release.CopyTree(f, filepath.Join(dst, name)); err != nil {
-				os.RemoveAll(dst)
-				return "", fmt.Errorf("stock corpus: %w", err)
-			}
-		}
-		for c := range added {
-			have[c] = true
-		}
-	}
-	return dst, nil
-}
-
-func describe(dir string) finding.Release {
-	up := filepath.Join(dir, "upstream")
+func describe(t *touchpoints.Tree) finding.Release {
+	up := release.Of(t.Layout, t.Root)
 	// The tree is always computed: a release directory may carry a stale
-	// UPSTREAM (copied from the release it was made from).
-	p, _ := release.ReadProvenance(up)
-	if h, err := release.TreeHash(up); err == nil {
+	// provenance file (copied from the release it was made from).
+	p, _ := up.ReadProvenance()
+	if h, err := up.TreeHash(); err == nil {
 		p.Tree = h
 	}
 	return finding.Release{Version: p.Version, Tree: p.Tree}
@@ -225,7 +184,7 @@ func Info(in *pass.Input, conflicts []finding.Finding) []finding.Finding {
 			add("body", s, s+" added (unexported)", nil, finding.PosOf(n.Pos))
 		}
 	}
-	oldR, newR := routechange.Table(in.Old, "upstream"), routechange.Table(in.New, "upstream")
+	oldR, newR := routechange.Table(in.Old, touchpoints.Upstream), routechange.Table(in.New, touchpoints.Upstream)
 	for p, r := range newR {
 		if o, ok := oldR[p]; !ok {
 			add("route", p, "upstream registers a new route "+p, nil, finding.PosOf(r.Pos))
@@ -238,7 +197,7 @@ func Info(in *pass.Input, conflicts []finding.Finding) []finding.Finding {
 			add("route", p, "upstream no longer registers "+p, finding.PosOf(r.Pos), nil)
 		}
 	}
-	oldS, newS := settingschange.Table(in.Old, "upstream"), settingschange.Table(in.New, "upstream")
+	oldS, newS := settingschange.Table(in.Old, touchpoints.Upstream), settingschange.Table(in.New, touchpoints.Upstream)
 	for k, s := range newS {
 		if o, ok := oldS[k]; !ok {
 			add("setting", k, "upstream defines a new settings key "+k, nil, finding.PosOf(s.Pos))

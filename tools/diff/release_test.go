@@ -32,7 +32,7 @@ func releaseTree(t *testing.T, version string) (root, rel string) {
 	t.Helper()
 	repo, _ := filepath.Abs("../..")
 	fix, _ := filepath.Abs(filepath.Join("testdata", "releases", version))
-	prov, err := release.ReadProvenance(fix)
+	prov, err := release.Upstream{Dir: fix, File: "UPSTREAM"}.ReadProvenance()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func releaseTree(t *testing.T, version string) (root, rel string) {
 		t.Fatalf("%s/BASE has no tree line", fix)
 	} else {
 		var temp bool
-		root, temp, err = release.AtTree(repo, "upstream", tree)
+		root, temp, err = release.AtTree(repo, "upstream", "UPSTREAM", tree)
 		if err != nil {
 			t.Fatalf("fixture %s applies to upstream tree %s: %v", version, tree, err)
 		}
@@ -65,10 +65,11 @@ func releaseTree(t *testing.T, version string) (root, rel string) {
 		}
 	}
 	p := prov
-	if p.Tree, err = release.TreeHash(dir); err != nil {
+	up := release.Upstream{Dir: dir, File: "UPSTREAM"}
+	if p.Tree, err = up.TreeHash(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, release.File), []byte(p.Format()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, up.File), []byte(p.Format()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return root, dir

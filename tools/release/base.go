@@ -13,22 +13,22 @@ import (
 )
 
 // AtTree returns a directory holding the repository at root as it was when
-// its upstream folder (upstreamDir, relative to root) had the tree hash
-// tree: root itself when upstream/ has that tree now, else the newest
+// its upstream folder (upstreamDir, relative to root, with its provenance
+// file) had the tree hash tree: root itself when upstream/ has that tree now, else the newest
 // commit whose UPSTREAM file records it, written out with `git archive`
 // (by argv) into a new temporary directory that the caller removes (temp
 // is then true). A fixture made against a past release keeps testing the
 // same inputs after upstream/ has moved on, instead of failing to apply or
 // being skipped.
-func AtTree(root, upstreamDir, tree string) (dir string, temp bool, err error) {
-	have, err := TreeHash(filepath.Join(root, upstreamDir))
+func AtTree(root, upstreamDir, provenanceFile, tree string) (dir string, temp bool, err error) {
+	have, err := Upstream{Dir: filepath.Join(root, upstreamDir), File: provenanceFile}.TreeHash()
 	if err != nil {
 		return "", false, err
 	}
 	if have == tree {
 		return root, false, nil
 	}
-	commit, err := commitWithTree(root, upstreamDir, tree)
+	commit, err := commitWithTree(root, path.Join(filepath.ToSlash(upstreamDir), provenanceFile), tree)
 	if err != nil {
 		return "", false, err
 	}
@@ -43,9 +43,8 @@ func AtTree(root, upstreamDir, tree string) (dir string, temp bool, err error) {
 	return dir, true, nil
 }
 
-// commitWithTree is the newest commit whose upstreamDir/UPSTREAM records tree.
-func commitWithTree(root, upstreamDir, tree string) (string, error) {
-	file := path.Join(filepath.ToSlash(upstreamDir), File)
+// commitWithTree is the newest commit whose provenance file records tree.
+func commitWithTree(root, file, tree string) (string, error) {
 	out, err := exec.Command("git", "-C", root, "log", "--format=%H", "--", file).Output()
 	if err != nil {
 		return "", fmt.Errorf("history of %s: %w", file, err)

@@ -33,7 +33,7 @@ func TestAtTree(t *testing.T) {
 	release := func(version, body string) string {
 		t.Helper()
 		write("upstream/a.go", body)
-		h, err := TreeHash(filepath.Join(root, "upstream"))
+		h, err := Upstream{Dir: filepath.Join(root, "upstream"), File: "UPSTREAM"}.TreeHash()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,11 +47,11 @@ func TestAtTree(t *testing.T) {
 	old := release("1.0", "package a // 1.0\n")
 	cur := release("1.1", "package a // 1.1\n")
 
-	dir, temp, err := AtTree(root, "upstream", cur)
+	dir, temp, err := AtTree(root, "upstream", "UPSTREAM", cur)
 	if err != nil || dir != root || temp {
 		t.Fatalf("current tree: %q %v %v, want the root itself", dir, temp, err)
 	}
-	dir, temp, err = AtTree(root, "upstream", old)
+	dir, temp, err = AtTree(root, "upstream", "UPSTREAM", old)
 	if err != nil || !temp {
 		t.Fatalf("past tree: %q %v %v", dir, temp, err)
 	}
@@ -62,10 +62,10 @@ func TestAtTree(t *testing.T) {
 			t.Errorf("%s: %q %v, want the %s file", rel, b, err, want)
 		}
 	}
-	if h, err := TreeHash(filepath.Join(dir, "upstream")); err != nil || h != old {
+	if h, err := (Upstream{Dir: filepath.Join(dir, "upstream"), File: "UPSTREAM"}).TreeHash(); err != nil || h != old {
 		t.Errorf("past tree's hash %s %v, want %s", h, err, old)
 	}
-	if _, _, err := AtTree(root, "upstream", "h1:nothing"); err == nil || !strings.Contains(err.Error(), "no commit") {
+	if _, _, err := AtTree(root, "upstream", "UPSTREAM", "h1:nothing"); err == nil || !strings.Contains(err.Error(), "no commit") {
 		t.Errorf("unknown tree: %v", err)
 	}
 }

@@ -316,7 +316,7 @@ func copyPlaybookBase(t *testing.T, repo, dst string) {
 	if m == nil {
 		t.Fatal("tools/diff/testdata/releases/2.3.2/BASE has no tree line")
 	}
-	src, temp, err := release.AtTree(repo, "upstream", m[1])
+	src, temp, err := release.AtTree(repo, "upstream", "UPSTREAM", m[1])
 	if err != nil {
 		t.Fatalf("the playbook's release applies to upstream tree %s: %v", m[1], err)
 	}

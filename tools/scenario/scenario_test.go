@@ -211,7 +211,7 @@ func TestScenario(t *testing.T) {
 	}
 
 	// Import the directory: the report names exactly the changes.
-	before, err := release.ReadProvenance(filepath.Join(cp, "upstream"))
+	before, err := release.Upstream{Dir: filepath.Join(cp, "upstream"), File: "UPSTREAM"}.ReadProvenance()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,15 +382,16 @@ func apply(t *testing.T, root string, e edit) {
 
 func writeProvenance(t *testing.T, dir, version string) {
 	t.Helper()
-	p, err := release.ReadProvenance(dir)
+	up := release.Upstream{Dir: dir, File: "UPSTREAM"}
+	p, err := up.ReadProvenance()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Version, p.Source, p.Files = version, "simulated release (tools/scenario)", nil
-	if p.Tree, err = release.TreeHash(dir); err != nil {
+	if p.Tree, err = up.TreeHash(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, release.File), []byte(p.Format()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, up.File), []byte(p.Format()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
