@@ -66,6 +66,7 @@ func TestAbandonedStartOnLibvirtd(t *testing.T) {
 			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
 				uuid := fmt.Sprintf("e2eabd%02d%02d004f60a8c4d2e1b7f9a013", pi, ti)
 				cmd := exampleA(t)
+				spiceForTheVendor(cmd, composition == compositionStock)
 				cmd["vmInstanceUuid"] = uuid
 				cmd["vmName"] = "strata-e2e-abandoned"
 				cmd["memory"] = 256 << 20

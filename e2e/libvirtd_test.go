@@ -74,6 +74,19 @@ func libvirtState(t testing.TB, conn *virtconn.Conn, name string) libvirt.Domain
 // TestLifecycleOnLibvirtd starts a seed-shaped VM with a qcow2 root volume
 // and a NIC on a test bridge through /vm/start on a real libvirtd, then
 // drives checkstate, pause, resume, stop and destroy through the API.
+// spiceForTheVendor gives a command SPICE graphics where the vendor's
+// builder runs unfixed (the stock kvmagent, or the stock builder called
+// directly): since 2.3.2 it adds SPICE USB redirection to every x86 VM,
+// which libvirt's qemu driver refuses without SPICE graphics
+// (TestVNCStartWithSpiceRedirection documents it), so the vendor's own
+// lifecycle runs on a SPICE VM. strata-agent keeps the command's VNC: its
+// vendor fix makes that start.
+func spiceForTheVendor(cmd map[string]any, unfixed bool) {
+	if unfixed {
+		cmd["consoleMode"] = "spice"
+	}
+}
+
 func TestLifecycleOnLibvirtd(t *testing.T) {
 	domainType := requireLibvirtd(t)
 	const bridge = "br-strata-e2e"
@@ -82,6 +95,7 @@ func TestLifecycleOnLibvirtd(t *testing.T) {
 	a := startAgent(t, agentOptions{URI: systemURI, DomainType: domainType, Timing: vmplugin.Timing{GracefulStopWait: 3 * time.Second}, ConfinedDirs: []string{channelDir}})
 
 	cmd := exampleA(t)
+	spiceForTheVendor(cmd, composition == compositionStock)
 	const uuid = "e2e0c0de9b2e4f60a8c4d2e1b7f9a013"
 	cmd["vmInstanceUuid"] = uuid
 	cmd["vmName"] = "strata-e2e"
@@ -169,6 +183,7 @@ func TestCephExampleDefinesOnLibvirtd(t *testing.T) {
 	p := vmplugin.New(vmplugin.PluginConfig{Build: vmplugin.Config{DomainType: domainType, Arch: vmplugin.ArchX86_64}, ConfinedDirs: []string{channelDir}}, conn, nil)
 
 	raw := readCommand(t, "mn_example_b.json")
+	spiceForTheVendor(raw, true) // the stock builder, called directly
 	raw["addons"].(map[string]any)["channel"].(map[string]any)["socketPath"] = channelDir + "/sock"
 	data, _ := json.Marshal(raw)
 	cmd := &vmplugin.StartVmCmd{}

@@ -176,7 +176,9 @@ func TestReconnectsWhenLibvirtdComesBack(t *testing.T) {
 	}
 
 	mustSucceed(t, "connect before", connect())
-	mustSucceed(t, "start before", a.call(t, "/vm/start", minimalVM(t, uuid, channelDir)))
+	cmd := minimalVM(t, uuid, channelDir)
+	spiceForTheVendor(cmd, composition == compositionStock)
+	mustSucceed(t, "start before", a.call(t, "/vm/start", cmd))
 	mustSucceed(t, "ping before", ping())
 
 	p.down()

@@ -33,6 +33,9 @@ type VmPluginEx struct {
 	Machine layer.Host   // what layers ask of the machine (linux2.Host)
 	// Phases receives the phase durations of each ex start (metrics).
 	Phases start.Phases
+	// Fixes are the vendor fixes :7070's start runs between build and
+	// define (layers.VendorFixes; the ex chain runs them first too).
+	Fixes []layer.Layer
 
 	starts atomic.Uint64
 }
@@ -89,9 +92,8 @@ func (p *VmPluginEx) current() start.Layers {
 // StartVmEx is /ex/vm/start: the stock start with the layer chain between
 // building and defining (package start owns the path). The whole request
 // is validated before any lock or host action; it holds only the VM's
-// lock (shared with :7070), not the stock process-wide start lock, so
-// distinct VMs start in parallel. Its replies are the stock start's,
-// except that the vfio IRQ hint (unexported upstream) is absent.
+// lock (shared with :7070), as the stock start does, so distinct VMs start
+// in parallel. Its replies are the stock start's.
 //
 //strata:copy upstream/vmplugin.(*VmPlugin).StartVm h1:wXXXivsoZRhcAJVQenWVoIvrEXkkbfOKXztOUXpUmYM=
 func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any, error) {
@@ -101,7 +103,6 @@ func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any,
 		return nil, err // a refusal: nothing was touched
 	}
 	kvmagent.AddLogAttrs(ctx, "vm", cmd.VMInstanceUUID)
-	rsp := &vmplugin.StartVmResponse{AgentResponse: kvmagent.NewAgentResponse()}
 	opt := start.Options{Phases: p.Phases}
 	if n := ls.FullDiffEvery; n > 0 && p.starts.Add(1)%n == 0 {
 		opt.FullDiff = true
@@ -116,6 +117,19 @@ func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any,
 				"xml", maskPasswd(res.FinalXML), "explain", res.Explain())
 		}
 		p.Log.DebugContext(ctx, "successfully started vm", "vm", cmd.VMInstanceUUID, "name", cmd.VMName, "ex", true)
+	}
+	return startReply(cmd.VMInstanceUUID, err)
+}
+
+// startReply is the stock start's answer to a start's outcome: success, a
+// KvmError as success:false with the stock rewording of two libvirt
+// refusals and the vfio IRQ hint, any other error as the server's error
+// reply.
+//
+//strata:copy upstream/vmplugin.(*VmPlugin).StartVm h1:wXXXivsoZRhcAJVQenWVoIvrEXkkbfOKXztOUXpUmYM=
+func startReply(uuid string, err error) (any, error) {
+	rsp := &vmplugin.StartVmResponse{AgentResponse: kvmagent.NewAgentResponse()}
+	if err == nil {
 		return rsp, nil
 	}
 	var kerr *kvmagent.KvmError
@@ -130,6 +144,9 @@ func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any,
 		rsp.Error = "No enough physical memory for guest"
 	default:
 		rsp.Error = text
+	}
+	if vfio := vfioIrqConflict(uuid); vfio != "" {
+		rsp.Error = vfio + ", details: " + rsp.Error
 	}
 	rsp.Success = false
 	return rsp, nil

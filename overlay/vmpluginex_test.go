@@ -28,7 +28,9 @@ func (anyHost) OVMF(bool) (string, string, error)    { return "/c.fd", "/v.fd", 
 func (anyHost) HasVhostNet() bool                    { return false }
 
 // TestEmptyExIsStock: over the whole stock golden corpus, a command with an
-// absent or empty ex through every Go layer gives the stock XML byte for byte.
+// absent or empty ex through every Go layer but the vendor fixes gives the
+// stock XML byte for byte. (The fixes change the stock XML where the
+// vendor's is wrong: their own tests and goldens say where.)
 func TestEmptyExIsStock(t *testing.T) {
 	all, _ := filepath.Glob("../upstream/vmplugin/testdata/*.json")
 	var files []string
@@ -73,7 +75,7 @@ func TestEmptyExIsStock(t *testing.T) {
 					b = []byte("{" + ex + strings.TrimPrefix(strings.TrimSpace(string(body)), "{"))
 				}
 				target := start.Offline{Config: cfg, Host: buildHost, Layer: anyHost{}}
-				res, err := start.Run(context.Background(), b, start.Layers{Order: layers.Order}, target, start.Options{FullDiff: true})
+				res, err := start.Run(context.Background(), b, start.Layers{Order: layers.Order[len(layers.VendorFixes):]}, target, start.Options{FullDiff: true})
 				if err != nil {
 					t.Fatal(err)
 				}

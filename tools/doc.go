@@ -3,7 +3,13 @@
 // cmd/strata-agent) and each release as source and never links them, so it
 // keeps working exactly when a release breaks the build.
 //
-// The parts, one folder each: touchpoints loads a tree with go/packages and
+// Those folders, the lock, the stock corpus and its entry points, the
+// goldens and the composition types are this repository's as strata.yaml
+// at the root says them (layout reads it; MAINTAINING.md lists the keys);
+// no folder or type of the project is compiled into the tool, and the
+// paths below are this repository's values.
+//
+// The parts, one folder each: layout reads strata.yaml; touchpoints loads a tree with go/packages and
 // go/types and lists what the overlay touches plus the upstream model
 // (objects, normalised body hashes, routes, settings); release materialises a
 // release (a directory or a git ref) into a temporary copy of the tree and

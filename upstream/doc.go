@@ -126,8 +126,9 @@
 //
 // # Port revisions
 //
-// A port revision (2.3.0-N) is the same vendor release with a defect of the
-// port's own hardening fixed, not a change of vendor behaviour.
+// A port revision (2.3.0-N, 2.3.1-N) is the same vendor release with a
+// defect of the port's own hardening fixed, not a change of vendor
+// behaviour. A vendor release carries the port revisions made before it.
 //
 //   - 2.3.0-2: pathguard.DefaultDirs is a function, so no exported
 //     variable of the release changes behaviour when assigned.
@@ -174,4 +175,9 @@
 //     listed the URIs without their handlers, so a server serving the same
 //     URIs under another prefix had to list every one by hand and fell
 //     behind silently when a release added one.
+//   - 2.3.1-1: a start built on the plugin can keep the stock start lock
+//     (VmPlugin.SerializeStart). The lock the stock start holds around
+//     define and create was reachable only from the stock start itself, so
+//     a start path serving the stock contract with its own steps (the
+//     overlay's :7070 start) serialized less than the stock one.
 package upstream

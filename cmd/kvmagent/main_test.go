@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strataagent/strata/overlay/buildinfo"
 	"github.com/strataagent/strata/upstream/agent"
 )
 
@@ -65,7 +66,7 @@ func TestVersion(t *testing.T) {
 		if code := run([]string{arg}, nil, &out, &out, nil); code != 0 {
 			t.Fatalf("%s: exit %d", arg, code)
 		}
-		if !strings.HasPrefix(out.String(), "kvmagent ") || !strings.Contains(out.String(), "upstream kvmagent 2.3.0") {
+		if !strings.HasPrefix(out.String(), "kvmagent ") || !strings.Contains(out.String(), "upstream kvmagent "+buildinfo.UpstreamRelease+"\n") {
 			t.Errorf("%s: %q", arg, out.String())
 		}
 	}

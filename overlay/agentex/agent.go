@@ -21,6 +21,7 @@ import (
 	"github.com/strataagent/strata/overlay/authn"
 	"github.com/strataagent/strata/overlay/config"
 	"github.com/strataagent/strata/overlay/layer"
+	"github.com/strataagent/strata/overlay/layers"
 	"github.com/strataagent/strata/overlay/logattr"
 	"github.com/strataagent/strata/overlay/metrics"
 	"github.com/strataagent/strata/overlay/start"
@@ -113,6 +114,7 @@ func newAgent(snap *config.Snapshot, ex Config, opt Options) (*Agent, error) {
 	m.SetGeneration(snap.Generation)
 	a.vm = overlay.NewVmPluginEx(st.VmPlugin(), snapshotSource{&a.snap}, host)
 	a.vm.Phases = m
+	a.vm.Fixes = layers.VendorFixes
 	// One task table for both ports: a taskuuid runs once across them.
 	tasks := kvmagent.NewTaskTable()
 	tune := func(port, addr string) kvmagent.ServerConfig {

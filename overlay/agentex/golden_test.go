@@ -104,8 +104,10 @@ func TestGoldenRender(t *testing.T) {
 }
 
 // TestNoMatchIsStock: layers whose selectors miss the VM (by name, by
-// uuid, by a tag the command lacks) leave the stock XML byte for byte: the
-// golden equals upstream's golden for the same command, and --diff is empty.
+// uuid, by a tag the command lacks) leave the domain as strata-agent
+// builds it with no layers configured: upstream's golden for the same
+// command through the vendor fixes (byte for byte upstream's where no fix
+// applies), and --diff shows the fixes' changes alone.
 func TestNoMatchIsStock(t *testing.T) {
 	got, err := os.ReadFile("testdata/no_match.xml")
 	if err != nil {
@@ -115,12 +117,29 @@ func TestNoMatchIsStock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, stock) {
-		t.Errorf("no_match.xml is not upstream's qos_nics.xml byte for byte")
+	// The same configuration without its layers (the emulator pinned).
+	baseCfg := filepath.Join(t.TempDir(), "base.yaml")
+	if err := os.WriteFile(baseCfg, []byte("vm:\n  emulator: /usr/libexec/qemu-kvm\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
+	code, base, stderr := runMain(t, "render", "--config", baseCfg, "testdata/no_match.json")
+	if code != 0 {
+		t.Fatalf("render without config: exit %d: %s", code, stderr)
+	}
+	if string(got) != base {
+		t.Errorf("no_match.xml is not the render without layers configured")
+	}
+	code, explain, _ := runMain(t, "render", "--explain", "--config", "testdata/no_match.yaml", "testdata/no_match.json")
+	if code != 0 || withoutFixes(explain) != "no layer changed the domain\n" {
+		t.Errorf("render --explain: exit %d, want no layer but the vendor fixes:\n%s", code, explain)
+	}
+	if explain == "no layer changed the domain\n" && !bytes.Equal(got, stock) {
+		t.Errorf("no layer applied, yet no_match.xml is not upstream's qos_nics.xml byte for byte")
+	}
+	_, fixesDiff, _ := runMain(t, "render", "--diff", "--config", baseCfg, "testdata/no_match.json")
 	code, diff, stderr := runMain(t, "render", "--diff", "--config", "testdata/no_match.yaml", "testdata/no_match.json")
-	if code != 0 || diff != "" {
-		t.Errorf("render --diff: exit %d, diff %q, stderr %q; want exit 0 and no diff", code, diff, stderr)
+	if code != 0 || diff != fixesDiff {
+		t.Errorf("render --diff: exit %d, diff %q, stderr %q; want exit 0 and the vendor fixes' diff %q", code, diff, stderr, fixesDiff)
 	}
 	// The same layers do apply once the selectors match: the case tests
 	// the selectors, not layers that never do anything.
@@ -128,10 +147,40 @@ func TestNoMatchIsStock(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("render: exit %d: %s", code, stderr)
 	}
-	code, explain, _ := runMain(t, "render", "--explain", "--config", "testdata/no_match.yaml", "testdata/delete_nth_by_tag.json")
-	if code != 0 || !strings.Contains(explain, "other-tag        removed /domain/devices/disk[target=vda]") {
+	code, explain, _ = runMain(t, "render", "--explain", "--config", "testdata/no_match.yaml", "testdata/delete_nth_by_tag.json")
+	if code != 0 || !regexp.MustCompile(`(?m)^other-tag +removed /domain/devices/disk\[target=vda\]`).MatchString(explain) {
 		t.Errorf("other-tag did not apply to a web VM tagged role=frontend:\n%s", explain)
 	}
+}
+
+// withoutFixes is an --explain listing without the vendor fixes' lines:
+// they lead the chain and apply wherever the release's stock XML needs
+// them, so what a case is there to show is read past them.
+func withoutFixes(explain string) string {
+	fix := map[string]bool{}
+	for _, l := range layers.VendorFixes {
+		fix[l.Name] = true
+	}
+	var out []string
+	for _, line := range strings.SplitAfter(explain, "\n") {
+		if rest, ok := strings.CutPrefix(line, "layers applied: "); ok {
+			var kept []string
+			for _, n := range strings.Split(strings.TrimSuffix(rest, "\n"), ", ") {
+				if !fix[n] {
+					kept = append(kept, n)
+				}
+			}
+			if len(kept) == 0 {
+				out = append(out, "no layer changed the domain\n")
+				continue
+			}
+			line = "layers applied: " + strings.Join(kept, ", ") + "\n"
+		} else if name, _, _ := strings.Cut(line, " "); fix[name] {
+			continue
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "")
 }
 
 // TestGoldenCorpusCovers keeps the corpus honest: every declarative form
@@ -210,7 +259,7 @@ func TestGoldenCorpusCovers(t *testing.T) {
 			t.Fatal(err)
 		}
 		corpus.WriteString("== " + c.name + "\n")
-		corpus.Write(b)
+		corpus.WriteString(withoutFixes(string(b)))
 	}
 	for k, ok := range need {
 		if !ok {
@@ -222,7 +271,7 @@ func TestGoldenCorpusCovers(t *testing.T) {
 		// policy fail: the golden is the error, naming both layers.
 		`== conflict_fail\nexit 1\nstrata-agent render: .*layers "disk-tuning" and "legacy-threads-io" both wrote /domain/devices/disk\[target=vdb\]/driver/@io\n`,
 		// policy warn: both writes listed, then the conflict.
-		`== conflict_warn\n(?s:.*)disk-tuning +added +/domain/devices/disk\[target=vdb\]/driver/@io = "native"\nlegacy-threads-io set +/domain/devices/disk\[target=vdb\]/driver/@io = "threads" \(was "native"\)\nconflict: layers "disk-tuning" and "legacy-threads-io" both wrote`,
+		`== conflict_warn\n(?s:.*)disk-tuning +added +/domain/devices/disk\[target=vdb\]/driver/@io = "native"\nlegacy-threads-io +set +/domain/devices/disk\[target=vdb\]/driver/@io = "threads" \(was "native"\)\nconflict: layers "disk-tuning" and "legacy-threads-io" both wrote`,
 		`== override_ack\n(?s:.*)\[overrides disk-tuning: acknowledged\]\n`,
 		`== no_match\nno layer changed the domain\n`,
 		// one command through Go layers and declarative ones together.
@@ -283,8 +332,9 @@ func TestGoldenLayers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, re := range []string{
-		`(?m)^ 1\. drop-spare-cdrom \(declarative\)\n.*\n    reads:     config:layers.declarative\[name=drop-spare-cdrom\], ex.tags.role\n    writes:    /domain/devices/disk, /domain/devices/interface/mtu, /domain/devices/interface/mtu/@size\n 2\. machine \(go\)`,
-		`(?m)^ 6\. disk-tuning \(go\)\n(?:.*\n){3}    overrides: machine\n 7\. legacy-threads-io \(declarative\)\n    io=threads on vdb, deliberately winning over ex.disks\n    reads:     config:layers.declarative\[name=legacy-threads-io\]\n    writes:    /domain/devices/disk/driver/@io\n    overrides: disk-tuning\n 8\. rng \(go\)`,
+		`(?m)^ 1\. spicevmc-without-spice \(go\)\n    Vendor fix: `,
+		`(?m)^ 2\. drop-spare-cdrom \(declarative\)\n.*\n    reads:     config:layers.declarative\[name=drop-spare-cdrom\], ex.tags.role\n    writes:    /domain/devices/disk, /domain/devices/interface/mtu, /domain/devices/interface/mtu/@size\n 3\. machine \(go\)`,
+		`(?m)^ 7\. disk-tuning \(go\)\n(?:.*\n){3}    overrides: machine\n 8\. legacy-threads-io \(declarative\)\n    io=threads on vdb, deliberately winning over ex.disks\n    reads:     config:layers.declarative\[name=legacy-threads-io\]\n    writes:    /domain/devices/disk/driver/@io\n    overrides: disk-tuning\n 9\. rng \(go\)`,
 		`(?m)^configuration: valid\n\z`,
 	} {
 		if !regexp.MustCompile(re).Match(b) {

@@ -19,8 +19,11 @@ import (
 // (from <domain>), their count, and optionally one attribute's value on
 // the first ("" with absent=true: the attribute must be missing).
 type want struct {
-	path   string
-	count  int
+	path  string
+	count int
+	// more, when set, makes count the stock XML's count of path plus more
+	// (an added device: the release decides how many the stock has).
+	more   int
 	attr   string
 	value  string
 	absent bool

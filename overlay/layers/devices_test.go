@@ -2,8 +2,11 @@ package layers_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"libvirt.org/go/libvirtxml"
 
 	"github.com/strataagent/strata/overlay/excmd"
 	"github.com/strataagent/strata/overlay/layer"
@@ -117,4 +120,57 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestSpicevmcWithoutSpice(t *testing.T) {
+	spicevmc := &libvirtxml.DomainChardevSource{SpiceVMC: &libvirtxml.DomainChardevSourceSpiceVMC{}}
+	agent := libvirtxml.DomainChannel{
+		Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{Path: "/var/lib/libvirt/qemu/x"}},
+		Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: "org.qemu.guest_agent.0"}},
+	}
+	vdagent := libvirtxml.DomainChannel{Source: spicevmc, Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: "com.redhat.spice.0"}}}
+	redir := libvirtxml.DomainRedirDev{Bus: "usb", Source: spicevmc}
+	tcpRedir := libvirtxml.DomainRedirDev{Bus: "usb", Source: &libvirtxml.DomainChardevSource{TCP: &libvirtxml.DomainChardevSourceTCP{Host: "127.0.0.1", Service: "4000"}}}
+	vnc := libvirtxml.DomainGraphic{VNC: &libvirtxml.DomainGraphicVNC{AutoPort: "yes"}}
+	spice := libvirtxml.DomainGraphic{Spice: &libvirtxml.DomainGraphicSpice{AutoPort: "yes"}}
+	for _, tc := range []struct {
+		name                 string
+		graphics             []libvirtxml.DomainGraphic
+		channels             []libvirtxml.DomainChannel
+		redirs               []libvirtxml.DomainRedirDev
+		applies              bool
+		wantChannels, wantRd int
+	}{
+		{"vnc drops spicevmc, keeps the agent channel and a tcp redirdev", []libvirtxml.DomainGraphic{vnc},
+			[]libvirtxml.DomainChannel{vdagent, agent}, []libvirtxml.DomainRedirDev{redir, redir, tcpRedir}, true, 1, 1},
+		{"no graphics at all", nil, []libvirtxml.DomainChannel{vdagent}, []libvirtxml.DomainRedirDev{redir}, true, 0, 0},
+		{"spice keeps everything", []libvirtxml.DomainGraphic{vnc, spice},
+			[]libvirtxml.DomainChannel{vdagent, agent}, []libvirtxml.DomainRedirDev{redir}, false, 2, 1},
+		{"vnc without redirection has nothing to do", []libvirtxml.DomainGraphic{vnc},
+			[]libvirtxml.DomainChannel{agent}, nil, false, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &libvirtxml.Domain{Devices: &libvirtxml.DomainDeviceList{
+				Graphics: tc.graphics, Channels: slices.Clone(tc.channels), RedirDevs: slices.Clone(tc.redirs),
+			}}
+			c := &layer.Context{Domain: d}
+			l := layers.SpicevmcWithoutSpice
+			if got := l.Applies(c); got != tc.applies {
+				t.Fatalf("Applies = %v, want %v", got, tc.applies)
+			}
+			if tc.applies {
+				if err := l.Apply(c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(d.Devices.Channels) != tc.wantChannels || len(d.Devices.RedirDevs) != tc.wantRd {
+				t.Fatalf("channels %d redirdevs %d, want %d and %d", len(d.Devices.Channels), len(d.Devices.RedirDevs), tc.wantChannels, tc.wantRd)
+			}
+			for _, ch := range d.Devices.Channels {
+				if ch.Source.SpiceVMC != nil && tc.applies {
+					t.Errorf("a spicevmc channel survived")
+				}
+			}
+		})
+	}
 }

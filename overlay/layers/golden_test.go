@@ -177,8 +177,8 @@ func TestGoldenDefine(t *testing.T) {
 	domaintest.Define(t, files)
 }
 
-// TestStockUntouched: with ex absent or empty, the chain leaves every stock
-// golden command's XML byte for byte.
+// TestStockUntouched: with ex absent or empty, the chain (but the vendor
+// fixes) leaves every stock golden command's XML byte for byte.
 func TestStockUntouched(t *testing.T) {
 	files, _ := filepath.Glob("../../upstream/vmplugin/testdata/*.json")
 	n := 0
@@ -221,7 +221,9 @@ func TestStockUntouched(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				res, err := layer.Run(ctx, layers.Order)
+				// The vendor fixes change the stock XML where the release's
+				// is wrong (their own goldens show where): left out here.
+				res, err := layer.Run(ctx, layers.Order[len(layers.VendorFixes):])
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -7,17 +7,26 @@ package layers
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/strataagent/strata/overlay/layer"
 )
 
+// VendorFixes correct the stock build where the vendor's release is wrong
+// on a real host. They run first, on both ports (strata-agent's :7070 start
+// runs them alone), so every later layer sees the corrected stock domain.
+var VendorFixes = []layer.Layer{
+	SpicevmcWithoutSpice,
+}
+
 // Order is the chain order of the Go layers, like CoreDNS's plugin.cfg:
-// the one place that says which layer runs when. It matters where layers
+// the one place that says which layer runs when: the vendor fixes, then
+// the overlay's own layers. It matters where layers
 // build on each other: machine moves IDE disks to SATA before disk-tuning
 // picks disks by target dev, and before watchdog checks for q35 (itco);
 // tags and qemu-args touch nothing the others read. Declarative layers from
 // the config take their places before or after these names.
-var Order = []layer.Layer{
+var Order = append(slices.Clip(VendorFixes),
 	Machine,
 	Hugepages,
 	Pinning,
@@ -27,7 +36,7 @@ var Order = []layer.Layer{
 	Watchdog,
 	Tags,
 	QemuArgs,
-}
+)
 
 var errNoHost = errors.New("no host to ask (layer.Context.Host is nil)")
 

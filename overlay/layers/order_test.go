@@ -23,11 +23,26 @@ func TestOrder(t *testing.T) {
 		t.Errorf("declared writes overlap: %v", c)
 	}
 	names := map[string]bool{}
-	for _, l := range layers.Order {
+	fixes := len(layers.VendorFixes)
+	for i, l := range layers.Order {
 		if names[l.Name] {
 			t.Errorf("layer %s listed twice in Order", l.Name)
 		}
 		names[l.Name] = true
+		if i < fixes {
+			// A vendor fix leads the chain and runs on every start: no ex
+			// block, but it must say when it has work.
+			if l.Name != layers.VendorFixes[i].Name {
+				t.Errorf("Order[%d] is %s: the vendor fixes must lead the chain", i, l.Name)
+			}
+			if l.Ex != nil || l.Applies == nil || l.Apply == nil || len(l.Writes) == 0 {
+				t.Errorf("vendor fix %s: want no ex block, and Applies, Apply and Writes", l.Name)
+			}
+			if summary, _, _ := strings.Cut(l.Doc, "\n"); !strings.HasPrefix(summary, "Vendor fix: ") {
+				t.Errorf("vendor fix %s: Doc must open with \"Vendor fix: \"", l.Name)
+			}
+			continue
+		}
 		if l.Ex == nil || l.Apply == nil || len(l.Reads) == 0 || len(l.Writes) == 0 {
 			t.Errorf("layer %s lacks its ex block, Apply, Reads or Writes", l.Name)
 		}
@@ -59,10 +74,16 @@ func TestOrder(t *testing.T) {
 					if isLayerLit(v) {
 						defined[vs.Names[i].Name] = true
 					}
-					if vs.Names[i].Name == "Order" {
-						for _, e := range v.(*ast.CompositeLit).Elts {
-							listed = append(listed, e.(*ast.Ident).Name)
+					switch vs.Names[i].Name {
+					case "VendorFixes":
+						listed = append(listed, idents(t, v.(*ast.CompositeLit).Elts)...)
+					case "Order":
+						// append(slices.Clip(VendorFixes), Machine, ...)
+						call, ok := v.(*ast.CallExpr)
+						if !ok || len(call.Args) < 2 {
+							t.Fatalf("Order is not append(slices.Clip(VendorFixes), ...)")
 						}
+						listed = append(listed, idents(t, call.Args[1:])...)
 					}
 				}
 			}
@@ -83,6 +104,19 @@ func TestOrder(t *testing.T) {
 	if len(defined) < 9 {
 		t.Errorf("found only %d layer definitions", len(defined))
 	}
+}
+
+func idents(t *testing.T, es []ast.Expr) []string {
+	t.Helper()
+	var out []string
+	for _, e := range es {
+		id, ok := e.(*ast.Ident)
+		if !ok {
+			t.Fatalf("a layer list holds %T, not a layer's name", e)
+		}
+		out = append(out, id.Name)
+	}
+	return out
 }
 
 func isLayerLit(e ast.Expr) bool {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/strataagent/strata/tools/diff"
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/layout"
 	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/passes"
@@ -35,27 +36,30 @@ const (
 	ExitError     = 2
 )
 
-const usage = `strata: the release-merge tool (run from the repository root)
+const usage = `strata: the release-merge tool (run from the repository root,
+whose strata.yaml names the upstream folder, the overlay folders, the lock
+and the stock corpus)
 
 Commands:
   strata touchpoints [--json]
-      every touch point of overlay/, linux2/ and cmd/strata-agent on upstream/
+      every touch point of the overlay folders on the upstream folder
   strata diff --new PATH|REF [--old PATH|REF] [--layers agent.yaml]... [--json|--sarif] [--no-xml] [--no-tests] [--verbose]
       the conflicts of moving the overlay from the old release (default:
-      upstream/ as it is) to the new one; a release is a directory laid out
-      like upstream/ or a git ref whose upstream/ is used; --layers adds an
-      operator agent.yaml's declarative layers (layer-overlap, layer-no-op,
-      stale-override); the overlay's tests run under both releases
-      (test-break) unless --no-tests
-  strata import PATH|REF --version V [--name kvmagent] [--json|--sarif] [--no-tests]
-      replace upstream/ with the release, write upstream/UPSTREAM, print the
+      the upstream folder as it is) to the new one; a release is a directory
+      laid out like the upstream folder or a git ref whose upstream folder is
+      used; --layers adds an operator agent.yaml's declarative layers
+      (layer-overlap, layer-no-op, stale-override); the overlay's tests run
+      under both releases (test-break) unless --no-tests
+  strata import PATH|REF --version V [--name NAME] [--json|--sarif] [--no-tests]
+      replace the upstream folder with the release, write its provenance
+      file (NAME defaults to the release name strata.yaml gives), print the
       diff report
   strata verify
-      upstream/ matches upstream/UPSTREAM
+      the upstream folder matches its provenance file
   strata check [--layers agent.yaml]... [--json|--sarif] [--no-xml] [--verbose]
-      the tree against overlay/strata.lock (CI runs this)
+      the tree against the lock (CI runs this)
   strata accept [--no-xml]
-      rewrite overlay/strata.lock (and overlay/strata.lock.d/) from the tree
+      rewrite the lock (and the lock folder) from the tree
   strata refresh [SYMBOL...]
       3-way merge (git merge-file) of drifted stamped copies
   strata stamp SYMBOL
@@ -88,10 +92,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	noTests := fs.Bool("no-tests", false, "diff, import: do not run the overlay's tests under both releases (no test-break)")
 	layers := fs.StringArray("layers", nil, "an operator agent.yaml whose layers.declarative entries to check (repeatable): layer-overlap, layer-no-op, stale-override")
 	verbose := fs.Bool("verbose", false, "text: list every item a finding summarises (each corpus case of an xml-overlap)")
-	newRel := fs.String("new", "", "the new release: a directory laid out like upstream/, or a git ref")
-	oldRel := fs.String("old", "", "the old release (default: upstream/ as it is)")
+	newRel := fs.String("new", "", "the new release: a directory laid out like the upstream folder, or a git ref")
+	oldRel := fs.String("old", "", "the old release (default: the upstream folder as it is)")
 	version := fs.String("version", "", "the imported release's version")
-	name := fs.String("name", "kvmagent", "the imported release's name")
+	name := fs.String("name", "", "the imported release's name (default: the release name strata.yaml gives)")
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return ExitClean
@@ -134,9 +138,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			}
 			spec := fs.Arg(0)
 			if st, err := os.Stat(spec); err == nil && st.IsDir() {
-				// The release is copied away before upstream/ is replaced.
+				// The release is copied away before the upstream folder is replaced.
 				abs, _ := filepath.Abs(spec)
 				spec = abs
+			}
+			if *name == "" {
+				lay, err := layout.Load(root)
+				if err != nil {
+					return ExitError, err
+				}
+				*name = lay.Upstream.Name
 			}
 			rep, err := diff.Run(ctx, diff.Options{Root: root, New: spec, NoXML: *noXML, Layers: *layers, Tests: !*noTests, Name: *name, Version: *version})
 			if err != nil {
@@ -148,11 +159,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			rep.New.Version = *version
 			return out.print(rep)
 		case "verify":
-			if err := release.Verify(filepath.Join(root, "upstream")); err != nil {
+			lay, err := layout.Load(root)
+			if err != nil {
+				return ExitError, err
+			}
+			if err := release.Of(lay, root).Verify(); err != nil {
 				fmt.Fprintf(stderr, "strata verify: %v\n", err)
 				return ExitConflicts, nil
 			}
-			fmt.Fprintln(stdout, "upstream/ matches upstream/UPSTREAM")
+			fmt.Fprintf(stdout, "%s/ matches %s/%s\n", lay.Upstream.Dir, lay.Upstream.Dir, lay.Upstream.Provenance)
 			return ExitClean, nil
 		case "check":
 			rep, err := diff.CheckLayers(ctx, root, *noXML, *layers)
@@ -161,11 +176,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			}
 			return out.print(rep)
 		case "accept":
+			lay, err := layout.Load(root)
+			if err != nil {
+				return ExitError, err
+			}
 			n, err := lock.Accept(ctx, root, pass.LockKinds(passes.All), *noXML)
 			if err != nil {
 				return ExitError, err
 			}
-			fmt.Fprintf(stdout, "wrote %s (%d lines)\n", lock.File, n)
+			fmt.Fprintf(stdout, "wrote %s (%d lines)\n", lay.Lock.File, n)
 			return ExitClean, nil
 		case "refresh":
 			res, err := refresh.Run(root, fs.Args())
@@ -178,7 +197,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return refresh.ExitCode(res), nil
 		case "stamp":
 			if fs.NArg() != 1 {
-				return ExitError, errors.New("stamp: one SYMBOL, as upstream/<pkg>.<Name>")
+				return ExitError, errors.New("stamp: one SYMBOL, as <upstream folder>/<pkg>.<Name>")
 			}
 			t, err := touchpoints.Load(root)
 			if err != nil {
@@ -186,7 +205,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			}
 			o := t.Object(fs.Arg(0))
 			if o == nil || o.Hash == "" {
-				return ExitError, fmt.Errorf("stamp: %s is not a function or method of upstream/", fs.Arg(0))
+				return ExitError, fmt.Errorf("stamp: %s is not a function or method of %s/", fs.Arg(0), t.Layout.Upstream.Dir)
 			}
 			fmt.Fprintf(stdout, "%s%s %s\n", touchpoints.StampDirective, o.Symbol, o.Hash)
 			return ExitClean, nil
@@ -268,7 +287,7 @@ func touchpointsCmd(root string, w io.Writer, asJSON bool) error {
 		lines = append(lines, fmt.Sprintf("%s\troute %s %s (%s)%s", r.Pos, r.Side, r.Path, mode, wraps))
 	}
 	for _, s := range t.Settings {
-		if s.Side == "overlay" {
+		if s.Side == touchpoints.Overlay {
 			lines = append(lines, fmt.Sprintf("%s\tsetting defines %s (%s)", s.Pos, s.Key, s.Type))
 		}
 	}

@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/strataagent/strata/tools/layout"
 )
 
 // uncommittedRelease warns when a release given as a git ref is the branch
-// of a worktree whose upstream/ holds changes the ref lacks (a new corpus
+// of a worktree whose upstream folder holds changes the ref lacks (a new corpus
 // file left out by `git commit -am`, say): diff would read the ref and
 // silently miss them. It lists at most a few files; an error of git is no
 // warning (the ref may be a tag or a commit, with no worktree).
@@ -18,6 +20,11 @@ func uncommittedRelease(root, ref string) string {
 	if st, err := os.Stat(ref); err == nil && st.IsDir() {
 		return ""
 	}
+	lay, err := layout.Load(root)
+	if err != nil {
+		return ""
+	}
+	up := lay.Upstream.Dir + "/"
 	out, err := exec.Command("git", "-C", root, "worktree", "list", "--porcelain").Output()
 	if err != nil {
 		return ""
@@ -33,7 +40,7 @@ func uncommittedRelease(root, ref string) string {
 			if abs, _ := filepath.Abs(root); filepath.Clean(wt) == filepath.Clean(abs) {
 				return "" // the ref is this tree's own branch
 			}
-			st, err := exec.Command("git", "-C", wt, "status", "--porcelain", "--untracked-files=all", "--", "upstream/").Output()
+			st, err := exec.Command("git", "-C", wt, "status", "--porcelain", "--untracked-files=all", "--", up).Output()
 			if err != nil || len(strings.TrimSpace(string(st))) == 0 {
 				return ""
 			}
@@ -45,8 +52,8 @@ func uncommittedRelease(root, ref string) string {
 			for i, f := range shown {
 				shown[i] = strings.TrimSpace(f)
 			}
-			return fmt.Sprintf("release %s is the branch of worktree %s, whose upstream/ has %d uncommitted or untracked files the ref lacks (%s); diff reads the ref: commit them there (git add -A && git commit) or pass the directory %s",
-				ref, wt, len(files), strings.Join(shown, "; "), filepath.Join(wt, "upstream"))
+			return fmt.Sprintf("release %s is the branch of worktree %s, whose %s has %d uncommitted or untracked files the ref lacks (%s); diff reads the ref: commit them there (git add -A && git commit) or pass the directory %s",
+				ref, wt, up, len(files), strings.Join(shown, "; "), lay.UpstreamDir(wt))
 		}
 	}
 	return ""

@@ -30,6 +30,13 @@ func TestUncommittedRelease(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	lay, err := os.ReadFile(filepath.Join("..", "..", "strata.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "strata.yaml"), lay, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	gitIn(t, root, "init", "-q", "-b", "main")
 	gitIn(t, root, "add", "-A")
 	gitIn(t, root, "commit", "-qm", "base")

@@ -3,7 +3,7 @@ package diff
 import (
 	"context"
 	"fmt"
-	"path/filepath"
+	"os"
 
 	"github.com/strataagent/strata/tools/finding"
 	"github.com/strataagent/strata/tools/lock"
@@ -11,6 +11,7 @@ import (
 	"github.com/strataagent/strata/tools/passes"
 	"github.com/strataagent/strata/tools/release"
 	"github.com/strataagent/strata/tools/stockxml"
+	"github.com/strataagent/strata/tools/touchpoints"
 )
 
 // LockClass is the class of check's findings about the lock itself: a
@@ -19,7 +20,7 @@ import (
 const LockClass = "lock"
 
 // Check runs the same passes as a diff, with the tree at root as the new
-// release and overlay/strata.lock as the old one (each pass's lock kinds
+// release and its lock (strata.yaml's lock.file) as the old one (each pass's lock kinds
 // rebuild what it reads of the old side), so the gate, the report and its
 // info lines come from one classifier. The old side has no line numbers:
 // its upstream positions are left out.
@@ -49,14 +50,18 @@ func CheckLayers(ctx context.Context, root string, noXML bool, layers []string) 
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
-	p, _ := release.ReadProvenance(filepath.Join(root, "upstream"))
+	p, _ := release.Of(t.Layout, root).ReadProvenance()
 	rep := &finding.Report{Old: finding.Release{Version: "lock"}, New: finding.Release{Version: p.Version, Tree: p.Tree}, Warnings: warn}
 	in := &pass.Input{Old: old.Tree, New: t}
 	if xml != nil && old.XML != nil {
 		in.OldXML, in.NewXML = old.XML, xml
 	}
 	if len(layers) > 0 {
-		corpus := filepath.Join(root, "upstream", "vmplugin", "testdata")
+		corpus, err := stockxml.UnionCorpus(root)
+		if err != nil {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		defer os.RemoveAll(corpus)
 		if in.NewLayers, err = stockxml.RenderLayers(ctx, root, corpus, layers); err != nil {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("--layers: %v", err))
 		}
@@ -152,12 +157,12 @@ func known(old *lock.Old, info []finding.Finding) []finding.Finding {
 		have[s] = true
 	}
 	for _, r := range old.Tree.Routes {
-		if r.Side == "upstream" {
+		if r.Side == touchpoints.Upstream {
 			have[r.Path] = true
 		}
 	}
 	for _, st := range old.Tree.Settings {
-		if st.Side == "upstream" {
+		if st.Side == touchpoints.Upstream {
 			have[st.Key] = true
 		}
 	}

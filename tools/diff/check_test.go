@@ -59,10 +59,9 @@ func TestCheckIsDiff(t *testing.T) {
 		t.Skip("renders the stock corpus four times")
 	}
 	ctx := context.Background()
-	root, _ := filepath.Abs("../..")
 	for _, v := range []string{"2.3.1", "2.3.2"} {
 		t.Run(v, func(t *testing.T) {
-			rel := releaseTree(t, v)
+			root, rel := releaseTree(t, v)
 			want, err := diff.Run(ctx, diff.Options{Root: root, New: rel})
 			if err != nil {
 				t.Fatal(err)

@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/strataagent/strata/tools/layout"
+	"github.com/strataagent/strata/tools/release"
+	"github.com/strataagent/strata/tools/stockxml"
 )
 
 // The stock corpus both releases render: the old release's cases as they
@@ -50,6 +54,9 @@ func TestUnionCorpus(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tree := func(files map[string]string) string {
 				root := t.TempDir()
+				if err := release.CopyTree(filepath.Join("..", "..", layout.File), filepath.Join(root, layout.File)); err != nil {
+					t.Fatal(err)
+				}
 				dir := filepath.Join(root, "upstream", "vmplugin", "testdata")
 				if err := os.MkdirAll(dir, 0o755); err != nil {
 					t.Fatal(err)
@@ -61,7 +68,7 @@ func TestUnionCorpus(t *testing.T) {
 				}
 				return root
 			}
-			got, err := unionCorpus(tree(tc.old), tree(tc.new))
+			got, err := stockxml.UnionCorpus(tree(tc.old), tree(tc.new))
 			if err != nil {
 				t.Fatal(err)
 			}

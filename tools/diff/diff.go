@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
 	"github.com/strataagent/strata/tools/gotest"
+	"github.com/strataagent/strata/tools/layout"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/passes"
 	"github.com/strataagent/strata/tools/passes/apibreak"
@@ -22,7 +22,7 @@ import (
 	"github.com/strataagent/strata/tools/touchpoints"
 )
 
-// Options says what to compare. Old empty means root's upstream/ as it is.
+// Options says what to compare. Old empty means root's upstream as it is.
 type Options struct {
 	Root     string
 	Old, New string
@@ -34,20 +34,15 @@ type Options struct {
 	// Tests runs the overlay's own tests under both releases (test-break);
 	// the CLI sets it for diff and import unless --no-tests.
 	Tests bool
+	// TestCache is test-break's stable preview directory; empty: the user
+	// cache's one for Root (gotest.CacheDir).
+	TestCache string
 	// Name and Version, when set (import), are written into the new
-	// tree's upstream/UPSTREAM before anything runs, as the import will
+	// tree's provenance file before anything runs, as the import will
 	// leave it: the overlay's tests see the version they will see after
-	// the import (overlay/buildinfo checks it).
+	// the import (the overlay's build info checks it).
 	Name, Version string
 }
-
-// The tree's parts the overlay's tests build from, and the packages
-// test-break runs: the overlay sides release.Materialize copies, in one
-// place for the layout to take over.
-var (
-	testSides = []string{"go.mod", "go.sum", "upstream", "overlay", "linux2", "cmd/strata-agent"}
-	testPkgs  = []string{"./overlay/...", "./linux2/...", "./cmd/strata-agent/..."}
-)
 
 // Run materialises both releases, loads them and runs every pass.
 func Run(ctx context.Context, o Options) (*finding.Report, error) {
@@ -69,19 +64,24 @@ func Run(ctx context.Context, o Options) (*finding.Report, error) {
 	}
 	defer os.RemoveAll(newDir)
 	if o.Version != "" {
-		if err := stampProvenance(filepath.Join(newDir, "upstream"), o.Name, o.Version); err != nil {
+		if err := stampProvenance(newDir, o.Name, o.Version); err != nil {
 			return nil, err
 		}
 	}
 	return trees(ctx, oldDir, newDir, o)
 }
 
-// stampProvenance sets the name and version of dir/UPSTREAM (a release
-// may come without one).
+// stampProvenance sets the name and version of the tree's provenance file
+// (a release may come without one).
 func stampProvenance(dir, name, version string) error {
-	p, _ := release.ReadProvenance(dir)
+	lay, err := layout.Load(dir)
+	if err != nil {
+		return fmt.Errorf("stamp the imported version: %w", err)
+	}
+	up := release.Of(lay, dir)
+	p, _ := up.ReadProvenance()
 	p.Name, p.Version = name, version
-	if err := os.WriteFile(filepath.Join(dir, release.File), []byte(p.Format()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(up.Dir, up.File), []byte(p.Format()), 0o644); err != nil {
 		return fmt.Errorf("stamp the imported version: %w", err)
 	}
 	return nil
@@ -108,10 +108,10 @@ func trees(ctx context.Context, oldDir, newDir string, o Options) (*finding.Repo
 	if err != nil {
 		return nil, err
 	}
-	rep := &finding.Report{Old: describe(oldDir), New: describe(newDir)}
+	rep := &finding.Report{Old: describe(oldT), New: describe(newT)}
 	in := &pass.Input{Old: oldT, New: newT}
 	if len(oldT.Writes) > 0 && !noXML {
-		corpus, err := unionCorpus(oldDir, newDir)
+		corpus, err := stockxml.UnionCorpus(oldDir, newDir)
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +130,7 @@ func trees(ctx context.Context, oldDir, newDir string, o Options) (*finding.Repo
 		}
 	}
 	if o.Tests {
-		if err := runTests(ctx, in, rep, o.Root, oldDir, newDir); err != nil {
+		if err := runTests(ctx, in, rep, o, oldDir, newDir); err != nil {
 			return nil, err
 		}
 	}
@@ -160,7 +160,7 @@ func trees(ctx context.Context, oldDir, newDir string, o Options) (*finding.Repo
 // union corpus. A release whose overlay does not build against it cannot
 // say what the layers do there: a warning, and no layer finding.
 func renderLayers(ctx context.Context, in *pass.Input, rep *finding.Report, oldDir, newDir string, layers []string) error {
-	corpus, err := unionCorpus(oldDir, newDir)
+	corpus, err := stockxml.UnionCorpus(oldDir, newDir)
 	if err != nil {
 		return err
 	}
@@ -176,64 +176,35 @@ func renderLayers(ctx context.Context, in *pass.Input, rep *finding.Report, oldD
 }
 
 // runTests runs the overlay's tests under both releases in the stable
-// preview directory of the repository at root. A go command that cannot
-// run them is a warning, as a harness that does not build is.
-func runTests(ctx context.Context, in *pass.Input, rep *finding.Report, root, oldDir, newDir string) error {
-	cache, err := gotest.CacheDir(root)
-	if err != nil {
-		return err
+// preview directory of the repository at root: the tree's parts the tests
+// build from and the overlay's packages come from the new tree's layout. A
+// go command that cannot run them is a warning, as a harness that does not
+// build is.
+func runTests(ctx context.Context, in *pass.Input, rep *finding.Report, o Options, oldDir, newDir string) error {
+	cache, err := o.TestCache, error(nil)
+	if cache == "" {
+		if cache, err = gotest.CacheDir(o.Root); err != nil {
+			return err
+		}
 	}
-	if in.Tests, err = gotest.Compare(ctx, cache, oldDir, newDir, testSides, testPkgs); err != nil {
+	lay := in.New.Layout
+	sides := append(lay.Copied(), lay.Upstream.Dir)
+	var pkgs []string
+	for _, d := range lay.Overlay {
+		pkgs = append(pkgs, "./"+d+"/...")
+	}
+	if in.Tests, err = gotest.Compare(ctx, cache, oldDir, newDir, sides, pkgs); err != nil {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("test-break: %v", err))
 	}
 	return nil
 }
 
-// unionCorpus gathers the commands both releases render into a temporary
-// directory: every case of the old release's corpus, plus the cases only the
-// new release has. A release's new fields reach the stock XML only through
-// a new case (the old corpus cannot carry them); where both releases hold a
-// case, the old command is kept, so both renders see the same input and a
-// difference is the builder's alone.
-func unionCorpus(oldDir, newDir string) (string, error) {
-	dst, err := os.MkdirTemp("", "strata-corpus-")
-	if err != nil {
-		return "", fmt.Errorf("stock corpus: %w", err)
-	}
-	have := map[string]bool{}
-	for _, tree := range []string{oldDir, newDir} {
-		files, err := filepath.Glob(filepath.Join(tree, "upstream", "vmplugin", "testdata", "*.json"))
-		if err != nil {
-			os.RemoveAll(dst)
-			return "", fmt.Errorf("stock corpus: %w", err)
-		}
-		added := map[string]bool{}
-		for _, f := range files {
-			name := filepath.Base(f)
-			// A case is its command and its optional .config.json.
-			c := strings.TrimSuffix(strings.TrimSuffix(name, ".json"), ".config")
-			if have[c] {
-				continue
-			}
-			added[c] = true
-			if err := release.CopyTree(f, filepath.Join(dst, name)); err != nil {
-				os.RemoveAll(dst)
-				return "", fmt.Errorf("stock corpus: %w", err)
-			}
-		}
-		for c := range added {
-			have[c] = true
-		}
-	}
-	return dst, nil
-}
-
-func describe(dir string) finding.Release {
-	up := filepath.Join(dir, "upstream")
+func describe(t *touchpoints.Tree) finding.Release {
+	up := release.Of(t.Layout, t.Root)
 	// The tree is always computed: a release directory may carry a stale
-	// UPSTREAM (copied from the release it was made from).
-	p, _ := release.ReadProvenance(up)
-	if h, err := release.TreeHash(up); err == nil {
+	// provenance file (copied from the release it was made from).
+	p, _ := up.ReadProvenance()
+	if h, err := up.TreeHash(); err == nil {
 		p.Tree = h
 	}
 	return finding.Release{Version: p.Version, Tree: p.Tree}
@@ -282,7 +253,7 @@ func Info(in *pass.Input, conflicts []finding.Finding) []finding.Finding {
 			add("body", s, s+" added (unexported)", nil, finding.PosOf(n.Pos))
 		}
 	}
-	oldR, newR := routechange.Table(in.Old, "upstream"), routechange.Table(in.New, "upstream")
+	oldR, newR := routechange.Table(in.Old, touchpoints.Upstream), routechange.Table(in.New, touchpoints.Upstream)
 	for p, r := range newR {
 		if o, ok := oldR[p]; !ok {
 			add("route", p, "upstream registers a new route "+p, nil, finding.PosOf(r.Pos))
@@ -295,7 +266,7 @@ func Info(in *pass.Input, conflicts []finding.Finding) []finding.Finding {
 			add("route", p, "upstream no longer registers "+p, finding.PosOf(r.Pos), nil)
 		}
 	}
-	oldS, newS := settingschange.Table(in.Old, "upstream"), settingschange.Table(in.New, "upstream")
+	oldS, newS := settingschange.Table(in.Old, touchpoints.Upstream), settingschange.Table(in.New, touchpoints.Upstream)
 	for k, s := range newS {
 		if o, ok := oldS[k]; !ok {
 			add("setting", k, "upstream defines a new settings key "+k, nil, finding.PosOf(s.Pos))

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/strataagent/strata/tools/diff"
+	"github.com/strataagent/strata/tools/gotest"
 	"github.com/strataagent/strata/tools/passes"
 	"github.com/strataagent/strata/tools/release"
 	"github.com/strataagent/strata/tools/report"
@@ -19,27 +20,37 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the 2.3.2 report golden files")
 
-// releaseTree builds a release fixture the way a vendor drop arrives: this
-// repository's upstream/ with testdata/releases/<v>/release.patch applied
-// (git apply -p2, by argv; the patch names a/upstream/... paths) and its UPSTREAM written with the tree hash. It
-// returns the directory laid out like upstream/.
-func releaseTree(t *testing.T, version string) string {
+// releaseTree builds a release fixture the way a vendor drop arrives: the
+// repository as of the port release the fixture was made on (BASE: its
+// version and tree), with testdata/releases/<v>/release.patch applied to
+// its upstream/ (git apply -p2, by argv; the patch names a/upstream/...
+// paths) and its UPSTREAM written with the tree hash. It returns that
+// repository's root (this one while upstream/ is still BASE; after an
+// import moved it on, the commit that recorded BASE, out of git history)
+// and the release's directory, laid out like upstream/. So a fixture
+// keeps testing the same release against the same overlay whatever
+// upstream/ holds now, and says why when it cannot.
+func releaseTree(t *testing.T, version string) (root, rel string) {
 	t.Helper()
-	root, _ := filepath.Abs("../..")
+	repo, _ := filepath.Abs("../..")
 	fix, _ := filepath.Abs(filepath.Join("testdata", "releases", version))
-	// The fixture is the release's delta on the port release it was
-	// rebased on (BASE): on another base it would test something else, so
-	// it says so instead of skipping.
-	base, err := os.ReadFile(filepath.Join(fix, "BASE"))
+	prov, err := release.Upstream{Dir: fix, File: "UPSTREAM"}.ReadProvenance()
 	if err != nil {
 		t.Fatal(err)
 	}
-	have, err := release.TreeHash(filepath.Join(root, "upstream"))
-	if err != nil {
+	if b, err := os.ReadFile(filepath.Join(fix, "BASE")); err != nil {
 		t.Fatal(err)
-	}
-	if !strings.Contains(string(base), "tree "+have+"\n") {
-		t.Fatalf("fixture %s applies to\n%supstream/ is now %s: rebase release.patch onto it (MAINTAINING.md) and update BASE", version, base, have)
+	} else if tree, ok := strings.CutPrefix(lineWith(string(b), "tree "), "tree "); !ok {
+		t.Fatalf("%s/BASE has no tree line", fix)
+	} else {
+		var temp bool
+		root, temp, err = release.AtTree(repo, "upstream", "UPSTREAM", tree)
+		if err != nil {
+			t.Fatalf("fixture %s applies to upstream tree %s: %v", version, tree, err)
+		}
+		if temp {
+			t.Cleanup(func() { os.RemoveAll(root) })
+		}
 	}
 	dir := filepath.Join(t.TempDir(), "upstream")
 	if err := release.CopyTree(filepath.Join(root, "upstream"), dir); err != nil {
@@ -55,17 +66,25 @@ func releaseTree(t *testing.T, version string) string {
 			t.Fatalf("git apply %s: %v\n%s", patch, err, out)
 		}
 	}
-	p, err := release.ReadProvenance(fix)
-	if err != nil {
+	p := prov
+	up := release.Upstream{Dir: dir, File: "UPSTREAM"}
+	if p.Tree, err = up.TreeHash(); err != nil {
 		t.Fatal(err)
 	}
-	if p.Tree, err = release.TreeHash(dir); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, up.File), []byte(p.Format()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, release.File), []byte(p.Format()), 0o644); err != nil {
-		t.Fatal(err)
+	return root, dir
+}
+
+// lineWith is the first line of s that starts with prefix ("" if none).
+func lineWith(s, prefix string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
 	}
-	return dir
+	return ""
 }
 
 // 2.3.1: vm_plugin's one change is in get_pci_info, a handler the port does
@@ -76,8 +95,8 @@ func releaseTree(t *testing.T, version string) string {
 // the helpers vm_plugin uses would not add it). So the release differs in
 // its version alone: no conflict, no information.
 func TestRelease231(t *testing.T) {
-	root, _ := filepath.Abs("../..")
-	rep, err := diff.Run(context.Background(), diff.Options{Root: root, New: releaseTree(t, "2.3.1")})
+	root, rel := releaseTree(t, "2.3.1")
+	rep, err := diff.Run(context.Background(), diff.Options{Root: root, New: rel})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,8 +122,16 @@ func TestRelease232(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders the stock corpus and runs the overlay's tests under two releases")
 	}
-	root, _ := filepath.Abs("../..")
-	rep, err := diff.Run(context.Background(), diff.Options{Root: root, New: releaseTree(t, "2.3.2"), Tests: true})
+	root, rel := releaseTree(t, "2.3.2")
+	// root may be a temporary tree at the fixture's base: the preview
+	// directory is the repository's own for this fixture, so Go's test
+	// cache serves the next run.
+	repo, _ := filepath.Abs("../..")
+	cache, err := gotest.CacheDir(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := diff.Run(context.Background(), diff.Options{Root: root, New: rel, Tests: true, TestCache: cache + "-2.3.2"})
 	if err != nil {
 		t.Fatal(err)
 	}

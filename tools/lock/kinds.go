@@ -117,7 +117,7 @@ var Routes = &Kind{
 	Record: func(t *touchpoints.Tree, _ stockxml.Corpus) []Line {
 		want := map[string]bool{}
 		for _, r := range t.Routes {
-			if r.Side == "overlay" {
+			if r.Side == touchpoints.Overlay {
 				want[r.Path] = true
 				if r.Wraps != "" {
 					want[r.Wraps] = true
@@ -126,7 +126,7 @@ var Routes = &Kind{
 		}
 		var ls []Line
 		for _, r := range t.Routes {
-			if r.Side == "upstream" && want[r.Path] {
+			if r.Side == touchpoints.Upstream && want[r.Path] {
 				mode := "sync"
 				if r.Async {
 					mode = "async"
@@ -143,7 +143,7 @@ var Routes = &Kind{
 				return fmt.Errorf("%s: want \"sync|async <folder>\", have %q", l.Key, l.Data)
 			}
 			// The folder stands for the file: route-change compares folders.
-			old.Tree.Routes = append(old.Tree.Routes, touchpoints.Route{Side: "upstream", Path: l.Key, Async: mode == "async", Pos: touchpoints.Pos{File: dir + "/"}})
+			old.Tree.Routes = append(old.Tree.Routes, touchpoints.Route{Side: touchpoints.Upstream, Path: l.Key, Async: mode == "async", Pos: touchpoints.Pos{File: dir + "/"}})
 		}
 		return nil
 	},
@@ -158,7 +158,7 @@ var Settings = &Kind{
 	Record: func(t *touchpoints.Tree, _ stockxml.Corpus) []Line {
 		want := map[string]bool{}
 		for _, s := range t.Settings {
-			if s.Side == "overlay" {
+			if s.Side == touchpoints.Overlay {
 				want[s.Key] = true
 			}
 		}
@@ -167,7 +167,7 @@ var Settings = &Kind{
 		}
 		var ls []Line
 		for _, s := range t.Settings {
-			if s.Side == "upstream" && want[s.Key] {
+			if s.Side == touchpoints.Upstream && want[s.Key] {
 				ls = append(ls, Line{Key: s.Key, Data: s.Type})
 			}
 		}
@@ -175,7 +175,7 @@ var Settings = &Kind{
 	},
 	Restore: func(ls []Line, old *Old) error {
 		for _, l := range ls {
-			old.Tree.Settings = append(old.Tree.Settings, touchpoints.Setting{Side: "upstream", Key: l.Key, Type: l.Data})
+			old.Tree.Settings = append(old.Tree.Settings, touchpoints.Setting{Side: touchpoints.Upstream, Key: l.Key, Type: l.Data})
 		}
 		return nil
 	},
@@ -183,10 +183,10 @@ var Settings = &Kind{
 
 // StockXML records the stock XML of every corpus case when the overlay has
 // layers: one line per case with the hash of its render, the render itself
-// in Dir/xml/<case> (a reviewer reads the stock XML's diff there).
+// in <lock.dir>/xml/<case> (a reviewer reads the stock XML's diff there).
 var StockXML = &Kind{
 	Name:     "xml",
-	Doc:      "the stock XML of a corpus case, kept in " + Dir + "/xml/",
+	Doc:      "the stock XML of a corpus case, kept in the lock folder's xml/",
 	NeedsXML: true,
 	Record: func(t *touchpoints.Tree, xml stockxml.Corpus) []Line {
 		if len(t.Writes) == 0 {
@@ -208,12 +208,12 @@ var StockXML = &Kind{
 		}
 		old.XML = stockxml.Corpus{}
 		for _, l := range ls {
-			b, err := ReadBlob(old.Root, l)
+			b, err := ReadBlob(old.Dir, l)
 			if err != nil {
 				return err
 			}
 			if h := touchpoints.Hash(string(b)); h != l.Data {
-				return fmt.Errorf("%s holds %s, the lock says %s (run strata accept)", BlobPath(old.Root, l), h, l.Data)
+				return fmt.Errorf("%s holds %s, the lock says %s (run strata accept)", BlobPath(old.Dir, l), h, l.Data)
 			}
 			c := stockxml.Case{XML: string(b)}
 			if rest, ok := strings.CutPrefix(string(b), errPrefix); ok {

@@ -1,5 +1,6 @@
-// Package lock keeps overlay/strata.lock: what the conflict passes need of
-// upstream/ as last reconciled, one fact per line, sorted, like go.sum (the
+// Package lock keeps the lock (strata.yaml's lock.file, this repository's
+// overlay/strata.lock): what the conflict passes need of upstream as last
+// reconciled, one fact per line, sorted, like go.sum (the
 // format is in package tools' doc). The lock knows no pass: each Kind of
 // line records itself from a loaded tree and restores itself into the old
 // side, and each pass lists the kinds it reads (pass.Pass.Lock), so check
@@ -19,21 +20,18 @@ import (
 
 	"go/types"
 
+	"github.com/strataagent/strata/tools/layout"
 	"github.com/strataagent/strata/tools/stockxml"
 	"github.com/strataagent/strata/tools/touchpoints"
 )
 
-// File is the lock, relative to the repository root; Dir holds the
+// Where the lock lives is the layout's: lock.file, and lock.dir for the
 // recorded originals of stamped copies and the files of kinds that keep
 // more than a line (Line.Blob).
-const (
-	File = "overlay/strata.lock"
-	Dir  = "overlay/strata.lock.d"
-)
 
 // Line is one line of the lock: "<kind> <key> <data>", where data is the
 // rest of the line (it may hold spaces). Blob, when set, is kept beside the
-// lock in Dir/<kind>/<key> and read back by the kind's Restore.
+// lock in <lock.dir>/<kind>/<key> and read back by the kind's Restore.
 type Line struct {
 	Kind, Key, Data string
 	Blob            []byte
@@ -46,7 +44,8 @@ func (l Line) ID() string { return l.Kind + " " + l.Key }
 // Old is the old side a check rebuilds: a tree holding the overlay's touch
 // points as they are now and upstream's facts as the lock recorded them.
 type Old struct {
-	Root string // the repository, for Blob files
+	Root string // the repository
+	Dir  string // its lock folder (absolute), for Blob files
 	Tree *touchpoints.Tree
 	XML  stockxml.Corpus // nil unless a kind restores it
 }
@@ -105,8 +104,8 @@ func Format(ls []Line) string {
 	return b.String()
 }
 
-// Parse reads a lock (no blobs).
-func Parse(b []byte) ([]Line, error) {
+// Parse reads a lock (no blobs); name is the file, for errors.
+func Parse(name string, b []byte) ([]Line, error) {
 	var ls []Line
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 1<<20)
@@ -117,33 +116,40 @@ func Parse(b []byte) ([]Line, error) {
 		}
 		f := strings.SplitN(line, " ", 3)
 		if len(f) != 3 {
-			return nil, fmt.Errorf("%s:%d: want \"kind key data\"", File, n)
+			return nil, fmt.Errorf("%s:%d: want \"kind key data\"", name, n)
 		}
 		ls = append(ls, Line{Kind: f[0], Key: f[1], Data: f[2]})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", File, err)
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return ls, nil
 }
 
 // Read parses root's lock.
 func Read(root string) ([]Line, error) {
-	b, err := os.ReadFile(filepath.Join(root, File))
+	lay, err := layout.Load(root)
+	if err != nil {
+		return nil, fmt.Errorf("read lock: %w", err)
+	}
+	b, err := os.ReadFile(layout.Abs(root, lay.Lock.File))
 	if err != nil {
 		return nil, fmt.Errorf("%w (run strata accept to create it)", err)
 	}
-	return Parse(b)
+	return Parse(lay.Lock.File, b)
 }
 
-// BlobPath is where a line's blob lives.
-func BlobPath(root string, l Line) string {
-	return filepath.Join(root, Dir, l.Kind, fileName(l.Key))
+// DirOf is the lock folder of the tree at root, absolute.
+func DirOf(lay *layout.Layout, root string) string { return layout.Abs(root, lay.Lock.Dir) }
+
+// BlobPath is where a line's blob lives under the lock folder dir.
+func BlobPath(dir string, l Line) string {
+	return filepath.Join(dir, l.Kind, fileName(l.Key))
 }
 
-// ReadBlob reads a recorded line's blob.
-func ReadBlob(root string, l Line) ([]byte, error) {
-	b, err := os.ReadFile(BlobPath(root, l))
+// ReadBlob reads a recorded line's blob from the lock folder dir.
+func ReadBlob(dir string, l Line) ([]byte, error) {
+	b, err := os.ReadFile(BlobPath(dir, l))
 	if err != nil {
 		return nil, fmt.Errorf("lock %s %s: %w", l.Kind, l.Key, err)
 	}
@@ -154,28 +160,29 @@ func fileName(key string) string {
 	return strings.NewReplacer("/", "_", "*", "_", "(", "_", ")", "_").Replace(key)
 }
 
-// OriginalPath is where the recorded original of a stamped copy lives.
-func OriginalPath(root, symbol string) string {
-	return filepath.Join(root, Dir, fileName(symbol)+".go.txt")
+// OriginalPath is where the recorded original of a stamped copy lives
+// under the lock folder dir.
+func OriginalPath(dir, symbol string) string {
+	return filepath.Join(dir, fileName(symbol)+".go.txt")
 }
 
 // Restore builds the old side from recorded lines: the overlay's touch
 // points of t (the overlay is the one being checked) and upstream as each
 // kind restores it. A line of a kind no pass owns is an error.
 func Restore(root string, kinds []*Kind, t *touchpoints.Tree, ls []Line) (*Old, error) {
-	old := &Old{Root: root, Tree: &touchpoints.Tree{
-		Root: t.Root, Module: t.Module,
+	old := &Old{Root: root, Dir: DirOf(t.Layout, root), Tree: &touchpoints.Tree{
+		Root: t.Root, Module: t.Module, Layout: t.Layout,
 		Objects: map[string]*touchpoints.Object{}, Packages: map[string]*types.Package{},
 		Uses: t.Uses, Embeds: t.Embeds, Overrides: t.Overrides, Stamps: t.Stamps,
 		Reads: t.Reads, Writes: t.Writes,
 	}}
 	for _, r := range t.Routes {
-		if r.Side == "overlay" {
+		if r.Side == touchpoints.Overlay {
 			old.Tree.Routes = append(old.Tree.Routes, r)
 		}
 	}
 	for _, s := range t.Settings {
-		if s.Side == "overlay" {
+		if s.Side == touchpoints.Overlay {
 			old.Tree.Settings = append(old.Tree.Settings, s)
 		}
 	}
@@ -191,7 +198,7 @@ func Restore(root string, kinds []*Kind, t *touchpoints.Tree, ls []Line) (*Old, 
 		delete(by, k.Name)
 	}
 	for name := range by {
-		errs = append(errs, fmt.Errorf("%s: lines of kind %q, which no pass reads (strata accept drops them)", File, name))
+		errs = append(errs, fmt.Errorf("%s: lines of kind %q, which no pass reads (strata accept drops them)", t.Layout.Lock.File, name))
 	}
 	return old, errors.Join(errs...)
 }
@@ -221,7 +228,7 @@ func Load(ctx context.Context, root string, noXML bool) (*touchpoints.Tree, stoc
 	var warn []string
 	var xml stockxml.Corpus
 	if len(t.Writes) > 0 && !noXML {
-		xml, err = stockxml.Render(ctx, root, filepath.Join(root, "upstream", "vmplugin", "testdata"))
+		xml, err = stockxml.RenderTree(ctx, root)
 		if err != nil {
 			warn = append(warn, fmt.Sprintf("xml-overlap: %v", err))
 		}
@@ -255,7 +262,8 @@ func Accept(ctx context.Context, root string, kinds []*Kind, noXML bool) (int, e
 			sortLines(ls)
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(root, Dir), 0o755); err != nil {
+	dir := DirOf(t.Layout, root)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, fmt.Errorf("accept: %w", err)
 	}
 	for _, s := range t.Stamps {
@@ -263,14 +271,14 @@ func Accept(ctx context.Context, root string, kinds []*Kind, noXML bool) (int, e
 		if o == nil || o.Hash != s.Fingerprint {
 			continue
 		}
-		if err := os.WriteFile(OriginalPath(root, s.Symbol), []byte(o.Source+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(OriginalPath(dir, s.Symbol), []byte(o.Source+"\n"), 0o644); err != nil {
 			return 0, fmt.Errorf("accept: %w", err)
 		}
 	}
-	if err := writeBlobs(root, kinds, ls); err != nil {
+	if err := writeBlobs(dir, kinds, ls); err != nil {
 		return 0, fmt.Errorf("accept: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(root, File), []byte(Format(ls)), 0o644); err != nil {
+	if err := os.WriteFile(layout.Abs(root, t.Layout.Lock.File), []byte(Format(ls)), 0o644); err != nil {
 		return 0, fmt.Errorf("accept: %w", err)
 	}
 	return len(ls), nil
@@ -278,13 +286,13 @@ func Accept(ctx context.Context, root string, kinds []*Kind, noXML bool) (int, e
 
 // writeBlobs writes each blob and removes a kind's files no line names, so
 // the folder holds exactly what the lock records.
-func writeBlobs(root string, kinds []*Kind, ls []Line) error {
+func writeBlobs(dir string, kinds []*Kind, ls []Line) error {
 	keep := map[string]bool{}
 	for _, l := range ls {
 		if l.Blob == nil {
 			continue
 		}
-		p := BlobPath(root, l)
+		p := BlobPath(dir, l)
 		keep[p] = true
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
@@ -294,9 +302,9 @@ func writeBlobs(root string, kinds []*Kind, ls []Line) error {
 		}
 	}
 	for _, k := range kinds {
-		files, _ := filepath.Glob(filepath.Join(root, Dir, k.Name, "*"))
+		files, _ := filepath.Glob(filepath.Join(dir, k.Name, "*"))
 		for _, f := range files {
-			if !keep[f] && !kept(ls, root, f) {
+			if !keep[f] && !kept(ls, dir, f) {
 				if err := os.Remove(f); err != nil {
 					return err
 				}
@@ -307,9 +315,9 @@ func writeBlobs(root string, kinds []*Kind, ls []Line) error {
 }
 
 // kept: a blob of a line kept as recorded (no render) stays.
-func kept(ls []Line, root, f string) bool {
+func kept(ls []Line, dir, f string) bool {
 	for _, l := range ls {
-		if l.Blob == nil && BlobPath(root, l) == f {
+		if l.Blob == nil && BlobPath(dir, l) == f {
 			return true
 		}
 	}

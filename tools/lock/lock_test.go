@@ -17,7 +17,7 @@ func TestFormatParse(t *testing.T) {
 	if !strings.HasPrefix(text, "# ") || !strings.Contains(text, "\nroute /vm/start async upstream/vmplugin\n") {
 		t.Errorf("format:\n%s", text)
 	}
-	got, err := lock.Parse([]byte(text))
+	got, err := lock.Parse("overlay/strata.lock", []byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,13 +29,13 @@ func TestFormatParse(t *testing.T) {
 			t.Errorf("line %d = %+v, want %+v", i, got[i], ls[i])
 		}
 	}
-	if _, err := lock.Parse([]byte("type upstream/x.Y\n")); err == nil || !strings.Contains(err.Error(), "strata.lock:1") {
+	if _, err := lock.Parse("overlay/strata.lock", []byte("type upstream/x.Y\n")); err == nil || !strings.Contains(err.Error(), "strata.lock:1") {
 		t.Errorf("a two-field line: %v", err)
 	}
 }
 
 func TestOriginalPath(t *testing.T) {
-	got := lock.OriginalPath("/r", "upstream/vmplugin.(*Plugin).StartVm")
+	got := lock.OriginalPath("/r/overlay/strata.lock.d", "upstream/vmplugin.(*Plugin).StartVm")
 	if got != "/r/overlay/strata.lock.d/upstream_vmplugin.__Plugin_.StartVm.go.txt" {
 		t.Errorf("OriginalPath = %s", got)
 	}

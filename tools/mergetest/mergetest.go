@@ -1,7 +1,8 @@
 // Package mergetest runs the release-merge passes over a fixture, in the
 // style of analysistest: testdata/src/<case>/ holds old/ and new/ (each laid
 // out like upstream/) and overlay/ (laid out like the repository's overlay/,
-// optionally linux2/ next to it); overlay lines that must be reported carry
+// optionally linux2/ next to it), as fixture.yaml describes them (a fixture
+// may bring its own strata.yaml instead); overlay lines that must be reported carry
 // `// want "regexp"` comments matched against "class: message". A missing or
 // an extra conflict fails the test.
 //
@@ -16,6 +17,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	_ "embed"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -30,18 +32,36 @@ import (
 
 	"github.com/strataagent/strata/tools/diff"
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/layout"
 	"github.com/strataagent/strata/tools/passes/apibreak"
 	"github.com/strataagent/strata/tools/release"
 	"github.com/strataagent/strata/tools/touchpoints"
 )
 
+// fixtureLayout is the strata.yaml of a fixture that brings none.
+//
+//go:embed fixture.yaml
+var fixtureLayout []byte
+
 // Trees assembles the old and new trees of a fixture in temporary
 // directories: the repository's go.mod and go.sum (so fixtures may import
-// the modules the project requires), the fixture's overlay sides, and its
-// old/ or new/ as upstream/.
+// the modules the project requires), the fixture's layout (its strata.yaml,
+// else fixture.yaml), its overlay folders, and its old/ or new/ as the
+// upstream folder.
 func Trees(t testing.TB, dir string) (oldDir, newDir string) {
 	t.Helper()
 	root := moduleRoot(t)
+	src, err := os.ReadFile(filepath.Join(dir, layout.File))
+	if os.IsNotExist(err) {
+		src, err = fixtureLayout, nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay, err := layout.Parse(src)
+	if err != nil {
+		t.Fatalf("%s: %v", dir, err)
+	}
 	mk := func(rel string) string {
 		d := t.TempDir()
 		for _, f := range []string{"go.mod", "go.sum"} {
@@ -49,12 +69,15 @@ func Trees(t testing.TB, dir string) (oldDir, newDir string) {
 				t.Fatal(err)
 			}
 		}
-		for _, side := range []string{"overlay", "linux2"} {
-			if err := release.CopyTree(filepath.Join(dir, side), filepath.Join(d, side)); err != nil && !os.IsNotExist(err) {
+		if err := os.WriteFile(filepath.Join(d, layout.File), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, side := range lay.Overlay {
+			if err := release.CopyTree(layout.Abs(dir, side), layout.Abs(d, side)); err != nil && !os.IsNotExist(err) {
 				t.Fatal(err)
 			}
 		}
-		if err := release.CopyTree(filepath.Join(dir, rel), filepath.Join(d, "upstream")); err != nil {
+		if err := release.CopyTree(filepath.Join(dir, rel), lay.UpstreamDir(d)); err != nil {
 			t.Fatal(err)
 		}
 		return d
@@ -74,7 +97,11 @@ func Run(t *testing.T, dir string) *finding.Report {
 	for _, w := range rep.Warnings {
 		t.Errorf("analysis warning: %s", w)
 	}
-	wants := collectWants(t, oldDir)
+	lay, err := layout.Load(oldDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wants := collectWants(t, oldDir, lay.Overlay)
 	for _, f := range rep.Conflicts {
 		text := f.Class + ": " + f.Message
 		matched := false
@@ -103,10 +130,10 @@ type want struct {
 	used bool
 }
 
-func collectWants(t testing.TB, tree string) []want {
+func collectWants(t testing.TB, tree string, sides []string) []want {
 	var out []want
-	for _, side := range []string{"overlay", "linux2"} {
-		base := filepath.Join(tree, side)
+	for _, side := range sides {
+		base := layout.Abs(tree, side)
 		filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") {
 				return nil
@@ -152,10 +179,20 @@ var errLine = regexp.MustCompile(`^(?:\./)?(\S+?\.go):(\d+):(?:\d+:)? `)
 // checkCompiler builds the overlay against the new release.
 func checkCompiler(t *testing.T, oldDir, newDir string, rep *finding.Report) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(newDir, "overlay")); err != nil {
+	lay, err := layout.Load(newDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkgs []string
+	for _, side := range lay.Overlay {
+		if _, err := os.Stat(layout.Abs(newDir, side)); err == nil {
+			pkgs = append(pkgs, "./"+side+"/...")
+		}
+	}
+	if len(pkgs) == 0 {
 		return
 	}
-	cmd := exec.Command("go", "build", "./overlay/...")
+	cmd := exec.Command("go", append([]string{"build"}, pkgs...)...)
 	cmd.Dir = newDir
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	var stderr bytes.Buffer
@@ -192,7 +229,7 @@ func checkCompiler(t *testing.T, oldDir, newDir string, rep *finding.Report) {
 		if len(broken) > 0 && !broken[f.Overlay] {
 			t.Errorf("%s: api-break on %s, a line the compiler accepts", f.Overlay, f.Symbol)
 		}
-		if touchpoints.IsUpstream(f.Symbol) && !incompatible[f.Symbol] {
+		if newT.IsUpstream(f.Symbol) && !incompatible[f.Symbol] {
 			t.Errorf("%s: api-break on %s, which apidiff does not call incompatible (apidiff: %v)", f.Overlay, f.Symbol, incompatible)
 		}
 	}

@@ -109,13 +109,13 @@ func one(root string, t *touchpoints.Tree, s touchpoints.Stamp) (Result, error) 
 	r := Result{Symbol: s.Symbol, Overlay: s.Overlay}
 	o := t.Object(s.Symbol)
 	if o == nil || o.Hash == "" {
-		return r, errors.New("the original is gone from upstream/; nothing to merge from")
+		return r, fmt.Errorf("the original is gone from %s/; nothing to merge from", t.Layout.Upstream.Dir)
 	}
 	if o.Hash == s.Fingerprint {
 		r.Status = "up to date"
 		return r, nil
 	}
-	basePath := lock.OriginalPath(root, s.Symbol)
+	basePath := lock.OriginalPath(lock.DirOf(t.Layout, root), s.Symbol)
 	base, err := os.ReadFile(basePath)
 	if err != nil {
 		return r, fmt.Errorf("no recorded original (%w); run strata accept before importing a release", err)

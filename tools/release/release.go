@@ -1,6 +1,7 @@
-// Package release materialises a release (a directory laid out like
-// upstream/, or a git ref whose upstream/ is used) into a temporary copy of
-// the tree, and reads, writes and verifies upstream/UPSTREAM.
+// Package release materialises a release (a directory laid out like the
+// upstream folder, or a git ref whose upstream folder is used) into a
+// temporary copy of the tree, and reads, writes and verifies the upstream
+// folder's provenance file (both named by the tree's strata.yaml).
 package release
 
 import (
@@ -20,14 +21,18 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/dirhash"
+
+	"github.com/strataagent/strata/tools/layout"
 )
 
-// Sides copied next to the release: everything the overlay's build needs.
-var copied = []string{"go.mod", "go.sum", "overlay", "linux2", "cmd/strata-agent"}
-
-// Materialize builds a temporary tree: the root's go.mod, go.sum and
-// overlay sides, with spec's release as upstream/. The caller removes dir.
+// Materialize builds a temporary tree: the root's go.mod, go.sum,
+// strata.yaml and overlay folders (the layout travels with the tree), with
+// spec's release as the upstream folder. The caller removes dir.
 func Materialize(root, spec string) (dir string, err error) {
+	lay, err := layout.Load(root)
+	if err != nil {
+		return "", fmt.Errorf("materialise %s: %w", spec, err)
+	}
 	dir, err = os.MkdirTemp("", "strata-release-")
 	if err != nil {
 		return "", fmt.Errorf("materialise %s: %w", spec, err)
@@ -37,31 +42,41 @@ func Materialize(root, spec string) (dir string, err error) {
 			os.RemoveAll(dir)
 		}
 	}()
-	for _, c := range copied {
-		if err := CopyTree(filepath.Join(root, c), filepath.Join(dir, c)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	for _, c := range lay.Copied() {
+		if err := CopyTree(layout.Abs(root, c), layout.Abs(dir, c)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("materialise %s: %w", spec, err)
 		}
 	}
-	if err := Extract(root, spec, filepath.Join(dir, "upstream")); err != nil {
+	if err := extract(lay, root, spec, lay.UpstreamDir(dir)); err != nil {
 		return "", err
 	}
 	return dir, nil
 }
 
 // Extract writes spec's upstream folder to dst: a directory is copied, a git
-// ref is read with `git archive REF upstream/`.
+// ref is read with `git archive REF <upstream dir>/` (the folder root's
+// layout names).
 func Extract(root, spec, dst string) error {
+	lay, err := layout.Load(root)
+	if err != nil {
+		return fmt.Errorf("release %s: %w", spec, err)
+	}
+	return extract(lay, root, spec, dst)
+}
+
+func extract(lay *layout.Layout, root, spec, dst string) error {
 	if st, err := os.Stat(spec); err == nil && st.IsDir() {
 		if err := CopyTree(spec, dst); err != nil {
 			return fmt.Errorf("release %s: %w", spec, err)
 		}
 		return nil
 	}
-	cmd := exec.Command("git", "-C", root, "archive", "--format=tar", spec, "upstream/")
+	up := lay.Upstream.Dir + "/"
+	cmd := exec.Command("git", "-C", root, "archive", "--format=tar", spec, up)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("release %s: neither a directory nor a git ref with upstream/: %w: %s", spec, err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("release %s: neither a directory nor a git ref with %s: %w: %s", spec, up, err, strings.TrimSpace(stderr.String()))
 	}
 	tr := tar.NewReader(&out)
 	for {
@@ -72,7 +87,7 @@ func Extract(root, spec, dst string) error {
 		if err != nil {
 			return fmt.Errorf("release %s: %w", spec, err)
 		}
-		rel, ok := strings.CutPrefix(h.Name, "upstream/")
+		rel, ok := strings.CutPrefix(h.Name, up)
 		if !ok || h.Typeflag != tar.TypeReg {
 			continue
 		}
@@ -126,10 +141,23 @@ func copyFile(src, dst string) error {
 	return os.WriteFile(dst, b, 0o644)
 }
 
-// File is the name of the provenance file inside upstream/.
-const File = "UPSTREAM"
+// Upstream is an upstream folder and the name of its provenance file.
+type Upstream struct {
+	Dir  string
+	File string
+}
 
-// Provenance is upstream/UPSTREAM: four header lines, then one
+// Of is the upstream folder of the tree at root as lay names it.
+func Of(lay *layout.Layout, root string) Upstream {
+	return Upstream{Dir: lay.UpstreamDir(root), File: lay.Upstream.Provenance}
+}
+
+// hashPrefix is the folder every file's name in the tree hash (and the
+// provenance file's lines) starts with: a role label, not the folder's name
+// in the tree, so a tree hash does not change when the folder moves.
+const hashPrefix = "upstream/"
+
+// Provenance is the provenance file: four header lines, then one
 // "file <sha256> upstream/<path>" line per file, the lines dirhash.Hash1
 // hashes (so `tree` is the sha256 of exactly those lines, base64 after
 // "h1:"), which lets Verify name the files that differ.
@@ -153,9 +181,9 @@ func (p Provenance) Format() string {
 	return b.String()
 }
 
-// ReadProvenance reads dir/UPSTREAM.
-func ReadProvenance(dir string) (Provenance, error) {
-	b, err := os.ReadFile(filepath.Join(dir, File))
+// ReadProvenance reads the provenance file.
+func (u Upstream) ReadProvenance() (Provenance, error) {
+	b, err := os.ReadFile(filepath.Join(u.Dir, u.File))
 	if err != nil {
 		return Provenance{}, fmt.Errorf("read provenance: %w", err)
 	}
@@ -186,17 +214,19 @@ func ReadProvenance(dir string) (Provenance, error) {
 	return p, nil
 }
 
-// TreeHash is dirhash.Hash1 over dir as "upstream/...", leaving out
-// UPSTREAM itself (it holds the hash). To recompute it by hand: for every
-// file, the line "<sha256sum hex>  upstream/<path>\n" sorted by path; the
-// hash is "h1:" + base64(sha256(those lines)).
-func TreeHash(dir string) (string, error) {
-	h, _, err := treeHashFiles(dir)
+// TreeHash is dirhash.Hash1 over the folder as "upstream/...", leaving out
+// the provenance file itself (it holds the hash). To recompute it by hand:
+// for every file, the line "<sha256sum hex>  upstream/<path>\n" sorted by
+// path; the hash is "h1:" + base64(sha256(those lines)).
+func (u Upstream) TreeHash() (string, error) {
+	h, _, err := u.treeHashFiles()
 	return h, err
 }
 
-// treeHashFiles also returns each file's sha256, keyed as in UPSTREAM.
-func treeHashFiles(dir string) (string, map[string]string, error) {
+// treeHashFiles also returns each file's sha256, keyed as in the
+// provenance file.
+func (u Upstream) treeHashFiles() (string, map[string]string, error) {
+	dir := u.Dir
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -204,7 +234,7 @@ func treeHashFiles(dir string) (string, map[string]string, error) {
 		}
 		if d.Type().IsRegular() {
 			rel, _ := filepath.Rel(dir, p)
-			if rel != File {
+			if rel != u.File {
 				files = append(files, filepath.ToSlash(rel))
 			}
 		}
@@ -214,7 +244,7 @@ func treeHashFiles(dir string) (string, map[string]string, error) {
 		return "", nil, fmt.Errorf("tree hash of %s: %w", dir, err)
 	}
 	open := func(name string) (io.ReadCloser, error) {
-		return os.Open(filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(name, "upstream/"))))
+		return os.Open(filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(name, hashPrefix))))
 	}
 	h, err := dirhash.Hash1(prefixed(files), open)
 	if err != nil {
@@ -261,55 +291,60 @@ func Differing(want, got map[string]string) []string {
 func prefixed(files []string) []string {
 	out := make([]string, len(files))
 	for i, f := range files {
-		out[i] = "upstream/" + f
+		out[i] = hashPrefix + f
 	}
 	return out
 }
 
-// Verify checks that dir matches its UPSTREAM.
-func Verify(dir string) error {
-	p, err := ReadProvenance(dir)
+// Verify checks that the folder matches its provenance file.
+func (u Upstream) Verify() error {
+	p, err := u.ReadProvenance()
 	if err != nil {
 		return err
 	}
-	h, sums, err := treeHashFiles(dir)
+	h, sums, err := u.treeHashFiles()
 	if err != nil {
 		return err
 	}
 	if p.Tree != h {
-		files := "(UPSTREAM lists no files to compare)"
+		files := fmt.Sprintf("(%s lists no files to compare)", u.File)
 		if p.Files != nil {
 			files = strings.Join(Differing(p.Files, sums), ", ")
 		}
-		return fmt.Errorf("upstream/ does not match %s (version %s): recorded %s, found %s; files: %s", File, p.Version, p.Tree, h, files)
+		return fmt.Errorf("%s/ does not match %s (version %s): recorded %s, found %s; files: %s", filepath.Base(u.Dir), u.File, p.Version, p.Tree, h, files)
 	}
 	return nil
 }
 
-// Import replaces root/upstream with spec's release and writes UPSTREAM.
+// Import replaces root's upstream folder with spec's release and writes its
+// provenance file.
 func Import(root, spec, name, version string) (Provenance, error) {
+	lay, err := layout.Load(root)
+	if err != nil {
+		return Provenance{}, fmt.Errorf("import: %w", err)
+	}
 	tmp, err := os.MkdirTemp("", "strata-import-")
 	if err != nil {
 		return Provenance{}, fmt.Errorf("import: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	staged := filepath.Join(tmp, "upstream")
-	if err := Extract(root, spec, staged); err != nil {
+	staged := Upstream{Dir: filepath.Join(tmp, "staged"), File: lay.Upstream.Provenance}
+	if err := extract(lay, root, spec, staged.Dir); err != nil {
 		return Provenance{}, err
 	}
-	h, sums, err := treeHashFiles(staged)
+	h, sums, err := staged.treeHashFiles()
 	if err != nil {
 		return Provenance{}, err
 	}
 	p := Provenance{Name: name, Version: version, Source: spec, Tree: h, Files: sums}
-	if err := os.WriteFile(filepath.Join(staged, File), []byte(p.Format()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(staged.Dir, staged.File), []byte(p.Format()), 0o644); err != nil {
 		return Provenance{}, fmt.Errorf("import: %w", err)
 	}
-	up := filepath.Join(root, "upstream")
+	up := lay.UpstreamDir(root)
 	if err := os.RemoveAll(up); err != nil {
 		return Provenance{}, fmt.Errorf("import: %w", err)
 	}
-	if err := CopyTree(staged, up); err != nil {
+	if err := CopyTree(staged.Dir, up); err != nil {
 		return Provenance{}, fmt.Errorf("import: %w", err)
 	}
 	return p, nil

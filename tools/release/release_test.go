@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strataagent/strata/tools/layout"
 	"github.com/strataagent/strata/tools/release"
 )
 
@@ -27,11 +28,11 @@ func TestExtractRef(t *testing.T) {
 	if err := release.Extract(root, "HEAD", dst); err != nil {
 		t.Skipf("no git history here: %v", err)
 	}
-	a, err := release.TreeHash(dst)
+	a, err := release.Upstream{Dir: dst, File: "UPSTREAM"}.TreeHash()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := release.TreeHash(filepath.Join(root, "upstream"))
+	b, err := release.Upstream{Dir: filepath.Join(root, "upstream"), File: "UPSTREAM"}.TreeHash()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +44,9 @@ func TestExtractRef(t *testing.T) {
 func TestImportVerify(t *testing.T) {
 	root := t.TempDir()
 	rel := t.TempDir()
+	if err := release.CopyTree(filepath.Join(repoRoot(t), layout.File), filepath.Join(root, layout.File)); err != nil {
+		t.Fatal(err)
+	}
 	os.MkdirAll(filepath.Join(rel, "vmplugin"), 0o755)
 	os.WriteFile(filepath.Join(rel, "vmplugin", "a.go"), []byte("package vmplugin\n"), 0o644)
 	os.MkdirAll(filepath.Join(root, "upstream", "stale"), 0o755)
@@ -52,20 +56,20 @@ func TestImportVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := filepath.Join(root, "upstream")
-	if _, err := os.Stat(filepath.Join(up, "stale")); !os.IsNotExist(err) {
+	up := release.Upstream{Dir: filepath.Join(root, "upstream"), File: "UPSTREAM"}
+	if _, err := os.Stat(filepath.Join(up.Dir, "stale")); !os.IsNotExist(err) {
 		t.Error("import kept a file of the old release")
 	}
-	got, err := release.ReadProvenance(up)
+	got, err := up.ReadProvenance()
 	if err != nil || !reflect.DeepEqual(got, p) || got.Version != "2.3.1" || got.Name != "kvmagent" {
 		t.Errorf("provenance %+v, %v; want %+v", got, err, p)
 	}
-	if err := release.Verify(up); err != nil {
+	if err := up.Verify(); err != nil {
 		t.Errorf("verify after import: %v", err)
 	}
-	os.WriteFile(filepath.Join(up, "vmplugin", "a.go"), []byte("package vmplugin // edited\n"), 0o644)
-	os.WriteFile(filepath.Join(up, "vmplugin", "new.go"), []byte("package vmplugin\n"), 0o644)
-	err = release.Verify(up)
+	os.WriteFile(filepath.Join(up.Dir, "vmplugin", "a.go"), []byte("package vmplugin // edited\n"), 0o644)
+	os.WriteFile(filepath.Join(up.Dir, "vmplugin", "new.go"), []byte("package vmplugin\n"), 0o644)
+	err = up.Verify()
 	if err == nil {
 		t.Fatal("verify passed after an edit")
 	}

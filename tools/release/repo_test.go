@@ -1,9 +1,9 @@
 package release_test
 
 import (
-	"path/filepath"
 	"testing"
 
+	"github.com/strataagent/strata/tools/layout"
 	"github.com/strataagent/strata/tools/release"
 )
 
@@ -11,7 +11,12 @@ import (
 // in place: a change to it is a new release (strata import), which rewrites
 // upstream/UPSTREAM in the same commit. The error names the files.
 func TestRepositoryUpstreamIsTheRecordedRelease(t *testing.T) {
-	if err := release.Verify(filepath.Join("..", "..", "upstream")); err != nil {
+	root := "../.."
+	lay, err := layout.Load(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := release.Of(lay, root).Verify(); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -213,7 +213,7 @@ func TestScenario(t *testing.T) {
 	}
 
 	// Import the directory: the report names exactly the changes.
-	before, err := release.ReadProvenance(filepath.Join(cp, "upstream"))
+	before, err := release.Upstream{Dir: filepath.Join(cp, "upstream"), File: "UPSTREAM"}.ReadProvenance()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,9 +317,10 @@ func TestScenario(t *testing.T) {
 
 // copyRepo copies the files git knows (tracked, and untracked but not
 // ignored) of repo to dst.
-func copyRepo(t *testing.T, repo, dst string) {
+func copyRepo(t *testing.T, repo, dst string, paths ...string) {
 	t.Helper()
-	list := git(t, repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	args := append([]string{"ls-files", "-z", "--cached", "--others", "--exclude-standard", "--"}, paths...)
+	list := git(t, repo, args...)
 	for _, f := range strings.Split(strings.TrimRight(list, "\x00"), "\x00") {
 		src := filepath.Join(repo, f)
 		st, err := os.Lstat(src)
@@ -383,15 +384,16 @@ func apply(t *testing.T, root string, e edit) {
 
 func writeProvenance(t *testing.T, dir, version string) {
 	t.Helper()
-	p, err := release.ReadProvenance(dir)
+	up := release.Upstream{Dir: dir, File: "UPSTREAM"}
+	p, err := up.ReadProvenance()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Version, p.Source, p.Files = version, "simulated release (tools/scenario)", nil
-	if p.Tree, err = release.TreeHash(dir); err != nil {
+	if p.Tree, err = up.TreeHash(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, release.File), []byte(p.Format()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, up.File), []byte(p.Format()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -62,7 +62,8 @@ func (ls Layers) Find(file, name string) *LayerRun {
 
 // layersHarness loads each agent.yaml with the overlay's own declarative
 // code (the tool links no overlay; this program is built inside the
-// release tree) and applies each entry alone to each case's stock domain,
+// release tree; strata.yaml's layers and stock keys say what it calls) and
+// applies each entry alone to each case's stock domain,
 // printing the stock XML and, per entry, the XML it produced where it
 // changed anything.
 const layersHarness = `package main
@@ -75,12 +76,9 @@ import (
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
-
-	"github.com/strataagent/strata/overlay/declarative"
-	"github.com/strataagent/strata/overlay/excmd"
-	"github.com/strataagent/strata/overlay/layer"
-	"github.com/strataagent/strata/overlay/layers"
-	"github.com/strataagent/strata/upstream/vmplugin"
+{{range .LayerImports}}
+	{{.Alias}} "{{.Path}}"
+{{- end}}
 )
 
 type entryOut struct {
@@ -111,7 +109,7 @@ type out struct {
 }
 
 type stockCase struct {
-	cmd *excmd.StartVmExCmd
+	cmd *{{.Ref .Layers.Command}}
 	xml string
 }
 
@@ -121,7 +119,7 @@ func main() {
 		panic(err)
 	}
 	res := out{Stock: map[string]string{}}
-	for _, l := range layers.Order {
+	for _, l := range {{.Ref .Layers.Order}} {
 		res.Go = append(res.Go, goLayer{l.Name, l.Overrides, l.Writes})
 	}
 	cases := map[string]stockCase{}
@@ -155,7 +153,7 @@ func main() {
 		if err != nil {
 			panic(err)
 		}
-		cmd := &excmd.StartVmExCmd{}
+		cmd := &{{.Ref .Layers.Command}}{}
 		if json.Unmarshal(b, cmd) != nil {
 			continue
 		}
@@ -168,7 +166,7 @@ func main() {
 		}
 		// A case the release refuses is stock-acceptance's; it is no
 		// evidence of what a layer selects.
-		dom, err := vmplugin.Build(context.Background(), &cmd.StartVmCmd, vmplugin.Config{DomainType: cfg.DomainType, Arch: cfg.Arch}, vmplugin.OfflineHost{})
+		dom, err := {{.Ref .BuildFunc}}(context.Background(), &cmd.{{.Stock.Command}}, {{.Ref .ConfigType}}{DomainType: cfg.DomainType, Arch: cfg.Arch}, {{.Ref .HostType}}{})
 		if err != nil {
 			continue
 		}
@@ -181,7 +179,7 @@ func main() {
 	}
 	for _, path := range os.Args[2:] {
 		fo := fileOut{File: path}
-		entries, err := declarative.LoadFile(path)
+		entries, err := {{.Ref .Layers.Loader}}(path)
 		if err != nil {
 			fo.Error = err.Error()
 			res.Files = append(res.Files, fo)
@@ -196,7 +194,7 @@ func main() {
 					eo.Errors[name] = err.Error()
 					continue
 				}
-				ctx := &layer.Context{Ctx: context.Background(), Cmd: c.cmd, Domain: d, StockXML: c.xml}
+				ctx := &{{.Ref .Layers.Context}}{Ctx: context.Background(), Cmd: c.cmd, Domain: d, StockXML: c.xml}
 				if l.Applies != nil && !l.Applies(ctx) {
 					continue
 				}
@@ -246,7 +244,7 @@ func RenderLayersOver(ctx context.Context, root, corpusDir string, stock Corpus,
 }
 
 func renderLayers(ctx context.Context, root, corpusDir string, stock map[string]string, files []string) (*LayerRender, error) {
-	h, err := newHarness("layers harness", layersHarness)
+	h, err := newHarness("layers harness", layersHarness, root)
 	if err != nil {
 		return nil, err
 	}

@@ -7,26 +7,30 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/strataagent/strata/tools/layout"
 )
 
-// ExplainGoldens are the overlay's golden ex corpora, relative to a tree's
-// root: each case's `render --explain` listing, one change per line as
-// overlay/provenance records it ("machine  removed  /domain/devices/disk[target=hdc] ...").
+// explainGlob picks, in each golden folder of the layout (goldens.dirs),
+// each case's `render --explain` listing, one change per line as the
+// overlay's provenance records it ("machine  removed  /domain/devices/disk[target=hdc] ...").
 // Their tests re-render them against the tree's own upstream, so they hold
 // what each layer writes under that release.
-var ExplainGoldens = []string{
-	"overlay/layers/testdata/*.explain.txt",
-	"overlay/agentex/testdata/*.explain.txt",
-}
+const explainGlob = "*.explain.txt"
 
 // Recorded reads the explain goldens of the tree at root: for each layer
 // the corpus exercises, the exact paths it was recorded writing (set, added
 // or removed), sorted and unique. The tool reads the records as text and
 // links nothing of the overlay.
 func Recorded(root string) (map[string][]string, error) {
+	lay, err := layout.Load(root)
+	if err != nil {
+		return nil, fmt.Errorf("explain goldens: %w", err)
+	}
 	out := map[string][]string{}
-	for _, g := range ExplainGoldens {
-		files, err := filepath.Glob(filepath.Join(root, g))
+	for _, d := range lay.Goldens.Dirs {
+		g := filepath.Join(d, explainGlob)
+		files, err := filepath.Glob(layout.Abs(root, g))
 		if err != nil {
 			return nil, fmt.Errorf("explain goldens %s: %w", g, err)
 		}

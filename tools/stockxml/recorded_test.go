@@ -6,11 +6,16 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/strataagent/strata/tools/layout"
+	"github.com/strataagent/strata/tools/release"
 	"github.com/strataagent/strata/tools/stockxml"
 )
 
 func TestRecorded(t *testing.T) {
 	root := t.TempDir()
+	if err := release.CopyTree(filepath.Join("..", "..", layout.File), filepath.Join(root, layout.File)); err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join(root, "overlay", "layers", "testdata")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -1,22 +1,19 @@
 // Package stockxml renders the stock start-command corpus under a release
 // and reads it at the domain paths layers declare. The tool never links a
-// release: Render writes a small harness program to a temporary directory
-// and runs it with `go run` from the tree's root, so the harness builds
-// against that tree's upstream/ and a release that does not build is an
-// error the caller reports, not a crash.
+// release: Render writes a small harness program (what it calls comes from
+// the tree's strata.yaml) to a temporary directory and runs it with
+// `go run` from the tree's root, so the harness builds against that tree's
+// upstream and a release that does not build is an error the caller
+// reports, not a crash.
 package stockxml
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
-	"time"
 
 	"github.com/beevik/etree"
 )
@@ -37,10 +34,11 @@ func (c Case) Refused() bool { return c.Error != "" }
 // Corpus maps a corpus case name (the JSON file's base name) to its render.
 type Corpus map[string]Case
 
-// harness is built against the tree; it uses only Build, StartVmCmd,
-// Config and OfflineHost, the release's rendering entry points, and the
-// command's stock validation (ValidateFor, else Validate) found by
-// reflection, so it builds against a release that has neither.
+// harness is built against the tree; it uses only the stock package's
+// build function, command, config and host types (strata.yaml's stock
+// keys), and the command's stock validation (the first of stock.validate
+// the command has, its arguments matched by type) found by reflection, so
+// it builds against a release that has none.
 const harness = `package main
 
 import (
@@ -51,7 +49,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/strataagent/strata/upstream/vmplugin"
+	stock "{{.Import .Stock.Package}}"
 )
 
 type result struct {
@@ -61,20 +59,34 @@ type result struct {
 }
 
 // validate runs the command's stock validation, as a start does before it
-// builds.
-func validate(ctx context.Context, cmd *vmplugin.StartVmCmd, cfg vmplugin.Config) error {
+// builds: the first method named that the command has and whose parameters
+// the context, the config and the host can fill.
+func validate(ctx context.Context, cmd *stock.{{.Stock.Command}}, cfg stock.{{.Stock.Config}}) error {
 	v := reflect.ValueOf(cmd)
-	var outs []reflect.Value
-	host := reflect.ValueOf(vmplugin.OfflineHost{})
-	if m := v.MethodByName("ValidateFor"); m.IsValid() && m.Type().NumIn() == 3 && host.Type().AssignableTo(m.Type().In(2)) {
-		outs = m.Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(cfg), host})
-	} else if m := v.MethodByName("Validate"); m.IsValid() && m.Type().NumIn() == 0 {
-		outs = m.Call(nil)
-	}
-	if len(outs) == 1 {
-		if err, ok := outs[0].Interface().(error); ok {
-			return err
+	have := []reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(cfg), reflect.ValueOf(stock.{{.Stock.Host}}{})}
+	for _, name := range []string{ {{- range .Stock.Validate}}{{printf "%q" .}}, {{end -}} } {
+		m := v.MethodByName(name)
+		if !m.IsValid() {
+			continue
 		}
+		var args []reflect.Value
+		for i := 0; i < m.Type().NumIn(); i++ {
+			for _, h := range have {
+				if h.Type().AssignableTo(m.Type().In(i)) {
+					args = append(args, h)
+					break
+				}
+			}
+		}
+		if len(args) != m.Type().NumIn() {
+			continue
+		}
+		if outs := m.Call(args); len(outs) == 1 {
+			if err, ok := outs[0].Interface().(error); ok {
+				return err
+			}
+		}
+		return nil
 	}
 	return nil
 }
@@ -104,17 +116,17 @@ func main() {
 		if err != nil {
 			panic(err)
 		}
-		cmd := &vmplugin.StartVmCmd{}
+		cmd := &stock.{{.Stock.Command}}{}
 		if err := json.Unmarshal(b, cmd); err != nil {
 			out[name] = result{Error: err.Error(), Stage: "decode"}
 			continue
 		}
-		bc := vmplugin.Config{DomainType: cfg.DomainType, Arch: cfg.Arch}
+		bc := stock.{{.Stock.Config}}{DomainType: cfg.DomainType, Arch: cfg.Arch}
 		if err := validate(context.Background(), cmd, bc); err != nil {
 			out[name] = result{Error: err.Error(), Stage: "validate"}
 			continue
 		}
-		dom, err := vmplugin.Build(context.Background(), cmd, bc, vmplugin.OfflineHost{})
+		dom, err := stock.{{.Stock.Build}}(context.Background(), cmd, bc, stock.{{.Stock.Host}}{})
 		if err != nil {
 			out[name] = result{Error: err.Error(), Stage: "build"}
 			continue
@@ -133,10 +145,10 @@ func main() {
 `
 
 // Render builds the harness against the tree at root and renders every
-// command of corpusDir (upstream/vmplugin/testdata of the old release, so
-// both releases see the same input).
+// command of corpusDir (the old release's corpus, or the union of both,
+// so both releases see the same input).
 func Render(ctx context.Context, root, corpusDir string) (Corpus, error) {
-	h, err := newHarness("stock xml harness", harness)
+	h, err := newHarness("stock xml harness", harness, root)
 	if err != nil {
 		return nil, err
 	}
@@ -156,51 +168,15 @@ func Render(ctx context.Context, root, corpusDir string) (Corpus, error) {
 	return c, nil
 }
 
-// goHarness is a generated main run with `go run` inside a release tree,
-// so the tool learns what that tree's code does without linking it.
-type goHarness struct {
-	what string // for errors: "stock xml harness"
-	dir  string // a scratch directory, removed by close
-	main string
-}
-
-func newHarness(what, src string) (*goHarness, error) {
-	dir, err := os.MkdirTemp("", "strata-harness-")
+// RenderTree renders the tree's own corpus (every folder of its layout's
+// stock.corpus) under the tree.
+func RenderTree(ctx context.Context, root string) (Corpus, error) {
+	dir, err := UnionCorpus(root)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, err
 	}
-	h := &goHarness{what: what, dir: dir, main: filepath.Join(dir, "main.go")}
-	if err := os.WriteFile(h.main, []byte(src), 0o644); err != nil {
-		h.close()
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return h, nil
-}
-
-func (h *goHarness) close() { os.RemoveAll(h.dir) }
-
-// run runs the harness in root with args (and env added), bounded in time,
-// and returns its standard output.
-func (h *goHarness) run(ctx context.Context, root string, env []string, args ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", append([]string{"run", "-trimpath", h.main}, args...)...)
-	cmd.Dir = root
-	cmd.Env = append(append(os.Environ(), "GOWORK=off"), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s against %s: %w: %s", h.what, root, err, firstLines(stderr.String(), 8))
-	}
-	return stdout.Bytes(), nil
-}
-
-func firstLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = append(lines[:n], "...")
-	}
-	return strings.Join(lines, "\n")
+	defer os.RemoveAll(dir)
+	return Render(ctx, root, dir)
 }
 
 // Namespaces maps the namespaces a domain carries to the one prefix a path

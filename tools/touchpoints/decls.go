@@ -8,11 +8,15 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/strataagent/strata/tools/layout"
 )
 
-// isNamed reports whether t (or *t) is the named type pkg.name of this module.
-func (t *Tree) isNamed(typ types.Type, relPkg, name string) bool {
-	if typ == nil {
+// isNamed reports whether t (or *t) is the named type q of this module, q
+// as the layout spells it ("upstream/agent.Setting").
+func (t *Tree) isNamed(typ types.Type, q string) bool {
+	relPkg, name, ok := layout.Split(q)
+	if typ == nil || !ok {
 		return false
 	}
 	if p, ok := typ.(*types.Pointer); ok {
@@ -34,8 +38,8 @@ func constString(info *types.Info, e ast.Expr) (string, bool) {
 	return constant.StringVal(tv.Value), true
 }
 
-// routeCall recognises a call of (*kvmagent.Server).RegisterSyncURI or
-// RegisterAsyncURI and tells which.
+// routeCall recognises a call of the layout's route registrar's sync or
+// async method and tells which.
 func (t *Tree) routeCall(info *types.Info, call *ast.CallExpr) (sel *ast.SelectorExpr, async, ok bool) {
 	if len(call.Args) == 0 {
 		return nil, false, false
@@ -44,19 +48,20 @@ func (t *Tree) routeCall(info *types.Info, call *ast.CallExpr) (sel *ast.Selecto
 	if !ok {
 		return nil, false, false
 	}
+	r := t.Layout.Composition.Routes
 	fn, ok := info.Uses[sel.Sel].(*types.Func)
-	if !ok || (fn.Name() != "RegisterSyncURI" && fn.Name() != "RegisterAsyncURI") {
+	if !ok || (fn.Name() != r.Sync && fn.Name() != r.Async) {
 		return nil, false, false
 	}
 	recv := fn.Type().(*types.Signature).Recv()
-	if recv == nil || !t.isNamed(recv.Type(), "upstream/kvmagent", "Server") {
+	if recv == nil || !t.isNamed(recv.Type(), r.Type) {
 		return nil, false, false
 	}
-	return sel, fn.Name() == "RegisterAsyncURI", true
+	return sel, fn.Name() == r.Async, true
 }
 
-// routes records calls to (*kvmagent.Server).RegisterSyncURI and
-// RegisterAsyncURI with a constant path.
+// routes records calls of the route registrar (routeCall) with a constant
+// path.
 func (t *Tree) routes(p *packages.Package, side string) {
 	if p.TypesInfo == nil {
 		return
@@ -79,7 +84,7 @@ func (t *Tree) routes(p *packages.Package, side string) {
 				return true
 			}
 			r := Route{Side: side, Path: path, Async: async, Pos: t.pos(call.Pos())}
-			if side == "overlay" {
+			if side == Overlay {
 				if w := t.upstreamConstIn(p.TypesInfo, call.Args[0]); w != path {
 					r.Wraps = w
 				}
@@ -114,13 +119,13 @@ func (t *Tree) upstreamConstIn(info *types.Info, e ast.Expr) string {
 func (t *Tree) wrapsBySuffix() {
 	var up []string
 	for _, r := range t.Routes {
-		if r.Side == "upstream" {
+		if r.Side == Upstream {
 			up = append(up, r.Path)
 		}
 	}
 	for i := range t.Routes {
 		r := &t.Routes[i]
-		if r.Side != "overlay" || r.Wraps != "" {
+		if r.Side != Overlay || r.Wraps != "" {
 			continue
 		}
 		for _, u := range up {
@@ -190,7 +195,7 @@ func field(info *types.Info, lit *ast.CompositeLit, name string) ast.Expr {
 	return nil
 }
 
-// settings records composite literals of upstream/agent.Setting.
+// settings records composite literals of the layout's settings type.
 func (t *Tree) settings(p *packages.Package, side string) {
 	if p.TypesInfo == nil {
 		return
@@ -205,7 +210,7 @@ func (t *Tree) settings(p *packages.Package, side string) {
 				return true
 			}
 			tv, ok := p.TypesInfo.Types[lit]
-			if !ok || !t.isNamed(tv.Type, "upstream/agent", "Setting") {
+			if !ok || !t.isNamed(tv.Type, t.Layout.Composition.Settings) {
 				return true
 			}
 			key, ok := constString(p.TypesInfo, field(p.TypesInfo, lit, "Key"))
@@ -257,8 +262,8 @@ func (t *Tree) koanfRead(info *types.Info, call *ast.CallExpr) (string, bool) {
 	return constString(info, call.Args[0])
 }
 
-// layers records the Writes of package-level vars of type layer.Layer
-// initialised with a composite literal.
+// layers records the Writes of package-level vars of the layout's layer
+// type initialised with a composite literal.
 func (t *Tree) layers(p *packages.Package) {
 	for _, f := range p.Syntax {
 		if isTest(t.fset, f) {
@@ -279,7 +284,7 @@ func (t *Tree) layers(p *packages.Package) {
 						v = u.X
 					}
 					lit, ok := v.(*ast.CompositeLit)
-					if !ok || !t.isNamed(p.TypesInfo.Types[lit].Type, "overlay/layer", "Layer") {
+					if !ok || !t.isNamed(p.TypesInfo.Types[lit].Type, t.Layout.Composition.Layer) {
 						continue
 					}
 					name, _ := constString(p.TypesInfo, field(p.TypesInfo, lit, "Name"))

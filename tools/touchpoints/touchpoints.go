@@ -1,6 +1,7 @@
 // Package touchpoints loads a tree (the repository root, or a temporary
 // copy with a release swapped in) with go/packages and go/types and lists
-// what overlay/, linux2/ and cmd/strata-agent touch on upstream/, plus the
+// what the overlay folders touch on upstream (both as the tree's strata.yaml
+// names them, see tools/layout), plus the
 // upstream model the passes compare between releases: every object with its
 // type, every function's normalised body hash, routes and settings.
 //
@@ -23,6 +24,8 @@ import (
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/packages"
+
+	"github.com/strataagent/strata/tools/layout"
 )
 
 // Pos is a position relative to the tree's root.
@@ -114,9 +117,9 @@ type Stamp struct {
 	Start, Decl, End int
 }
 
-// Route is one registration of a path on a kvmagent server.
+// Route is one registration of a path with the route registrar.
 type Route struct {
-	Side  string // "upstream" or "overlay"
+	Side  string // Upstream or Overlay
 	Path  string
 	Async bool
 	Pos   Pos
@@ -158,6 +161,9 @@ type TypeError struct {
 type Tree struct {
 	Root   string
 	Module string
+	// Layout is the tree's strata.yaml: which folders are upstream and
+	// overlay, and the composition types recognised.
+	Layout *layout.Layout
 
 	Objects  map[string]*Object // upstream objects by symbol
 	Packages map[string]*types.Package
@@ -181,9 +187,6 @@ type Tree struct {
 	fset *token.FileSet
 }
 
-// Sides of the tree, as module-relative path prefixes.
-var overlaySides = []string{"overlay", "linux2", "cmd/strata-agent"}
-
 // Load loads the tree at root.
 func Load(root string) (*Tree, error) {
 	root, err := filepath.Abs(root)
@@ -198,8 +201,12 @@ func Load(root string) (*Tree, error) {
 	if module == "" {
 		return nil, fmt.Errorf("load %s: go.mod names no module", root)
 	}
+	lay, err := layout.Load(root)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", root, err)
+	}
 	patterns := []string{}
-	for _, d := range append([]string{"upstream"}, overlaySides...) {
+	for _, d := range append([]string{lay.Upstream.Dir}, lay.Overlay...) {
 		if st, err := os.Stat(filepath.Join(root, d)); err == nil && st.IsDir() {
 			patterns = append(patterns, "./"+d+"/...")
 		}
@@ -220,20 +227,20 @@ func Load(root string) (*Tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", root, err)
 	}
-	t := &Tree{Root: root, Module: module, Objects: map[string]*Object{}, Packages: map[string]*types.Package{}, fset: fset}
+	t := &Tree{Root: root, Module: module, Layout: lay, Objects: map[string]*Object{}, Packages: map[string]*types.Package{}, fset: fset}
 	var up, ov []*packages.Package
 	for _, p := range pkgs {
 		switch t.side(p.PkgPath) {
-		case "upstream":
+		case Upstream:
 			up = append(up, p)
-		case "overlay":
+		case Overlay:
 			ov = append(ov, p)
 		}
 	}
 	for _, p := range up {
 		t.indexUpstream(p)
-		t.routes(p, "upstream")
-		t.settings(p, "upstream")
+		t.routes(p, Upstream)
+		t.settings(p, Upstream)
 		for _, e := range p.Errors {
 			if !compileEcho(e) {
 				t.LoadErrors = append(t.LoadErrors, t.pkgError(e))
@@ -242,8 +249,8 @@ func Load(root string) (*Tree, error) {
 	}
 	for _, p := range ov {
 		t.overlay(p)
-		t.routes(p, "overlay")
-		t.settings(p, "overlay")
+		t.routes(p, Overlay)
+		t.settings(p, Overlay)
 		for _, e := range p.Errors {
 			if !compileEcho(e) {
 				t.Errors = append(t.Errors, t.pkgError(e))
@@ -255,19 +262,24 @@ func Load(root string) (*Tree, error) {
 	return t, nil
 }
 
-// side tells which side a package path is on: "upstream", "overlay" or "".
+// The sides' labels, role names in findings and lock lines (the folders
+// behind them are the layout's).
+const (
+	Upstream = "upstream"
+	Overlay  = "overlay"
+)
+
+// side tells which side a package path is on: Upstream, Overlay or "".
 func (t *Tree) side(path string) string {
 	rel, ok := strings.CutPrefix(path, t.Module+"/")
 	if !ok {
 		return ""
 	}
-	if rel == "upstream" || strings.HasPrefix(rel, "upstream/") {
-		return "upstream"
-	}
-	for _, s := range overlaySides {
-		if rel == s || strings.HasPrefix(rel, s+"/") {
-			return "overlay"
-		}
+	switch {
+	case t.Layout.IsUpstream(rel):
+		return Upstream
+	case t.Layout.IsOverlay(rel):
+		return Overlay
 	}
 	return ""
 }
@@ -554,7 +566,7 @@ func declSource(fset *token.FileSet, src []byte, fd *ast.FuncDecl) string {
 
 // upstreamObj reports whether obj belongs to an upstream package.
 func (t *Tree) upstreamObj(obj types.Object) bool {
-	return obj != nil && obj.Pkg() != nil && t.side(obj.Pkg().Path()) == "upstream"
+	return obj != nil && obj.Pkg() != nil && t.side(obj.Pkg().Path()) == Upstream
 }
 
 // overlay collects an overlay package's touch points.
@@ -861,6 +873,4 @@ func lessPos(a, b Pos) bool {
 func (t *Tree) Object(sym string) *Object { return t.Objects[sym] }
 
 // IsUpstream reports whether a symbol names an upstream object.
-func IsUpstream(sym string) bool {
-	return strings.HasPrefix(sym, "upstream/") || strings.HasPrefix(sym, "upstream.")
-}
+func (t *Tree) IsUpstream(sym string) bool { return t.Layout.IsUpstream(sym) }

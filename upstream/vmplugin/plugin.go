@@ -219,6 +219,12 @@ func (p *VmPlugin) FromValidatedStartVmCmd(ctx context.Context, cmd *StartVmCmd)
 	return p.buildVm(ctx, cmd)
 }
 
+// SerializeStart makes vm's define and create hold the plugin's start lock,
+// as the stock start's do (the seed's @lock.lock('libvirt-startvm')): a
+// start path built on the plugin that serves the stock contract keeps the
+// stock serialization with it.
+func (p *VmPlugin) SerializeStart(vm *Vm) { vm.defineLock = &p.startLock }
+
 // buildVm builds and marshals a validated command. It only reads images,
 // so it takes no lock.
 func (p *VmPlugin) buildVm(ctx context.Context, cmd *StartVmCmd) (*Vm, error) {

@@ -24,20 +24,28 @@ var Pass = &pass.Pass{
 	Requires: []*pass.Pass{apibreak.Pass, copydrift.Pass, overridedrift.Pass},
 }
 
-// The functions the stock corpus harness (tools/stockxml) runs on every
-// case, and what of a case shows a change reached only through each: the
-// validation's answer (accepted, or the refusal) or the rendered XML.
-// Without a rendered corpus (--no-xml, a harness that did not build, a tree
-// without layers) the builder's side is skipped as xml-overlap skips it,
-// and the caller says so; a validation change is then reported, since
-// nothing else would name it.
-var corpusEntries = map[string]struct {
+// corpusEntry is what of a case shows a change reached only through one of
+// the functions the stock corpus harness (tools/stockxml) runs on every case.
+type corpusEntry struct {
 	differs    func(o, n stockxml.Case) bool
 	unrendered bool // shown when no corpus was rendered
-}{
-	"upstream/vmplugin.(*StartVmCmd).ValidateFor": {differs: acceptanceDiffers},
-	"upstream/vmplugin.(*StartVmCmd).Validate":    {differs: acceptanceDiffers},
-	"upstream/vmplugin.Build":                     {differs: func(o, n stockxml.Case) bool { return o != n }, unrendered: true},
+}
+
+// corpusEntries are the functions the harness runs, as the tree's layout
+// names them (stock.validate, stock.build): the validation's answer
+// (accepted, or the refusal) shows a change through a validation method,
+// the rendered XML one through the builder. Without a rendered corpus
+// (--no-xml, a harness that did not build, a tree without layers) the
+// builder's side is skipped as xml-overlap skips it, and the caller says
+// so; a validation change is then reported, since nothing else would name
+// it.
+func corpusEntries(t *touchpoints.Tree) map[string]corpusEntry {
+	m := map[string]corpusEntry{}
+	for _, v := range t.Layout.ValidateSymbols() {
+		m[v] = corpusEntry{differs: acceptanceDiffers}
+	}
+	m[t.Layout.BuildSymbol()] = corpusEntry{differs: func(o, n stockxml.Case) bool { return o != n }, unrendered: true}
+	return m
 }
 
 func acceptanceDiffers(o, n stockxml.Case) bool {
@@ -89,8 +97,9 @@ func changed(in *pass.Input, sym string) bool {
 // one does not, the change is one the corpus does not show (a new bound no
 // case trips) and is reported.
 func transitive(in *pass.Input, direct, done map[string]bool) []finding.Finding {
+	entries := corpusEntries(in.Old)
 	avoid := map[string]bool{}
-	for e := range corpusEntries {
+	for e := range entries {
 		avoid[e] = true
 	}
 	avoidingCorpus := map[string]bool{}
@@ -104,7 +113,7 @@ func transitive(in *pass.Input, direct, done map[string]bool) []finding.Finding 
 	rendered := in.OldXML != nil && in.NewXML != nil
 	showsChanges := map[string]bool{} // entry: the corpus shows what changed through it
 	entryReach := map[string]map[string][]string{}
-	for e, how := range corpusEntries {
+	for e, how := range entries {
 		entryReach[e] = reach(in.New, e, nil)
 		showsChanges[e] = rendered && corpusDiffers(in, how.differs) || !rendered && how.unrendered
 	}

@@ -38,10 +38,10 @@ func mode(async bool) string {
 }
 
 func run(in *pass.Input) ([]finding.Finding, error) {
-	oldUp, newUp := Table(in.Old, "upstream"), Table(in.New, "upstream")
+	oldUp, newUp := Table(in.Old, touchpoints.Upstream), Table(in.New, touchpoints.Upstream)
 	var out []finding.Finding
 	for _, r := range in.Old.Routes {
-		if r.Side != "overlay" {
+		if r.Side != touchpoints.Overlay {
 			continue
 		}
 		o, inOld := oldUp[r.Path]

@@ -30,11 +30,11 @@ func Table(t *touchpoints.Tree, side string) map[string]touchpoints.Setting {
 }
 
 func run(in *pass.Input) ([]finding.Finding, error) {
-	oldUp, newUp := Table(in.Old, "upstream"), Table(in.New, "upstream")
-	own := Table(in.Old, "overlay")
+	oldUp, newUp := Table(in.Old, touchpoints.Upstream), Table(in.New, touchpoints.Upstream)
+	own := Table(in.Old, touchpoints.Overlay)
 	var out []finding.Finding
 	for _, s := range in.Old.Settings {
-		if s.Side != "overlay" {
+		if s.Side != touchpoints.Overlay {
 			continue
 		}
 		if n, ok := newUp[s.Key]; ok {

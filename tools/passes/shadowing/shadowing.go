@@ -26,10 +26,18 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 		s.Pos = touchpoints.Pos{}
 		had[s] = true
 	}
+	// promoted: what the old side promoted through an embedding, so a
+	// shadow of a member that was there before is the overlay's doing (a
+	// new override, seen by check), not the release's.
+	type key struct{ overlay, name string }
+	promoted := map[key]string{}
+	for _, p := range in.Old.Promotions {
+		promoted[key{p.Overlay, p.Name}] = p.Symbol
+	}
 	for _, s := range in.New.Shadows {
-		key := s
-		key.Pos = touchpoints.Pos{}
-		if had[key] {
+		k := s
+		k.Pos = touchpoints.Pos{}
+		if had[k] {
 			continue
 		}
 		f := finding.Finding{
@@ -37,6 +45,11 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 			Message: fmt.Sprintf("%s, new in this release, is shadowed by %s: on a %s the overlay's runs, on the embedded %s upstream's",
 				s.Symbol, s.Member, short(s.Overlay), s.Embed),
 			Action: fmt.Sprintf("decide which one callers mean: rename %s, or make it override %s on purpose (and call it where upstream would)", s.Member, s.Symbol),
+		}
+		if promoted[key{s.Overlay, s.Name}] == s.Symbol {
+			f.Message = fmt.Sprintf("%s now shadows %s, which %s promoted from the embedded %s until now: on a %s the overlay's runs, on the embedded %s upstream's",
+				s.Member, s.Symbol, short(s.Overlay), s.Embed, short(s.Overlay), s.Embed)
+			f.Action = fmt.Sprintf("if %s overrides %s on purpose, run strata accept; else rename it", s.Member, s.Symbol)
 		}
 		if o := in.New.Object(s.Symbol); o != nil {
 			f.Upstream.New = finding.PosOf(o.Pos)
@@ -46,7 +59,6 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 		}
 		out = append(out, f)
 	}
-	type key struct{ overlay, name string }
 	before := map[key]touchpoints.Promotion{}
 	for _, p := range in.Old.Promotions {
 		before[key{p.Overlay, p.Name}] = p

@@ -16,16 +16,6 @@ var doc string
 // Pass is the stock-acceptance class.
 var Pass = &pass.Pass{Name: "stock-acceptance", Doc: pass.DocOf(doc), Run: run, Lock: []*lock.Kind{lock.StockXML}}
 
-// entries are the stock symbols through which the overlay hands a start
-// command to the release, best first: the finding sits on the overlay's
-// first use of one, the line a refusal comes back through.
-var entries = []string{
-	"upstream/vmplugin.(*StartVmCmd).ValidateFor",
-	"upstream/vmplugin.(*StartVmCmd).Validate",
-	"upstream/vmplugin.(*VmPlugin).FromValidatedStartVmCmd",
-	"upstream/vmplugin.Build",
-}
-
 func run(in *pass.Input) ([]finding.Finding, error) {
 	if in.OldXML == nil || in.NewXML == nil {
 		return nil, nil
@@ -53,9 +43,12 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 	return out, nil
 }
 
-// entry is the overlay's first use of the stock entry points.
+// entry is the overlay's first use of the stock entry points (the stock
+// symbols through which the overlay hands a start command to the release,
+// best first, as the layout names them): the finding sits there, the line
+// a refusal comes back through.
 func entry(t *touchpoints.Tree) (touchpoints.Pos, string) {
-	for _, s := range entries {
+	for _, s := range t.Layout.EntrySymbols() {
 		var first *touchpoints.Pos
 		for _, u := range t.Uses {
 			if u.Symbol == s && (first == nil || u.Pos.File < first.File || u.Pos.File == first.File && u.Pos.Line < first.Line) {

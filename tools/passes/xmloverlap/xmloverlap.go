@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/strataagent/strata/tools/finding"
+	"github.com/strataagent/strata/tools/layout"
 	"github.com/strataagent/strata/tools/lock"
 	"github.com/strataagent/strata/tools/pass"
 	"github.com/strataagent/strata/tools/stockxml"
@@ -63,7 +64,7 @@ func run(in *pass.Input) ([]finding.Finding, error) {
 		out = append(out, finding.Finding{
 			Severity: finding.Error, Symbol: w.Path, Overlay: w.Pos,
 			Message: msg,
-			Action:  "run `" + RerenderCommand + "`, read `git diff overlay/layers/testdata overlay/agentex/testdata` and check the layer still produces what it means to (no duplicate elements)",
+			Action:  Action(in.Old.Layout),
 			Detail:  slices.Sorted(maps.Keys(all)),
 		})
 	}
@@ -99,9 +100,12 @@ func hitList(hits []string) string {
 	return fmt.Sprintf("%s; and %d more paths", strings.Join(hits[:max], "; "), len(hits)-max)
 }
 
-// RerenderCommand re-renders every golden built over the stock XML with
-// the layers: the layers' corpus and the agent's renders.
-const RerenderCommand = "go test ./overlay/layers -run '^TestGoldenCorpus$' -update && go test ./overlay/agentex -run '^TestGoldenRender$' -update"
+// Action is what an xml-overlap asks of the maintainer: re-render every
+// golden built over the stock XML with the layers (the layout's
+// goldens.command), read their diff (goldens.dirs) and judge it.
+func Action(l *layout.Layout) string {
+	return "run `" + l.Goldens.Command + "`, read `git diff " + strings.Join(l.Goldens.Dirs, " ") + "` and check the layer still produces what it means to (no duplicate elements)"
+}
 
 // Differs reports whether two renders differ at a declared domain path.
 func Differs(a, b stockxml.Case, path string) (bool, error) {

@@ -1,0 +1,105 @@
+package release
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// AtTree returns a directory holding the repository at root as it was when
+// its upstream folder (upstreamDir, relative to root, with its provenance
+// file) had the tree hash tree: root itself when upstream/ has that tree now, else the newest
+// commit whose UPSTREAM file records it, written out with `git archive`
+// (by argv) into a new temporary directory that the caller removes (temp
+// is then true). A fixture made against a past release keeps testing the
+// same inputs after upstream/ has moved on, instead of failing to apply or
+// being skipped.
+func AtTree(root, upstreamDir, provenanceFile, tree string) (dir string, temp bool, err error) {
+	have, err := Upstream{Dir: filepath.Join(root, upstreamDir), File: provenanceFile}.TreeHash()
+	if err != nil {
+		return "", false, err
+	}
+	if have == tree {
+		return root, false, nil
+	}
+	commit, err := commitWithTree(root, path.Join(filepath.ToSlash(upstreamDir), provenanceFile), tree)
+	if err != nil {
+		return "", false, err
+	}
+	dir, err = os.MkdirTemp("", "strata-at-")
+	if err != nil {
+		return "", false, err
+	}
+	if err := archive(root, commit, dir); err != nil {
+		os.RemoveAll(dir)
+		return "", false, err
+	}
+	return dir, true, nil
+}
+
+// commitWithTree is the newest commit whose provenance file records tree.
+func commitWithTree(root, file, tree string) (string, error) {
+	out, err := exec.Command("git", "-C", root, "log", "--format=%H", "--", file).Output()
+	if err != nil {
+		return "", fmt.Errorf("history of %s: %w", file, err)
+	}
+	for _, c := range strings.Fields(string(out)) {
+		b, err := exec.Command("git", "-C", root, "show", c+":"+file).Output()
+		if err != nil {
+			continue // the commit deleted it
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l == "tree "+tree {
+				return c, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no commit of %s records upstream tree %s in %s (a shallow clone? fetch the history)", root, tree, file)
+}
+
+// archive writes commit's whole tree (regular files) into dir.
+func archive(root, commit, dir string) error {
+	cmd := exec.Command("git", "-C", root, "archive", "--format=tar", commit)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("git archive %s: %w: %s", commit, err, strings.TrimSpace(stderr.String()))
+	}
+	tr := tar.NewReader(&out)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("git archive %s: %w", commit, err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if !strings.HasPrefix(p, filepath.Clean(dir)+string(filepath.Separator)) {
+			return fmt.Errorf("git archive %s: %q leaves the tree", commit, h.Name)
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		mode := os.FileMode(0o644)
+		if h.Mode&0o111 != 0 {
+			mode = 0o755
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			return fmt.Errorf("git archive %s: %w", commit, err)
+		}
+		if err := os.WriteFile(p, b, mode); err != nil {
+			return err
+		}
+	}
+}
