@@ -84,7 +84,10 @@ func runStep(t *testing.T, dir, scratch string, lines []string) []ran {
 	}
 	cmd := exec.Command("sh", "-c", script.String())
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+	// The test-break preview copies go to the scratch directory's cache,
+	// not the user's (one per scratch copy would pile up there).
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t",
+		"XDG_CACHE_HOME="+filepath.Join(scratch, "cache"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("shell: %v\n%s", err, out)
 	}
@@ -179,7 +182,7 @@ var counted = regexp.MustCompile(`\b(\d+) (conflicts?|findings?|touch points?|ca
 // step's prose names for the packages the release touches.
 func TestPlaybookRelease(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: the playbook copies the repository, renders the stock corpus in every strata command and tests the overlay (60-80 s on 2 cores)")
+		t.Skip("-short: the playbook copies the repository, renders the stock corpus and runs the overlay's tests (test-break) in every strata diff and import, and tests the overlay (about 5 min on 2 busy cores, half of it step 2's three previews)")
 	}
 	repo, err := filepath.Abs("../..")
 	if err != nil {
