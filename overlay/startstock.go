@@ -18,7 +18,8 @@ import (
 // a management node starts VMs on :7070. Everything else is the stock
 // start's: the same command and decoding (an ex object is ignored, as the
 // stock agent ignores unknown keys), the stock validation before any lock,
-// the VM's lock, the same clearing, undo and replies. Only the fixes run,
+// the VM's lock, the stock start lock around define and create, the same
+// clearing, undo and replies. Only the fixes run,
 // never the operator's layers: :7070 is the stock contract.
 func (p *VmPluginEx) StartVm(ctx context.Context, req *kvmagent.Request) (any, error) {
 	cmd := &excmd.StartVmExCmd{}
@@ -30,7 +31,7 @@ func (p *VmPluginEx) StartVm(ctx context.Context, req *kvmagent.Request) (any, e
 	if err := p.ValidateStock(ctx, &cmd.StartVmCmd); err != nil {
 		return nil, err
 	}
-	res, err := start.RunDecoded(ctx, cmd, start.Layers{Order: p.Fixes}, p, start.Options{})
+	res, err := start.RunDecoded(ctx, cmd, start.Layers{Order: p.Fixes}, stockStart{p}, start.Options{})
 	if err == nil {
 		if len(res.Applied) > 0 {
 			p.Log.InfoContext(ctx, "vendor fixes applied", "vm", cmd.VMInstanceUUID, "layers", strings.Join(res.Applied, ","), "changes", len(res.Changes))
@@ -38,6 +39,20 @@ func (p *VmPluginEx) StartVm(ctx context.Context, req *kvmagent.Request) (any, e
 		p.Log.DebugContext(ctx, "successfully started vm", "vm", cmd.VMInstanceUUID, "name", cmd.VMName)
 	}
 	return startReply(cmd.VMInstanceUUID, err)
+}
+
+// stockStart is the start.Target of :7070's start: the overlay's live
+// target, with define and create under the stock start lock, as the stock
+// start holds it (the ex start holds only the VM's lock).
+type stockStart struct{ *VmPluginEx }
+
+// Begin implements start.Target.
+func (s stockStart) Begin(ctx context.Context, cmd *excmd.StartVmExCmd) (start.Attempt, error) {
+	at, err := s.VmPluginEx.Begin(ctx, cmd)
+	if ls, ok := at.(*liveStart); ok {
+		ls.stockLock = true
+	}
+	return at, err
 }
 
 // qemuLogDir is where libvirt writes each domain's qemu log.

@@ -189,6 +189,9 @@ type liveStart struct {
 	cmd  *excmd.StartVmExCmd
 	undo *vmplugin.StartUndo
 	vm   *vmplugin.Vm
+	// stockLock: define and create hold the stock start lock (:7070's
+	// start, which serves the stock contract); the ex start does not.
+	stockLock bool
 }
 
 // Begin implements start.Target: it opens the undo list and clears the
@@ -235,6 +238,9 @@ func (s *liveStart) Build(ctx context.Context) (*libvirtxml.Domain, string, erro
 		return nil, "", err
 	}
 	s.vm = vm
+	if s.stockLock {
+		p.SerializeStart(vm)
+	}
 	return vm.Domain, vm.DomainXML, nil
 }
 
