@@ -269,8 +269,16 @@ func TestPlaybookRelease(t *testing.T) {
 			}
 			// Step 1: without the release's new corpus case its
 			// xml-overlap is not there.
-			stated["1.|conflicts"] = len(fs)
-			stated["1.|conflicts/without the new case"] = len(fs) - onlyNew
+			// Step 1 speaks of a preview, which lacks the import's own
+			// test-break (importOnly).
+			previewed := len(fs)
+			for _, f := range fs {
+				if importOnly(f) {
+					previewed--
+				}
+			}
+			stated["1.|conflicts"] = previewed
+			stated["1.|conflicts/without the new case"] = previewed - onlyNew
 			stated["4.|cases"] = strings.Count(report, "\n  xml: the stock XML of corpus case ")
 			// Test action: what step 3 leaves to a person, the source
 			// line by hand and the import committed on its own.
@@ -346,13 +354,27 @@ const newCorpusCase = "custom_cpu_native_aio"
 
 var corpusList = regexp.MustCompile(`: corpus ([^;)]+)`)
 
+// importOnly is the import's test-break that no preview has: the import
+// writes the release's version into upstream/UPSTREAM before the overlay's
+// tests run, and overlay/buildinfo's test checks it; the release tree the
+// previews read still has the old version there (step 6's go generate
+// answers it).
+func importOnly(f reportFinding) bool {
+	return f.class == "test-break" && strings.Contains(f.message, "TestUpstreamReleaseCurrent")
+}
+
 // checkPreviews: each preview of step 2 names the report's xml-overlap
 // findings, as many as the import's report (step 3's golden) has (the ref
 // too: `git add -A` kept the new corpus case, without which disk-tuning's
 // collision does not show), the JSON as many conflicts, with no warning.
 func checkPreviews(t *testing.T, rs []ran, golden string) {
 	t.Helper()
-	fs := conflicts(golden)
+	var fs []reportFinding
+	for _, f := range conflicts(golden) {
+		if !importOnly(f) {
+			fs = append(fs, f)
+		}
+	}
 	wantXML := 0
 	for _, f := range fs {
 		if f.class == "xml-overlap" {
