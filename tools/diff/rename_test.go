@@ -8,6 +8,7 @@ import (
 	"go/types"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/tools/go/packages"
 
 	"github.com/strataagent/strata/tools/diff"
+	"github.com/strataagent/strata/tools/finding"
 	"github.com/strataagent/strata/tools/layout"
 	"github.com/strataagent/strata/tools/passes"
 	"github.com/strataagent/strata/tools/release"
@@ -102,10 +104,16 @@ func TestRenamedLayout(t *testing.T) {
 	})
 
 	t.Run("report", func(t *testing.T) {
-		rep, err := diff.Run(context.Background(), diff.Options{Root: scratch, New: rel})
+		rep, err := diff.Run(context.Background(), diff.Options{Root: scratch, New: rel, Tests: true, TestCache: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
+		// overlay/layers' TestOrder finds the layers by the type's name in
+		// the source text, so the rename itself breaks it, under both
+		// releases: info, the rename's doing, not the tool's.
+		rep.Info = slices.DeleteFunc(rep.Info, func(f finding.Finding) bool {
+			return f.Class == "test-break" && f.Symbol == "overlay/layers.TestOrder" && strings.Contains(f.Message, "fails under the old release too")
+		})
 		var js, txt bytes.Buffer
 		if err := report.JSON(&js, rep); err != nil {
 			t.Fatal(err)
