@@ -16,7 +16,6 @@
 //	| #  | where (seed step)                  | seed writes                                   | port writes                                      |
 //	|----|------------------------------------|-----------------------------------------------|--------------------------------------------------|
 //	| 1  | make_meta <metadata>               | xmlns:zs declared on <domain>                 | xmlns:zs declared on <zs:zstack>                 |
-//	| 2  | make_usb_redirect, ich9-uhci1      | <controller multifunction="on">               | no multifunction attribute                       |
 //	| 3  | make_usb_redirect, spicevmc channel| bare <address type="virtio-serial"/>          | no <address>                                     |
 //	| 4  | make_usb_device <hostdev><source>  | children address, vendor, product             | vendor, product, address                         |
 //	| 5  | fusionstor disks and ISO (nbd)     | <host name="unix" port="/tmp/nbd-socket"/>    | <host transport="unix" socket="/tmp/nbd-socket"/>|
@@ -30,12 +29,14 @@
 //	| 13 | ScsiCeph (aarch64) w/o secretUuid  | uuid=None: TypeError at serialization         | build error naming the field                     |
 //	| 14 | failures                           | Python exceptions (IndexError, ValueError)    | errors naming the field, e.g. bootIso[1].deviceId|
 //
+// Row 2 (multifunction="on" on the ich9-uhci1 controller) is gone since
+// 2.3.2, whose make_usb_redirect writes no ICH9 controllers; the other rows
+// keep their numbers.
+//
 // Why, row by row:
 //
 //  1. DomainMetadata holds inner XML only. Same namespace and names; the
 //     two children stay un-namespaced, as the seed's readers expect.
-//  2. The schema has no multifunction attribute on <controller>
-//     (multifunction belongs to a PCI <address>); libvirtxml has no field.
 //  3. The schema requires controller, bus and port with that address type;
 //     without the element libvirt assigns the same virtio-serial port.
 //  4. The schema's order. libvirtxml writes address, product, vendor;
@@ -101,6 +102,10 @@
 //   - /host/fact reports the vendor's hvmCpuFlag (vmx or svm) when
 //     /proc/cpuinfo shows neither but /dev/kvm opens: nested hosts hide the
 //     flags, and the management node refuses a host without one.
+//   - resize_volume sends block_resize through libvirt's QEMU monitor API
+//     (HMP) on the agent's connection, not `virsh qemu-monitor-command`.
+//   - vmsync's double check against the qemu processes reads
+//     /proc/<pid>/cmdline instead of `ps x | grep -E -o ... | awk`.
 //   - handle_vfio_irq_conflict names the vfio device whose INTx setup failed
 //     but does not run lspci to list the devices sharing its IRQ.
 //

@@ -21,6 +21,7 @@
 //	create_bridge route move    re-added without dev, "onlink" cut    re-added with "dev <bridge>", flags kept
 //	create_vlan_eth ip/netmask  optional address on the VLAN device   not taken (no caller passes it)
 //	checkstate fallback         ps x | grep -w qemu | grep -w <uuid>  /proc/*/cmdline, argv0 basename contains "qemu"
+//	vmsync qemu guests          ps x | grep -E -o ... | awk -F=       /proc/*/cmdline, every user's processes
 //	get_cpu_num                 lines containing "processor"          lines whose key is "processor"
 //	get_cpu_speed               3 tries 3 s apart; aarch64 dmidecode  one read; no dmidecode
 //	cpu sockets                 0 when no "physical id"               1 when no "physical id"

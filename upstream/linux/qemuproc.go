@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,3 +84,44 @@ func FindQemuProcessByUUID(uuid string) (pid int, found bool, err error) {
 
 // IsQemuRunning looks in this machine's /proc.
 func IsQemuRunning(uuid string) bool { return System().IsQemuRunning(uuid) }
+
+// qemuGuestPattern is vmsync's `grep -E -o 'qemu-kvm.*guest=[[:alnum:]]{32}'`;
+// POSIX leftmost-longest, as grep matches.
+var qemuGuestPattern = regexp.MustCompilePOSIX(`qemu-kvm.*guest=[[:alnum:]]{32}`)
+
+// QemuGuestUUIDs is vmsync's double check against the qemu processes: the
+// guest names on qemu-kvm command lines, one per match. It reads
+// /proc/<pid>/cmdline (arguments joined by spaces, as ps shows them) instead
+// of the seed's `ps x | grep | awk` pipeline, and keeps the pipeline's
+// reading: "qemu-kvm" anywhere on the line, and the name is what follows the
+// match's first '=' up to the next one (awk -F= '{print $2}').
+func (r Root) QemuGuestUUIDs() ([]string, error) {
+	entries, err := os.ReadDir(r.Proc)
+	if err != nil {
+		return nil, fmt.Errorf("list qemu guests: %w", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		if n, err := strconv.Atoi(e.Name()); err == nil && n > 0 {
+			pids = append(pids, n)
+		}
+	}
+	sort.Ints(pids)
+	var guests []string
+	for _, p := range pids {
+		b, err := os.ReadFile(r.procPath(strconv.Itoa(p), "cmdline"))
+		if err != nil {
+			continue // exited meanwhile or unreadable: one process must not hide the rest
+		}
+		line := strings.Join(strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"), " ")
+		for _, m := range qemuGuestPattern.FindAllString(line, -1) {
+			if f := strings.Split(m, "="); len(f) > 1 {
+				guests = append(guests, f[1])
+			}
+		}
+	}
+	return guests, nil
+}
+
+// QemuGuestUUIDs looks in this machine's /proc.
+func QemuGuestUUIDs() ([]string, error) { return System().QemuGuestUUIDs() }

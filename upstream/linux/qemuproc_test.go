@@ -119,3 +119,48 @@ func TestSystemFindQemuRuns(t *testing.T) {
 		t.Fatalf("found = %v, err = %v", found, err)
 	}
 }
+
+func TestQemuGuestUUIDs(t *testing.T) {
+	const other = "ffffffffffffffffffffffffffffffff"
+	for _, tc := range []struct {
+		name  string
+		procs map[string]string
+		want  []string
+	}{
+		{"qemu-kvm guests in pid order", map[string]string{
+			"1":    "/sbin/init",
+			"9000": "/usr/libexec/qemu-kvm -name guest=" + other + ",debug-threads=on -S",
+			"4242": "/usr/libexec/qemu-kvm -name guest=" + vmUUID + ",debug-threads=on -S -uuid 0a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9",
+		}, []string{vmUUID, other}},
+		{"only qemu-kvm, as the seed's grep", map[string]string{
+			"77": "/usr/bin/qemu-system-x86_64 -name guest=" + vmUUID + ",debug-threads=on",
+		}, nil},
+		{"qemu-kvm anywhere on the line", map[string]string{
+			"78": "/usr/bin/python /opt/qemu-kvm/tool.py guest=" + vmUUID,
+		}, []string{vmUUID}},
+		{"no guest= or a name shorter than 32", map[string]string{
+			"79": "/usr/libexec/qemu-kvm -name " + vmUUID,
+			"80": "/usr/libexec/qemu-kvm -name guest=" + vmUUID[:31] + ",debug-threads=on",
+		}, nil},
+		{"a longer name is cut at 32, as grep -o does", map[string]string{
+			"81": "/usr/libexec/qemu-kvm -name guest=" + vmUUID + "ab",
+		}, []string{vmUUID}},
+		{"an '=' before guest= gives awk's second field", map[string]string{
+			"82": "/usr/libexec/qemu-kvm -machine accel=kvm -name guest=" + vmUUID,
+		}, []string{"kvm -name guest"}},
+		{"kernel thread with an empty cmdline", map[string]string{"2": ""}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := fakeProc(t, tc.procs).QemuGuestUUIDs()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Errorf("QemuGuestUUIDs = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if _, err := (Root{Proc: filepath.Join(t.TempDir(), "none")}).QemuGuestUUIDs(); err == nil {
+		t.Error("unreadable /proc: no error")
+	}
+}

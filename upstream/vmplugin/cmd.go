@@ -77,12 +77,13 @@ type Addons struct {
 	UsbDevice      []string             `json:"usbDevice,omitempty"`
 	VolumeQos      map[string]VolumeQos `json:"VolumeQos,omitempty"`
 	NicQos         map[string]NicQos    `json:"NicQos,omitempty"`
+	NativeAio      bool                 `json:"NativeAio,omitempty"` // io="native" on every volume's driver
 }
 
 // IsEmpty is Python's "not cmd.addons": absent or an empty map.
 func (a *Addons) IsEmpty() bool {
 	return a == nil || (a.QemuPath == "" && a.Channel == nil && a.CephSecretKey == "" && a.CephSecretUUID == "" &&
-		len(a.PciDevice) == 0 && len(a.UsbDevice) == 0 && len(a.VolumeQos) == 0 && len(a.NicQos) == 0)
+		len(a.PciDevice) == 0 && len(a.UsbDevice) == 0 && len(a.VolumeQos) == 0 && len(a.NicQos) == 0 && !a.NativeAio)
 }
 
 // StartVmCmd is /vm/start's command: every field from_StartVmCmd reads, plus
@@ -118,4 +119,6 @@ type StartVmCmd struct {
 	UsbRedirect                  string     `json:"usbRedirect"`
 	VDIMonitorNumber             int        `json:"VDIMonitorNumber"`
 	UseBootMenu                  bool       `json:"useBootMenu"`
+	VMCPUModel                   string     `json:"vmCpuModel"` // the <model> of nestedVirtualization "custom"
+	VMPortOff                    bool       `json:"vmPortOff"`
 }

@@ -125,7 +125,14 @@ func TestRenderIgnoresConfinement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := dom.Devices.Channels[0].Source.UNIX.Path; got != "/etc/strata-render/sock" {
+	// Since 2.3.2 make_usb_redirect's spicevmc channel comes first.
+	var got string
+	for _, ch := range dom.Devices.Channels {
+		if ch.Source != nil && ch.Source.UNIX != nil {
+			got = ch.Source.UNIX.Path
+		}
+	}
+	if got != "/etc/strata-render/sock" {
 		t.Errorf("channel path %q", got)
 	}
 	if pathExists("/etc/strata-render") {

@@ -51,12 +51,16 @@ func MakeCPU(c *BuildContext) error {
 }
 
 // cpuMode is the nested-virtualization choice both branches make: the
-// requested host mode, else host-passthrough on aarch64 (no named models
-// there), else a bare <cpu>.
+// requested host mode, or "custom" with the named vmCpuModel, else
+// host-passthrough on aarch64 (no named models there), else a bare <cpu>.
 func cpuMode(c *BuildContext) *libvirtxml.DomainCPU {
 	switch {
 	case c.Cmd.NestedVirtualization == "host-model":
 		return &libvirtxml.DomainCPU{Mode: "host-model", Model: &libvirtxml.DomainCPUModel{Fallback: "allow"}}
+	case c.Cmd.NestedVirtualization == "custom":
+		// The seed tests it after host-passthrough; the values exclude each
+		// other, so only its place before the aarch64 default matters.
+		return &libvirtxml.DomainCPU{Mode: "custom", Model: &libvirtxml.DomainCPUModel{Fallback: "allow", Value: c.Cmd.VMCPUModel}}
 	case c.Cmd.NestedVirtualization == "host-passthrough", c.IsAarch64():
 		return &libvirtxml.DomainCPU{Mode: "host-passthrough", Model: &libvirtxml.DomainCPUModel{Fallback: "allow"}}
 	default:

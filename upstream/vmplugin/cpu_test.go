@@ -45,6 +45,30 @@ func TestMakeCPU(t *testing.T) {
 			VCPU: &libvirtxml.DomainVCPU{Placement: "static", Value: 2}, CPUTune: shares(0),
 			CPU: &libvirtxml.DomainCPU{Mode: "host-model", Model: fallback, Topology: topo},
 		}, ""},
+		{"nestedVirtualization custom names vmCpuModel", cmdWith(func(c *StartVmCmd) { c.NestedVirtualization = "custom"; c.VMCPUModel = "Haswell-noTSX" }), cfgX86, &libvirtxml.Domain{
+			VCPU: &libvirtxml.DomainVCPU{Placement: "static", Value: 2}, CPUTune: shares(0),
+			CPU: &libvirtxml.DomainCPU{Mode: "custom", Model: &libvirtxml.DomainCPUModel{Fallback: "allow", Value: "Haswell-noTSX"}, Topology: topo},
+		}, ""},
+		{"nestedVirtualization custom without vmCpuModel", cmdWith(func(c *StartVmCmd) { c.NestedVirtualization = "custom" }), cfgX86, &libvirtxml.Domain{
+			VCPU: &libvirtxml.DomainVCPU{Placement: "static", Value: 2}, CPUTune: shares(0),
+			CPU: &libvirtxml.DomainCPU{Mode: "custom", Model: fallback, Topology: topo},
+		}, ""},
+		{"nestedVirtualization custom wins on aarch64", cmdWith(func(c *StartVmCmd) { c.NestedVirtualization = "custom"; c.VMCPUModel = "cortex-a57" }), cfgArm64, &libvirtxml.Domain{
+			VCPU: &libvirtxml.DomainVCPU{Placement: "static", Value: 2}, CPUTune: shares(0),
+			CPU: &libvirtxml.DomainCPU{Mode: "custom", Model: &libvirtxml.DomainCPUModel{Fallback: "allow", Value: "cortex-a57"}, Topology: topo},
+		}, ""},
+		{"vmCpuModel alone changes nothing", cmdWith(func(c *StartVmCmd) { c.VMCPUModel = "Haswell-noTSX" }), cfgX86, &libvirtxml.Domain{
+			VCPU: &libvirtxml.DomainVCPU{Placement: "static", Value: 2}, CPUTune: shares(0),
+			CPU: &libvirtxml.DomainCPU{Topology: topo},
+		}, ""},
+		{"useNuma with custom", cmdWith(func(c *StartVmCmd) {
+			c.UseNuma = true
+			c.NestedVirtualization = "custom"
+			c.VMCPUModel = "Haswell-noTSX"
+		}), cfgX86, &libvirtxml.Domain{
+			VCPU: &libvirtxml.DomainVCPU{Placement: "static", Current: 2, Value: 128}, CPUTune: shares(0),
+			CPU: &libvirtxml.DomainCPU{Mode: "custom", Model: &libvirtxml.DomainCPUModel{Fallback: "allow", Value: "Haswell-noTSX"}, Topology: numaTopo, Numa: numaCells},
+		}, ""},
 		{"useNuma", cmdWith(func(c *StartVmCmd) { c.UseNuma = true; c.CPUSpeed = 10 }), cfgX86, &libvirtxml.Domain{
 			VCPU: &libvirtxml.DomainVCPU{Placement: "static", Current: 2, Value: 128}, CPUTune: shares(20),
 			CPU: &libvirtxml.DomainCPU{Topology: numaTopo, Numa: numaCells},

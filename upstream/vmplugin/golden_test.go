@@ -230,7 +230,7 @@ func TestGoldenCorpusCoversBranches(t *testing.T) {
 		"vnc passwd":             `passwd="s3cret"`,
 		"spice streaming":        `<streaming mode="filter">`,
 		"usb redirect":           `<redirdev type="spicevmc" bus="usb">`,
-		"ich9 controllers":       `model="ich9-uhci3"`,
+		"redirect controllers":   `<controller type="usb" index="4" model="nec-xhci">`,
 		"nec-xhci":               `model="nec-xhci"`,
 		"guest agent channel":    `<channel type="unix">`,
 		"pci hostdev":            `<hostdev mode="subsystem" type="pci" managed="yes">`,

@@ -14,6 +14,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/strataagent/strata/upstream/kvmagent"
+	"github.com/strataagent/strata/upstream/linux"
 	"github.com/strataagent/strata/upstream/virtconn"
 )
 
@@ -27,6 +28,8 @@ const (
 	KVMDestroyVMPath = "/vm/destroy"
 	KVMVMSyncPath    = "/vm/vmsync"
 	KVMVMCheckState  = "/vm/checkstate"
+
+	KVMResizeVolumePath = "/volume/resize"
 )
 
 // PluginConfig is the agent configuration vm_plugin reads.
@@ -110,6 +113,7 @@ func (p *VmPlugin) Start(s *kvmagent.Server) error {
 	s.RegisterAsyncURI(KVMDestroyVMPath, p.DestroyVm)
 	s.RegisterAsyncURI(KVMVMSyncPath, p.VmSync, kvmagent.InLane(kvmagent.LaneQuery))
 	s.RegisterAsyncURI(KVMVMCheckState, p.CheckVmState, kvmagent.InLane(kvmagent.LaneQuery))
+	s.RegisterAsyncURI(KVMResizeVolumePath, p.KvmResizeVolume)
 	return nil
 }
 
@@ -542,9 +546,14 @@ func (p *VmPlugin) CheckVmState(ctx context.Context, req *kvmagent.Request) (any
 	return rsp, nil
 }
 
+// qemuGuestUUIDs lists the guests of the host's qemu-kvm processes; tests
+// swap it for a fixture.
+var qemuGuestUUIDs = linux.QemuGuestUUIDs
+
 // VmSync is /vm/vmsync: the active domains, minus libguestfs appliances and
 // the management node's own VM, and only in states the management node can
-// parse from a sync (an Unknown there fails the whole sync).
+// parse from a sync (an Unknown there fails the whole sync), plus every
+// qemu-kvm guest libvirt did not list, as Running.
 func (p *VmPlugin) VmSync(ctx context.Context, req *kvmagent.Request) (any, error) {
 	active, err := p.activeStates()
 	if err != nil {
@@ -562,7 +571,56 @@ func (p *VmPlugin) VmSync(ctx context.Context, req *kvmagent.Request) (any, erro
 			p.Log.WarnContext(ctx, "vmsync leaves out a vm in a state the management node cannot take", "vm", name, "state", st)
 		}
 	}
+
+	// libvirt occasionally misses a VM in its list; double check against
+	// the qemu processes. "Not in the list" is libvirt's list (active),
+	// before the filter above, which stays the port's.
+	guests, err := qemuGuestUUIDs()
+	if err != nil {
+		p.Log.Warn("vmsync cannot list qemu processes", "err", err)
+	}
+	for _, guest := range guests {
+		if _, ok := active[guest]; ok {
+			continue
+		}
+		p.Log.Warn("guest not found in virsh list", "guest", guest)
+		rsp.States[guest] = VMStateRunning
+	}
 	return rsp, nil
+}
+
+// KvmResizeVolumeCommand is /volume/resize's command.
+type KvmResizeVolumeCommand struct {
+	VMUUID   string `json:"vmUuid"`
+	Size     int64  `json:"size"` // bytes
+	DeviceID int    `json:"deviceId"`
+}
+
+// KvmResizeVolumeRsp adds nothing to the envelope.
+type KvmResizeVolumeRsp struct {
+	kvmagent.AgentResponse
+}
+
+// KvmResizeVolume is /volume/resize (kvm_resize_volume): grow a volume of a
+// running VM. Every failure goes to replyerror, as the seed's does.
+func (p *VmPlugin) KvmResizeVolume(ctx context.Context, req *kvmagent.Request) (any, error) {
+	cmd := &KvmResizeVolumeCommand{}
+	if err := decodeUUID(ctx, req, cmd, &cmd.VMUUID); err != nil {
+		return nil, err
+	}
+	defer p.LockVM(cmd.VMUUID)()
+	vm, err := p.GetVmByUUID(ctx, cmd.VMUUID, false)
+	if err != nil {
+		return nil, err
+	}
+	if vm == nil {
+		// The seed calls resize_volume on None: an AttributeError.
+		return nil, fmt.Errorf("unable to resize volume[device ID:%d]: vm[uuid:%s] not found", cmd.DeviceID, cmd.VMUUID)
+	}
+	if err := vm.ResizeVolume(cmd.DeviceID, cmd.Size); err != nil {
+		return nil, err
+	}
+	return &KvmResizeVolumeRsp{AgentResponse: kvmagent.NewAgentResponse()}, nil
 }
 
 func pathExists(p string) bool {

@@ -10,36 +10,34 @@ func TestMakeUsbRedirect(t *testing.T) {
 	spicevmc := func() *libvirtxml.DomainChardevSource {
 		return &libvirtxml.DomainChardevSource{SpiceVMC: &libvirtxml.DomainChardevSourceSpiceVMC{}}
 	}
-	redir := func(port string) libvirtxml.DomainRedirDev {
+	redir := func(bus uint, port string) libvirtxml.DomainRedirDev {
 		return libvirtxml.DomainRedirDev{Bus: "usb", Source: spicevmc(),
-			Address: &libvirtxml.DomainAddress{USB: &libvirtxml.DomainAddressUSB{Bus: uintPtr(0), Port: port}}}
+			Address: &libvirtxml.DomainAddress{USB: &libvirtxml.DomainAddressUSB{Bus: uintPtr(bus), Port: port}}}
 	}
-	redirect := libvirtxml.DomainDeviceList{
+	x86 := libvirtxml.DomainDeviceList{
 		Controllers: []libvirtxml.DomainController{
-			{Type: "usb", Model: "ich9-ehci1"}, {Type: "usb", Model: "ich9-uhci1"},
-			{Type: "usb", Model: "ich9-uhci2"}, {Type: "usb", Model: "ich9-uhci3"},
+			{Type: "usb", Index: uintPtr(0)},
+			{Type: "usb", Index: uintPtr(1), Model: "ehci"}, {Type: "usb", Index: uintPtr(2), Model: "nec-xhci"},
+			{Type: "usb", Index: uintPtr(3), Model: "ehci"}, {Type: "usb", Index: uintPtr(4), Model: "nec-xhci"},
 		},
 		Channels: []libvirtxml.DomainChannel{{
 			Source: spicevmc(),
 			Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: "com.redhat.spice.0"}},
 		}},
-		RedirDevs: []libvirtxml.DomainRedirDev{redir("2"), redir("3"), redir("4"), redir("6")},
+		RedirDevs: []libvirtxml.DomainRedirDev{redir(3, "1"), redir(3, "2"), redir(4, "1"), redir(4, "2")},
 	}
+	arm := libvirtxml.DomainDeviceList{Controllers: []libvirtxml.DomainController{{Type: "usb", Index: uintPtr(0)}}}
 	for _, tc := range []struct {
 		name string
 		cmd  *StartVmCmd
 		cfg  Config
 		want libvirtxml.DomainDeviceList
 	}{
-		{"usbRedirect true", cmdWith(func(c *StartVmCmd) { c.UsbRedirect = "true" }), cfgX86, redirect},
-		{"usbRedirect true on aarch64", cmdWith(func(c *StartVmCmd) { c.UsbRedirect = "true" }), cfgArm64, redirect},
-		{"usbRedirect false", baseCmd(), cfgX86, libvirtxml.DomainDeviceList{Controllers: []libvirtxml.DomainController{
-			{Type: "usb", Index: uintPtr(0)}, {Type: "usb", Index: uintPtr(1), Model: "ehci"}, {Type: "usb", Index: uintPtr(2), Model: "nec-xhci"},
-		}}},
-		{"usbRedirect True is not true", cmdWith(func(c *StartVmCmd) { c.UsbRedirect = "True" }), cfgX86, libvirtxml.DomainDeviceList{Controllers: []libvirtxml.DomainController{
-			{Type: "usb", Index: uintPtr(0)}, {Type: "usb", Index: uintPtr(1), Model: "ehci"}, {Type: "usb", Index: uintPtr(2), Model: "nec-xhci"},
-		}}},
-		{"usbRedirect false on aarch64", baseCmd(), cfgArm64, libvirtxml.DomainDeviceList{Controllers: []libvirtxml.DomainController{{Type: "usb", Index: uintPtr(0)}}}},
+		{"usbRedirect true", cmdWith(func(c *StartVmCmd) { c.UsbRedirect = "true" }), cfgX86, x86},
+		{"usbRedirect false redirects too", baseCmd(), cfgX86, x86},
+		{"usbRedirect absent redirects too", cmdWith(func(c *StartVmCmd) { c.UsbRedirect = "" }), cfgX86, x86},
+		{"aarch64: the default controller only", cmdWith(func(c *StartVmCmd) { c.UsbRedirect = "true" }), cfgArm64, arm},
+		{"aarch64 with usbRedirect false", baseCmd(), cfgArm64, arm},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := runStep(t, MakeUsbRedirect, tc.cmd, tc.cfg, nil)

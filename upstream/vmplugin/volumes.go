@@ -100,6 +100,7 @@ func MakeVolumes(c *BuildContext) error {
 		if disk.IOTune, err = volumeIOTune(cmd.Addons, v.VolumeUUID); err != nil {
 			return fmt.Errorf("addons.VolumeQos[%s]: %w", v.VolumeUUID, err)
 		}
+		volumeNativeAio(cmd.Addons, disk)
 		devs.Disks = append(devs.Disks, *disk)
 	}
 	return late
@@ -179,4 +180,13 @@ func volumeIOTune(a *Addons, volumeUUID string) (*libvirtxml.DomainDiskIOTune, e
 		ReadIopsSec:   uint64(qos.TotalIops),
 		WriteIopsSec:  uint64(qos.TotalIops),
 	}, nil
+}
+
+// volumeNativeAio is volume_native_aio: addons.NativeAio sets io="native"
+// on the disk's <driver>; a disk without one (Ceph) is left as it is.
+func volumeNativeAio(a *Addons, disk *libvirtxml.DomainDisk) {
+	if a.IsEmpty() || !a.NativeAio || disk.Driver == nil {
+		return
+	}
+	disk.Driver.IO = "native"
 }

@@ -106,6 +106,35 @@ func TestMakeVolumes(t *testing.T) {
 			}()}, ""},
 		{"VolumeQos of another volume", cmdWith(func(c *StartVmCmd) { c.Addons.VolumeQos = map[string]VolumeQos{"x": {TotalIops: 7}} }), cfgX86,
 			[]libvirtxml.DomainDisk{root(diskTarget("vda", "virtio"), boot)}, ""},
+		{"NativeAio sets io native on every driver", cmdWith(func(c *StartVmCmd) {
+			c.Addons.NativeAio = true
+			c.DataVolumes = []VolumeTO{dataFile("/ps/d1.raw", 1, nil)}
+		}), cfgX86, []libvirtxml.DomainDisk{
+			func() libvirtxml.DomainDisk {
+				d := root(diskTarget("vda", "virtio"), boot)
+				d.Driver.IO = "native"
+				return d
+			}(),
+			disk("/ps/d1.raw", "raw", diskTarget("vdb", "virtio"), func(d *libvirtxml.DomainDisk) { d.Driver.IO = "native" }),
+		}, ""},
+		{"NativeAio with VolumeQos", cmdWith(func(c *StartVmCmd) {
+			c.Addons = &Addons{NativeAio: true, VolumeQos: map[string]VolumeQos{"r0": {TotalIops: 7}}}
+		}), cfgX86, []libvirtxml.DomainDisk{func() libvirtxml.DomainDisk {
+			d := root(diskTarget("vda", "virtio"), boot)
+			d.Driver.IO = "native"
+			d.IOTune = &libvirtxml.DomainDiskIOTune{ReadIopsSec: 7, WriteIopsSec: 7}
+			return d
+		}()}, ""},
+		{"NativeAio false", cmdWith(func(c *StartVmCmd) { c.Addons.NativeAio = false }), cfgX86,
+			[]libvirtxml.DomainDisk{root(diskTarget("vda", "virtio"), boot)}, ""},
+		{"NativeAio leaves a ceph disk without driver alone", cmdWith(func(c *StartVmCmd) {
+			c.Addons.NativeAio = true
+			c.RootVolume = &VolumeTO{InstallPath: "ceph://pool/r0", DeviceType: "ceph", VolumeUUID: "r0", UseVirtio: true}
+		}), cfgX86, []libvirtxml.DomainDisk{{
+			Device: "disk",
+			Source: &libvirtxml.DomainDiskSource{Network: &libvirtxml.DomainDiskSourceNetwork{Protocol: "rbd", Name: "pool/r0"}},
+			Target: diskTarget("vda", "virtio"), Boot: boot,
+		}}, ""},
 		{"deviceId 25", cmdWith(func(c *StartVmCmd) { c.DataVolumes = []VolumeTO{dataFile("/ps/x.qcow2", 25, nil)} }), cfgX86, nil,
 			"dataVolumes[0].deviceId: exceeds max disk limit, it's 25 but only 26 allowed"},
 		{"deviceId -26", cmdWith(func(c *StartVmCmd) { c.DataVolumes = []VolumeTO{dataFile("/ps/x.qcow2", -26, nil)} }), cfgX86, nil,
