@@ -53,7 +53,7 @@ func NewVmPluginEx(stock *vmplugin.VmPlugin, layers start.Source, host layer.Hos
 // Start registers the stock URIs with the stock contract, the reboot being
 // the overlay's: the promoted Start would bind RebootVm to the inner type.
 //
-//strata:copy upstream/vmplugin.(*VmPlugin).Start h1:2inMLE1CELF3+ucH6zAv2MiQjrTabzr+12mFSjCRbTI=
+//strata:copy upstream/vmplugin.(*VmPlugin).Start h1:gXwAGzK1JQmzV3A8MlhAKNOFjX0j7DpnqDiwl9/FlTM=
 func (p *VmPluginEx) Start(s *kvmagent.Server) error {
 	s.RegisterAsyncURI(vmplugin.KVMStartVMPath, p.StartVm)
 	s.RegisterAsyncURI(vmplugin.KVMStopVMPath, p.StopVm)
@@ -63,6 +63,7 @@ func (p *VmPluginEx) Start(s *kvmagent.Server) error {
 	s.RegisterAsyncURI(vmplugin.KVMDestroyVMPath, p.DestroyVm)
 	s.RegisterAsyncURI(vmplugin.KVMVMSyncPath, p.VmSync, kvmagent.InLane(kvmagent.LaneQuery))
 	s.RegisterAsyncURI(vmplugin.KVMVMCheckState, p.CheckVmState, kvmagent.InLane(kvmagent.LaneQuery))
+	s.RegisterAsyncURI(vmplugin.KVMResizeVolumePath, p.KvmResizeVolume)
 	return nil
 }
 

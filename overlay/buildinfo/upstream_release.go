@@ -5,5 +5,5 @@ package buildinfo
 // UpstreamName and UpstreamRelease are upstream/UPSTREAM's name and version lines.
 const (
 	UpstreamName    = "kvmagent"
-	UpstreamRelease = "2.3.1-1"
+	UpstreamRelease = "2.3.2"
 )
