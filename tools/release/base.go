@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -43,22 +44,26 @@ func AtTree(root, upstreamDir, provenanceFile, tree string) (dir string, temp bo
 	return dir, true, nil
 }
 
-// commitWithTree is the newest commit whose provenance file records tree.
+// commitWithTree is the last commit whose provenance file records tree:
+// the parent of the commit that next changed the file (the import after
+// it), so the overlay, lock and goldens are those reconciled with that
+// release, not the state of the import commit itself; HEAD when no
+// commit changed it since. It walks first parents (the main line).
 func commitWithTree(root, file, tree string) (string, error) {
-	out, err := exec.Command("git", "-C", root, "log", "--format=%H", "--", file).Output()
+	out, err := exec.Command("git", "-C", root, "log", "--first-parent", "--format=%H", "--", file).Output()
 	if err != nil {
 		return "", fmt.Errorf("history of %s: %w", file, err)
 	}
+	next := ""
 	for _, c := range strings.Fields(string(out)) {
 		b, err := exec.Command("git", "-C", root, "show", c+":"+file).Output()
-		if err != nil {
-			continue // the commit deleted it
-		}
-		for _, l := range strings.Split(string(b), "\n") {
-			if l == "tree "+tree {
-				return c, nil
+		if err == nil && slices.Contains(strings.Split(string(b), "\n"), "tree "+tree) {
+			if next == "" {
+				return "HEAD", nil
 			}
+			return next + "^", nil
 		}
+		next = c
 	}
 	return "", fmt.Errorf("no commit of %s records upstream tree %s in %s (a shallow clone? fetch the history)", root, tree, file)
 }

@@ -45,6 +45,10 @@ func TestAtTree(t *testing.T) {
 	}
 	git("init", "-q")
 	old := release("1.0", "package a // 1.0\n")
+	// The overlay follows the import in commits of its own: the past
+	// tree's repository is the last of them, not the import commit.
+	write("overlay/o.go", "package overlay // at 1.0, followed\n")
+	git("commit", "-q", "-am", "overlay follows 1.0")
 	cur := release("1.1", "package a // 1.1\n")
 
 	dir, temp, err := AtTree(root, "upstream", "UPSTREAM", cur)
@@ -56,7 +60,7 @@ func TestAtTree(t *testing.T) {
 		t.Fatalf("past tree: %q %v %v", dir, temp, err)
 	}
 	defer os.RemoveAll(dir)
-	for rel, want := range map[string]string{"upstream/a.go": "1.0", "overlay/o.go": "1.0"} {
+	for rel, want := range map[string]string{"upstream/a.go": "1.0", "overlay/o.go": "1.0, followed"} {
 		b, err := os.ReadFile(filepath.Join(dir, rel))
 		if err != nil || !strings.Contains(string(b), want) {
 			t.Errorf("%s: %q %v, want the %s file", rel, b, err, want)
