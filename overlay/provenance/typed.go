@@ -158,12 +158,16 @@ type typeInfo struct {
 	// startFrom: fields a wrapper's MarshalXML derives attributes from
 	// (a disk's type from its source); a shell carries them too.
 	startFrom []int
-	attrList  []attrField // in field order, as encoding/xml writes them
-	elems     []elemField
-	byEl      map[string]int // element name -> elems index
-	attrs     map[string]attrField
-	cmp       []int // fields equality looks at (not a tagged XMLName)
-	flat      bool  // no pointer, slice, map or interface inside: copy by assignment
+	// lead is the attribute a wrapper's MarshalXML writes before the
+	// tagged ones, read from the typed value (false: none written).
+	lead     func(reflect.Value) (string, string, bool)
+	text     int         // the chardata string field of a leaf element (attributes and text only), -1 if none
+	attrList []attrField // in field order, as encoding/xml writes them
+	elems    []elemField
+	byEl     map[string]int // element name -> elems index
+	attrs    map[string]attrField
+	cmp      []int // fields equality looks at (not a tagged XMLName)
+	flat     bool  // no pointer, slice, map or interface inside: copy by assignment
 }
 
 var (
@@ -182,6 +186,7 @@ var (
 type wrapper struct {
 	check     func(reflect.Value) bool // nil: always
 	startFrom []string
+	lead      func(reflect.Value) (string, string, bool)
 }
 
 var wrappers map[reflect.Type]wrapper
@@ -192,9 +197,54 @@ func init() {
 			d := v.Addr().Interface().(*libvirtxml.DomainDeviceList)
 			return d.IOMMU == nil || (len(d.IOMMUs) > 0 && equal(reflect.ValueOf(d.IOMMU).Elem(), reflect.ValueOf(&d.IOMMUs[0]).Elem()))
 		}},
-		reflect.TypeFor[libvirtxml.DomainDisk]():      {startFrom: []string{"Source"}},
-		reflect.TypeFor[libvirtxml.DomainInterface](): {startFrom: []string{"Source"}},
+		reflect.TypeFor[libvirtxml.DomainDisk]():      {startFrom: []string{"Source"}, lead: diskType},
+		reflect.TypeFor[libvirtxml.DomainInterface](): {startFrom: []string{"Source"}, lead: interfaceType},
 	}
+}
+
+// diskType is the type attribute DomainDisk.MarshalXML derives from its
+// Source: the first source kind set, in the order it tests them.
+func diskType(v reflect.Value) (string, string, bool) {
+	s := v.Addr().Interface().(*libvirtxml.DomainDisk).Source
+	if s == nil {
+		return "", "", false
+	}
+	for _, k := range []struct {
+		set  bool
+		name string
+	}{
+		{s.File != nil, "file"}, {s.Block != nil, "block"}, {s.Dir != nil, "dir"}, {s.Network != nil, "network"},
+		{s.Volume != nil, "volume"}, {s.NVME != nil, "nvme"}, {s.VHostUser != nil, "vhostuser"},
+		{s.VHostVDPA != nil, "vhostvdpa"}, {s.Ctl != nil, "ctl"},
+	} {
+		if k.set {
+			return "type", k.name, true
+		}
+	}
+	return "", "", false
+}
+
+// interfaceType is diskType for DomainInterface.MarshalXML.
+func interfaceType(v reflect.Value) (string, string, bool) {
+	s := v.Addr().Interface().(*libvirtxml.DomainInterface).Source
+	if s == nil {
+		return "", "", false
+	}
+	for _, k := range []struct {
+		set  bool
+		name string
+	}{
+		{s.User != nil, "user"}, {s.Ethernet != nil, "ethernet"}, {s.VHostUser != nil, "vhostuser"},
+		{s.Server != nil, "server"}, {s.Client != nil, "client"}, {s.MCast != nil, "mcast"},
+		{s.Network != nil, "network"}, {s.Bridge != nil, "bridge"}, {s.Internal != nil, "internal"},
+		{s.Direct != nil, "direct"}, {s.Hostdev != nil, "hostdev"}, {s.UDP != nil, "udp"},
+		{s.VDPA != nil, "vdpa"}, {s.Null != nil, "null"}, {s.VDS != nil, "vds"},
+	} {
+		if k.set {
+			return "type", k.name, true
+		}
+	}
+	return "", "", false
 }
 
 func customMarshal(t reflect.Type) bool {
@@ -206,9 +256,9 @@ func infoOf(t reflect.Type) *typeInfo {
 	if ti, ok := typeInfos.Load(t); ok {
 		return ti.(*typeInfo)
 	}
-	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, flat: true}
+	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, flat: true, text: -1}
 	wr, wrapped := wrappers[t]
-	ti.check = wr.check
+	ti.check, ti.lead = wr.check, wr.lead
 	ti.plain = !customMarshal(t) || wrapped
 	for _, name := range wr.startFrom {
 		if f, ok := t.FieldByName(name); ok && len(f.Index) == 1 {
@@ -256,6 +306,12 @@ func infoOf(t reflect.Type) *typeInfo {
 			ti.attrList = append(ti.attrList, af)
 			ti.own = append(ti.own, i)
 			continue
+		case flags["chardata"] && name == "" && ti.text < 0 && f.Type.Kind() == reflect.String && simpleType(f.Type):
+			// a leaf's text; a leaf only (see below): etree's Text is the
+			// text before the first child, which fields alone cannot tell
+			ti.text = i
+			ti.own = append(ti.own, i)
+			continue
 		case flags["chardata"] || flags["cdata"] || flags["innerxml"] || flags["comment"] || flags["any"] || strings.Contains(name, ">"):
 			ti.plain = false
 			continue
@@ -272,6 +328,9 @@ func infoOf(t reflect.Type) *typeInfo {
 			ti.byEl[ef.name] = len(ti.elems)
 		}
 		ti.elems = append(ti.elems, ef)
+	}
+	if ti.text >= 0 && (len(ti.elems) > 0 || wrapped) {
+		ti.plain = false
 	}
 	typeInfos.Store(t, ti)
 	return ti
@@ -698,6 +757,11 @@ func ownEqual(a, b reflect.Value, ti *typeInfo) bool {
 			return false
 		}
 	}
+	if ti.lead != nil { // what the wrapper derives, not all it derives it from
+		ka, va, oka := ti.lead(a)
+		kb, vb, okb := ti.lead(b)
+		return oka == okb && ka == kb && va == vb
+	}
 	for _, i := range ti.startFrom {
 		if !equal(a.Field(i), b.Field(i)) {
 			return false
@@ -706,14 +770,19 @@ func ownEqual(a, b reflect.Value, ti *typeInfo) bool {
 	return true
 }
 
-// own diffs a plain element's attributes: from typed fields where each is
-// a simple value, else from shells marshalled alone.
+// own diffs a plain element's attributes and a leaf's text: from typed
+// fields where each is a simple value, else from shells marshalled alone.
 func (w *walker) own(out *[]Change, path string, a, b reflect.Value, ti *typeInfo, ef *elemField) error {
-	if len(ti.startFrom) == 0 {
+	if typedStart(ti) {
 		aa, oka := typedAttrs(a, ti)
 		ba, okb := typedAttrs(b, ti)
-		if oka && okb {
+		ta, okta := leafText(a, ti)
+		tb, oktb := leafText(b, ti)
+		if oka && okb && okta && oktb {
 			diffAttrs(out, path, attrMap(aa), attrMap(ba))
+			if ta != tb {
+				*out = append(*out, Change{Path: path, Op: OpSet, Old: ta, New: tb})
+			}
 			return nil
 		}
 	}
@@ -737,10 +806,30 @@ func attrMap(as []etree.Attr) map[string]string {
 	return m
 }
 
+// typedStart reports whether a plain type's start tag can be read from its
+// fields: no attribute a wrapper derives, or one lead tells.
+func typedStart(ti *typeInfo) bool { return len(ti.startFrom) == 0 || ti.lead != nil }
+
+// leafText is a leaf's text as Diff reads it (trimmed), "" for a type with
+// none; false for text XML cannot carry.
+func leafText(v reflect.Value, ti *typeInfo) (string, bool) {
+	if ti.text < 0 {
+		return "", true
+	}
+	t, ok := simpleText(v.Field(ti.text))
+	return strings.TrimSpace(t), ok
+}
+
 // typedAttrs are the attributes encoding/xml writes for a plain struct, in
-// its order; false when one is not a simple value.
+// its order (a wrapper's lead first, as its MarshalXML puts it in the start
+// element); false when one is not a simple value.
 func typedAttrs(v reflect.Value, ti *typeInfo) ([]etree.Attr, bool) {
 	var out []etree.Attr
+	if ti.lead != nil {
+		if k, val, ok := ti.lead(v); ok {
+			out = append(out, etree.Attr{Key: k, Value: val})
+		}
+	}
 	for _, af := range ti.attrList {
 		if !af.simple {
 			return nil, false
@@ -823,15 +912,16 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 		} else if plainAt(v) {
 			ti := infoOf(v.Type())
 			attrs, ok := []etree.Attr(nil), false
-			if len(ti.startFrom) == 0 {
+			text, okt := leafText(v, ti)
+			if typedStart(ti) {
 				attrs, ok = typedAttrs(v, ti)
 			}
-			if !ok {
+			if !ok || !okt {
 				e, err := w.marshal(shell(v, ti), ef)
 				if err != nil {
 					return "", err
 				}
-				attrs = e.Attr
+				attrs, text = e.Attr, strings.TrimSpace(e.Text())
 			}
 			children := false
 			for i := range ti.elems {
@@ -840,7 +930,7 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 					break
 				}
 			}
-			return summaryOf(ef.name, attrs, children, ""), nil
+			return summaryOf(ef.name, attrs, children, text), nil
 		}
 	}
 	e, err := w.marshal(v, ef)

@@ -156,6 +156,42 @@ func TestTypedMatchesXML(t *testing.T) {
 			d.OS.Loader = &libvirtxml.DomainLoader{Path: "/x/OVMF.fd", Readonly: "yes", Type: "pflash"}
 			return nil
 		}},
+		{"os type text and loader text", []string{"/domain/os"}, func(d *libvirtxml.Domain) error {
+			d.OS.Type.Type = " xen\n"
+			d.OS.Loader = &libvirtxml.DomainLoader{Path: "  /x/a&b<c>\"d\".fd\r", Secure: "yes"}
+			return nil
+		}},
+		{"loader text XML cannot carry", []string{"/domain/os/loader"}, func(d *libvirtxml.Domain) error {
+			d.OS.Loader = &libvirtxml.DomainLoader{Path: "/x/\x01\xff", Readonly: "yes"}
+			return nil
+		}},
+		{"os type removed", []string{"/domain/os/type"}, func(d *libvirtxml.Domain) error {
+			d.OS.Type = nil
+			return nil
+		}},
+		{"disk source kind changed", []string{"/domain/devices/disk"}, func(d *libvirtxml.Domain) error {
+			for i := range d.Devices.Disks {
+				if s := d.Devices.Disks[i].Source; s != nil && s.File != nil {
+					d.Devices.Disks[i].Source = &libvirtxml.DomainDiskSource{Block: &libvirtxml.DomainDiskSourceBlock{Dev: s.File.File}}
+					break
+				}
+			}
+			return nil
+		}},
+		{"disk source dropped, one without source added", []string{"/domain/devices/disk"}, func(d *libvirtxml.Domain) error {
+			d.Devices.Disks[0].Source = nil
+			d.Devices.Disks = append(d.Devices.Disks, libvirtxml.DomainDisk{Device: "cdrom", Source: &libvirtxml.DomainDiskSource{}, Target: &libvirtxml.DomainDiskTarget{Dev: "sdz"}})
+			return nil
+		}},
+		{"interface source kind changed and one added", []string{"/domain/devices/interface"}, func(d *libvirtxml.Domain) error {
+			for i := range d.Devices.Interfaces {
+				d.Devices.Interfaces[i].Source = &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: "n"}}
+			}
+			d.Devices.Interfaces = append(d.Devices.Interfaces, libvirtxml.DomainInterface{
+				MAC: &libvirtxml.DomainInterfaceMAC{Address: "fa:00:00:00:00:09"}, Source: &libvirtxml.DomainInterfaceSource{Direct: &libvirtxml.DomainInterfaceSourceDirect{Dev: "eth0"}},
+			})
+			return nil
+		}},
 		{"metadata appended", []string{"/domain/metadata/strata:tags"}, func(d *libvirtxml.Domain) error {
 			if d.Metadata == nil {
 				d.Metadata = &libvirtxml.DomainMetadata{}
