@@ -54,7 +54,8 @@ func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
 		return nil, errors.New("provenance: nil domain")
 	}
 	live := reflect.ValueOf(d).Elem()
-	var w walker
+	w := walkers.Get().(*walker)
+	defer walkers.Put(w)
 	var out []Change
 	if t.scope.All() {
 		if err := w.elem(&out, "/domain", t.v, live, &rootField); err != nil {
@@ -556,7 +557,11 @@ var errWhole = errors.New("provenance: element marshalled whole")
 type walker struct {
 	buf bytes.Buffer
 	enc *xml.Encoder
+	key []byte // keyLabel's buffer
 }
+
+// walkers keep their encoders (and its 4 KiB buffer) between records.
+var walkers = sync.Pool{New: func() any { return new(walker) }}
 
 // elem diffs one element, a and b its values (structs, addressable).
 func (w *walker) elem(out *[]Change, path string, a, b reflect.Value, ef *elemField) error {
@@ -685,6 +690,9 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 				continue
 			}
 			if i := lastIndex(g.al, l); i >= 0 {
+				if equal(g.ai[i], g.bi[j]) {
+					continue // before the path is made
+				}
 				if err := w.elem(out, path+"/"+l, g.ai[i], g.bi[j], g.ef); err != nil {
 					return err
 				}
@@ -950,12 +958,11 @@ func (w *walker) labels(parent string, g *group) (al, bl []string, err error) {
 		var seen map[string]int
 		for i, v := range vs {
 			if rule != nil {
-				pred, err := w.keyPred(v, g.ef, rule)
+				l, err := w.keyLabel(name, v, g.ef, rule)
 				if err != nil {
 					return nil, err
 				}
-				if pred != "" {
-					l := name + pred
+				if l != "" {
 					if seen == nil {
 						seen = map[string]int{}
 					}
@@ -984,10 +991,12 @@ func (w *walker) labels(parent string, g *group) (al, bl []string, err error) {
 	return al, bl, nil
 }
 
-// keyPred is keyPred of the item's marshalled form, read from its typed
-// fields where the tags lead to them, else from the item marshalled alone.
-func (w *walker) keyPred(v reflect.Value, ef *elemField, rule []keyPart) (string, error) {
-	var parts []string
+// keyLabel is name followed by keyPred of the item's marshalled form, ""
+// when that is empty: read from its typed fields where the tags lead to
+// them, else from the item marshalled alone. One buffer per label: the
+// walk labels every item of a changed group.
+func (w *walker) keyLabel(name string, v reflect.Value, ef *elemField, rule []keyPart) (string, error) {
+	b := w.key[:0]
 	for _, p := range rule {
 		val, ok := keyValue(v, p)
 		if !ok {
@@ -995,20 +1004,31 @@ func (w *walker) keyPred(v reflect.Value, ef *elemField, rule []keyPart) (string
 			if err != nil {
 				return "", err
 			}
-			return keyPred(e, rule), nil
+			if pred := keyPred(e, rule); pred != "" {
+				return name + pred, nil
+			}
+			return "", nil
 		}
 		if val == "" {
 			continue
 		}
-		if strings.ContainsAny(val, `,]="[`) {
-			val = strconv.Quote(val)
+		if len(b) == 0 {
+			b = append(append(b, name...), '[')
+		} else {
+			b = append(b, ',')
 		}
-		parts = append(parts, p.label+"="+val)
+		b = append(append(b, p.label...), '=')
+		if strings.ContainsAny(val, `,]="[`) {
+			b = strconv.AppendQuote(b, val)
+		} else {
+			b = append(b, val...)
+		}
 	}
-	if len(parts) == 0 {
+	w.key = b
+	if len(b) == 0 {
 		return "", nil
 	}
-	return "[" + strings.Join(parts, ",") + "]", nil
+	return string(append(b, ']')), nil
 }
 
 // keyValue reads a key part from typed fields: its value ("" when absent),
