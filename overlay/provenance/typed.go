@@ -41,10 +41,16 @@ func Take(d *libvirtxml.Domain, s *Scope) (*Typed, error) {
 	if d == nil {
 		return nil, errors.New("provenance: nil domain")
 	}
-	part, s := scoped(d, s)
+	v := reflect.ValueOf(d).Elem()
 	cp := reflect.New(domainType).Elem()
-	deepCopy(cp, part)
-	return &Typed{scope: s, v: cp}, nil
+	if !s.All() && copyScoped(cp, v, s) {
+		return &Typed{scope: s, v: cp}, nil
+	}
+	// the whole domain, or a scope naming an element the type has no
+	// field for (as SnapshotScope takes it)
+	cp.SetZero()
+	deepCopy(cp, v)
+	return &Typed{scope: &Scope{all: true}, v: cp}, nil
 }
 
 // Changes lists what changed in the scope's part of d since Take, as Diff
@@ -169,6 +175,7 @@ type typeInfo struct {
 	attrs    map[string]attrField
 	cmp      []int // fields equality looks at (not a tagged XMLName)
 	flat     bool  // no pointer, slice, map or interface inside: copy by assignment
+	deep     []int // the exported fields that are not flat: what a copy must follow
 }
 
 var (
@@ -272,6 +279,9 @@ func infoOf(t reflect.Type) *typeInfo {
 		f := t.Field(i)
 		if !flatType(f.Type) {
 			ti.flat = false
+			if f.IsExported() {
+				ti.deep = append(ti.deep, i)
+			}
 		}
 		tag := f.Tag.Get("xml")
 		if f.Name == "XMLName" && f.Type == nameType {
@@ -422,7 +432,7 @@ func flatType(t reflect.Type) bool {
 	return true
 }
 
-// deepCopy sets dst (settable, zero) to a copy of src sharing nothing a
+// deepCopy sets dst (settable, zero or equal to src) to a copy of src sharing nothing a
 // layer could change in place (strings are immutable, so shared).
 func deepCopy(dst, src reflect.Value) {
 	switch src.Kind() {
@@ -435,20 +445,10 @@ func deepCopy(dst, src reflect.Value) {
 		dst.Set(p)
 	case reflect.Struct:
 		dst.Set(src)
-		ti := infoOf(src.Type())
-		if ti.flat {
-			return
-		}
-		for i := range src.NumField() {
-			f := dst.Field(i)
-			if !f.CanSet() {
-				continue
-			}
-			switch f.Kind() {
-			case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface, reflect.Struct, reflect.Array:
-				f.SetZero()
-				deepCopy(f, src.Field(i))
-			}
+		// The assignment shares what the deep fields point to; each is
+		// replaced by a copy (where src's is nil, dst's is nil already).
+		for _, i := range infoOf(src.Type()).deep {
+			deepCopy(dst.Field(i), src.Field(i))
 		}
 	case reflect.Slice:
 		if src.IsNil() {
@@ -623,14 +623,19 @@ type group struct {
 // none of the element's own.
 func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti *typeInfo, ef *elemField, s *Scope) error {
 	var groups []group
-	for i := range ti.elems {
-		f := &ti.elems[i]
+	n := len(ti.elems)
+	var plan []scopedElem
+	if s != nil {
+		plan = s.plan(a.Type()).elems
+		n = len(plan)
+	}
+	for k := range n {
+		var f *elemField
 		var sub *Scope
 		if s != nil {
-			var in bool
-			if sub, in = s.children[f.name]; !in {
-				continue
-			}
+			f, sub = &ti.elems[plan[k].elem], plan[k].sub
+		} else {
+			f = &ti.elems[k]
 		}
 		fa, fb := a.Field(f.index), b.Field(f.index)
 		if sub != nil {
