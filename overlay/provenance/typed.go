@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -558,6 +559,8 @@ type walker struct {
 	buf bytes.Buffer
 	enc *xml.Encoder
 	key []byte // keyLabel's buffer
+	// typedAttrs' buffers, consumed before the next call
+	attrsA, attrsB []etree.Attr
 }
 
 // walkers keep their encoders (and its 4 KiB buffer) between records.
@@ -746,6 +749,17 @@ func items(v reflect.Value, ef *elemField) []reflect.Value {
 	return []reflect.Value{v}
 }
 
+// hasItems reports whether items would be non-empty.
+func hasItems(v reflect.Value, ef *elemField) bool {
+	switch ef.shape {
+	case shapeOne:
+		return !v.IsNil()
+	case shapeSlice:
+		return v.Len() > 0
+	}
+	return !ef.omit || ef.item.Kind() == reflect.Struct || !v.IsZero()
+}
+
 // shell is a copy of a plain struct holding only its attributes (and what
 // a wrapper derives attributes from).
 func shell(v reflect.Value, ti *typeInfo) reflect.Value {
@@ -787,12 +801,13 @@ func ownEqual(a, b reflect.Value, ti *typeInfo) bool {
 // fields where each is a simple value, else from shells marshalled alone.
 func (w *walker) own(out *[]Change, path string, a, b reflect.Value, ti *typeInfo, ef *elemField) error {
 	if typedStart(ti) {
-		aa, oka := typedAttrs(a, ti)
-		ba, okb := typedAttrs(b, ti)
+		aa, oka := typedAttrs(a, ti, w.attrsA)
+		ba, okb := typedAttrs(b, ti, w.attrsB)
+		w.attrsA, w.attrsB = aa, ba
 		ta, okta := leafText(a, ti)
 		tb, oktb := leafText(b, ti)
 		if oka && okb && okta && oktb {
-			diffAttrs(out, path, attrMap(aa), attrMap(ba))
+			diffAttrList(out, path, aa, ba)
 			if ta != tb {
 				*out = append(*out, Change{Path: path, Op: OpSet, Old: ta, New: tb})
 			}
@@ -811,12 +826,37 @@ func (w *walker) own(out *[]Change, path string, a, b reflect.Value, ti *typeInf
 	return nil
 }
 
-func attrMap(as []etree.Attr) map[string]string {
-	m := make(map[string]string, len(as))
-	for _, a := range as {
-		m[a.Key] = a.Value
+// diffAttrList is diffAttrs of two typed attribute lists (names unique,
+// no namespaces): a few attributes each, so compared pairwise, and only
+// the changes sorted (their paths differ in the name alone).
+func diffAttrList(out *[]Change, path string, aa, ba []etree.Attr) {
+	mark := len(*out)
+	for _, a := range aa {
+		j := attrIndex(ba, a.Key)
+		switch {
+		case j < 0:
+			*out = append(*out, Change{Path: path + "/@" + a.Key, Op: OpRemoved, Old: a.Value})
+		case ba[j].Value != a.Value:
+			*out = append(*out, Change{Path: path + "/@" + a.Key, Op: OpSet, Old: a.Value, New: ba[j].Value})
+		}
 	}
-	return m
+	for _, b := range ba {
+		if attrIndex(aa, b.Key) < 0 {
+			*out = append(*out, Change{Path: path + "/@" + b.Key, Op: OpAdded, New: b.Value})
+		}
+	}
+	if added := (*out)[mark:]; len(added) > 1 {
+		slices.SortFunc(added, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
+	}
+}
+
+func attrIndex(as []etree.Attr, key string) int {
+	for i := range as {
+		if as[i].Key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // typedStart reports whether a plain type's start tag can be read from its
@@ -836,8 +876,8 @@ func leafText(v reflect.Value, ti *typeInfo) (string, bool) {
 // typedAttrs are the attributes encoding/xml writes for a plain struct, in
 // its order (a wrapper's lead first, as its MarshalXML puts it in the start
 // element); false when one is not a simple value.
-func typedAttrs(v reflect.Value, ti *typeInfo) ([]etree.Attr, bool) {
-	var out []etree.Attr
+func typedAttrs(v reflect.Value, ti *typeInfo, buf []etree.Attr) ([]etree.Attr, bool) {
+	out := buf[:0]
 	if ti.lead != nil {
 		if k, val, ok := ti.lead(v); ok {
 			out = append(out, etree.Attr{Key: k, Value: val})
@@ -866,9 +906,20 @@ func typedAttrs(v reflect.Value, ti *typeInfo) ([]etree.Attr, bool) {
 	return out, true
 }
 
+var simpleTypes sync.Map // reflect.Type -> bool
+
 // simpleType: a string, integer or boolean, or a pointer to one, that
-// encoding/xml formats itself.
+// encoding/xml formats itself. Asked per value the walk reads, so kept.
 func simpleType(t reflect.Type) bool {
+	if s, ok := simpleTypes.Load(t); ok {
+		return s.(bool)
+	}
+	s := isSimpleType(t)
+	simpleTypes.Store(t, s)
+	return s
+}
+
+func isSimpleType(t reflect.Type) bool {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -927,7 +978,8 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 			attrs, ok := []etree.Attr(nil), false
 			text, okt := leafText(v, ti)
 			if typedStart(ti) {
-				attrs, ok = typedAttrs(v, ti)
+				attrs, ok = typedAttrs(v, ti, w.attrsA)
+				w.attrsA = attrs
 			}
 			if !ok || !okt {
 				e, err := w.marshal(shell(v, ti), ef)
@@ -938,7 +990,7 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 			}
 			children := false
 			for i := range ti.elems {
-				if len(items(v.Field(ti.elems[i].index), &ti.elems[i])) > 0 {
+				if hasItems(v.Field(ti.elems[i].index), &ti.elems[i]) {
 					children = true
 					break
 				}
@@ -1067,11 +1119,10 @@ func keyValue(v reflect.Value, p keyPart) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	f := v.Field(af.index)
-	if t := f.Type(); t.Implements(attrMarshaler) || t.Implements(textMarshaler) ||
-		reflect.PointerTo(t).Implements(attrMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+	if !af.simple { // a marshaller of its own, or a kind read below not at all
 		return "", false
 	}
+	f := v.Field(af.index)
 	if af.omit && f.IsZero() {
 		return "", true
 	}
@@ -1080,9 +1131,6 @@ func keyValue(v reflect.Value, p keyPart) (string, bool) {
 			return "", true
 		}
 		f = f.Elem()
-		if t := f.Type(); t.Implements(attrMarshaler) || t.Implements(textMarshaler) {
-			return "", false
-		}
 	}
 	switch f.Kind() {
 	case reflect.String:
