@@ -65,6 +65,9 @@ func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
 	defer walkers.Put(w)
 	var out []Change
 	if t.scope.All() {
+		if equal(t.v, live) {
+			return nil, nil
+		}
 		if err := w.elem(&out, "/domain", t.v, live, &rootField); err != nil {
 			return nil, err
 		}
@@ -491,65 +494,6 @@ func deepCopy(dst, src reflect.Value) {
 	}
 }
 
-// equal reports whether a and b marshal alike because they hold the same
-// values. It may say false for values that marshal alike (the walk then
-// looks closer), never true for values that do not.
-func equal(a, b reflect.Value) bool {
-	switch a.Kind() {
-	case reflect.String:
-		return a.String() == b.String()
-	case reflect.Bool:
-		return a.Bool() == b.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return a.Int() == b.Int()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return a.Uint() == b.Uint()
-	case reflect.Float32, reflect.Float64:
-		return a.Float() == b.Float()
-	case reflect.Pointer:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return a.Pointer() == b.Pointer() || equal(a.Elem(), b.Elem())
-	case reflect.Struct:
-		for _, i := range infoOf(a.Type()).cmp {
-			if !equal(a.Field(i), b.Field(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Slice:
-		n := a.Len()
-		if n != b.Len() {
-			return false
-		}
-		if n == 0 || a.Pointer() == b.Pointer() {
-			return true // nil and empty marshal alike
-		}
-		for i := range n {
-			if !equal(a.Index(i), b.Index(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Array:
-		for i := range a.Len() {
-			if !equal(a.Index(i), b.Index(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return a.Elem().Type() == b.Elem().Type() && equal(a.Elem(), b.Elem())
-	case reflect.Map:
-		return a.CanInterface() && b.CanInterface() && reflect.DeepEqual(a.Interface(), b.Interface())
-	}
-	return false
-}
-
 // errWhole: the walk cannot follow this element's XML by its fields; the
 // element is diffed from its marshalled form instead.
 var errWhole = errors.New("provenance: element marshalled whole")
@@ -566,11 +510,9 @@ type walker struct {
 // walkers keep their encoders (and its 4 KiB buffer) between records.
 var walkers = sync.Pool{New: func() any { return new(walker) }}
 
-// elem diffs one element, a and b its values (structs, addressable).
+// elem diffs one element, a and b its values (structs, addressable), which
+// the caller found not equal.
 func (w *walker) elem(out *[]Change, path string, a, b reflect.Value, ef *elemField) error {
-	if equal(a, b) {
-		return nil
-	}
 	if a.Kind() != reflect.Struct && !ef.ns { // a text value
 		ta, oka := simpleText(a)
 		tb, okb := simpleText(b)

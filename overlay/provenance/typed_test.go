@@ -270,3 +270,73 @@ func (corpusHost) OVMF(secure bool) (string, string, error) {
 	}
 	return "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd", nil
 }
+
+// BenchmarkRecord is the chain's provenance alone, per layer of the
+// richest golden command: Take of the layer's scope on the domain before
+// it, Changes on the domain after it (both captured from a start).
+func BenchmarkRecord(b *testing.B) {
+	body, err := os.ReadFile("../layers/testdata/everything.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	type step struct {
+		name          string
+		scope         *provenance.Scope
+		before, after *libvirtxml.Domain
+	}
+	var steps []step
+	clone := func(d *libvirtxml.Domain) *libvirtxml.Domain {
+		x, err := d.Marshal()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var c libvirtxml.Domain
+		if err := c.Unmarshal(x); err != nil {
+			b.Fatal(err)
+		}
+		return &c
+	}
+	var order []layer.Layer
+	for _, l := range layers.Order {
+		apply := l.Apply
+		l.Apply = func(c *layer.Context) error {
+			before := clone(c.Domain)
+			err := apply(c)
+			steps = append(steps, step{l.Name, provenance.ScopeOf(l.Writes), before, clone(c.Domain)})
+			return err
+		}
+		order = append(order, l)
+	}
+	target := start.Offline{Config: vmplugin.Config{DomainType: "qemu", Arch: vmplugin.ArchX86_64}, Host: buildHost, Layer: corpusHost{}}
+	ls := start.Layers{Order: order, Config: layer.Config{
+		QemuArgsAllow: []string{`-global kvm-pit\.lost_tick_policy=(delay|discard)`}, NVRAMDir: "/var/lib/libvirt/qemu/nvram",
+	}}
+	if _, err := start.Run(context.Background(), body, ls, target, start.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	record := func(b *testing.B, s step) {
+		tk, err := provenance.Take(s.before, s.scope)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tk.Changes(s.after); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("chain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, s := range steps {
+				record(b, s)
+			}
+		}
+	})
+	for _, s := range steps {
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				record(b, s)
+			}
+		})
+	}
+}
