@@ -21,6 +21,14 @@ func equal(a, b reflect.Value) bool {
 	return equalValue(a, b)
 }
 
+// equalBy is equal with the plan of a's type at hand.
+func equalBy(p *eqPlan, a, b reflect.Value) bool {
+	if a.CanAddr() && b.CanAddr() {
+		return p.eq(unsafe.Pointer(a.UnsafeAddr()), unsafe.Pointer(b.UnsafeAddr()))
+	}
+	return equalValue(a, b)
+}
+
 // eqPlan is how to compare two values of one type in memory.
 type eqPlan struct {
 	kind   reflect.Kind

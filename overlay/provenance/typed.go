@@ -63,7 +63,9 @@ func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
 	live := reflect.ValueOf(d).Elem()
 	w := walkers.Get().(*walker)
 	defer walkers.Put(w)
-	var out []Change
+	// The walk appends to the walker's buffer; the caller gets an exact copy.
+	out := w.out[:0]
+	defer func() { w.out = out[:0] }()
 	if t.scope.All() {
 		if equal(t.v, live) {
 			return nil, nil
@@ -71,7 +73,7 @@ func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
 		if err := w.elem(&out, "/domain", t.v, live, &rootField); err != nil {
 			return nil, err
 		}
-		return out, nil
+		return slices.Clone(out), nil
 	}
 	// The scoped fields of the live domain, read in place.
 	err := w.fields(&out, "/domain", "domain", t.v, live, infoOf(domainType), &rootField, t.scope)
@@ -83,7 +85,10 @@ func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return slices.Clone(out), nil
 }
 
 var domainType = reflect.TypeFor[libvirtxml.Domain]()
@@ -149,6 +154,10 @@ type elemField struct {
 	// ns: the element is in a namespace, which its children's names
 	// inherit; the walk does not descend into it.
 	ns bool
+	// Linked when the parent's info is built: the plans comparing the
+	// field and one item, and the item type's info (struct items).
+	eq, itemEq *eqPlan
+	info       *typeInfo
 }
 
 type attrField struct {
@@ -180,6 +189,7 @@ type typeInfo struct {
 	cmp      []int // fields equality looks at (not a tagged XMLName)
 	flat     bool  // no pointer, slice, map or interface inside: copy by assignment
 	deep     []int // the exported fields that are not flat: what a copy must follow
+	eq       *eqPlan
 }
 
 var (
@@ -264,11 +274,35 @@ func customMarshal(t reflect.Type) bool {
 	return t.Implements(marshalerType) || pt.Implements(marshalerType) || t.Implements(textMarshaler) || pt.Implements(textMarshaler)
 }
 
+var infoMu sync.Mutex // serialises building: infos of recursive types point at each other
+
+// infoOf is what the walk knows of struct type t, made once: t's info and
+// those of the struct types its element fields hold are built together and
+// linked (elemField.info), so the walk looks types up only at its start.
 func infoOf(t reflect.Type) *typeInfo {
 	if ti, ok := typeInfos.Load(t); ok {
 		return ti.(*typeInfo)
 	}
+	infoMu.Lock()
+	defer infoMu.Unlock()
+	building := map[reflect.Type]*typeInfo{}
+	ti := buildInfo(t, building)
+	for t, ti := range building {
+		typeInfos.Store(t, ti)
+	}
+	return ti
+}
+
+func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
+	if ti, ok := typeInfos.Load(t); ok {
+		return ti.(*typeInfo)
+	}
+	if ti, ok := building[t]; ok {
+		return ti
+	}
 	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, flat: true, text: -1}
+	building[t] = ti
+	ti.eq = eqPlanOf(t)
 	wr, wrapped := wrappers[t]
 	ti.check, ti.lead = wr.check, wr.lead
 	ti.plain = !customMarshal(t) || wrapped
@@ -347,7 +381,13 @@ func infoOf(t reflect.Type) *typeInfo {
 	if ti.text >= 0 && (len(ti.elems) > 0 || wrapped) {
 		ti.plain = false
 	}
-	typeInfos.Store(t, ti)
+	for i := range ti.elems {
+		ef := &ti.elems[i]
+		ef.eq, ef.itemEq = eqPlanOf(t.Field(ef.index).Type), eqPlanOf(ef.item)
+		if ef.item.Kind() == reflect.Struct {
+			ef.info = buildInfo(ef.item, building)
+		}
+	}
 	return ti
 }
 
@@ -502,7 +542,8 @@ var errWhole = errors.New("provenance: element marshalled whole")
 type walker struct {
 	buf bytes.Buffer
 	enc *xml.Encoder
-	key []byte // keyLabel's buffer
+	key []byte   // keyLabel's buffer
+	out []Change // Changes' buffer
 	// typedAttrs' buffers, consumed before the next call
 	attrsA, attrsB []etree.Attr
 }
@@ -526,7 +567,7 @@ func (w *walker) elem(out *[]Change, path string, a, b reflect.Value, ef *elemFi
 	if a.Kind() != reflect.Struct || ef.ns { // a namespace its children inherit
 		return w.whole(out, path, a, b, ef)
 	}
-	ti := infoOf(a.Type())
+	ti := itemInfo(a, ef)
 	if ti.plain && (ti.check == nil || (ti.check(a) && ti.check(b))) {
 		mark := len(*out)
 		err := w.fields(out, path, ef.name, a, b, ti, ef, nil)
@@ -555,7 +596,8 @@ func (w *walker) whole(out *[]Change, path string, a, b reflect.Value, ef *elemF
 // group is one element field's items on both sides, labelled.
 type group struct {
 	ef     *elemField
-	sub    *Scope // walk the one element under this scope
+	sub    *Scope        // walk the one element under this scope:
+	a1, b1 reflect.Value // that element on both sides
 	ai, bi []reflect.Value
 	al, bl []string
 }
@@ -567,7 +609,8 @@ type group struct {
 // copy, b's the live domain's), and no attributes: a scoped snapshot holds
 // none of the element's own.
 func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti *typeInfo, ef *elemField, s *Scope) error {
-	var groups []group
+	var buf [4]group // most elements have few changed fields: no allocation
+	groups := buf[:0]
 	n := len(ti.elems)
 	var plan []scopedElem
 	if s != nil {
@@ -587,8 +630,8 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 			if f.shape != shapeOne || f.item.Kind() != reflect.Struct {
 				return errWhole
 			}
-			if !fa.IsNil() && !fb.IsNil() && plainAt(fa.Elem()) && plainAt(fb.Elem()) {
-				groups = append(groups, group{ef: f, sub: sub, ai: []reflect.Value{fa.Elem()}, bi: []reflect.Value{fb.Elem()}, al: []string{f.name}, bl: []string{f.name}})
+			if !fa.IsNil() && !fb.IsNil() && plainAt(fa.Elem(), f.info) && plainAt(fb.Elem(), f.info) {
+				groups = append(groups, group{ef: f, sub: sub, a1: fa.Elem(), b1: fb.Elem()})
 				continue
 			}
 			// one side has none, or it is not plain: compare the picked parts
@@ -602,7 +645,7 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 				fb = p
 			}
 		}
-		if equal(fa, fb) {
+		if equalBy(f.eq, fa, fb) {
 			continue
 		}
 		if f.shared {
@@ -621,7 +664,7 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 		}
 	}
 	for _, g := range groups {
-		for i, l := range g.al {
+		for i, l := range g.al { // none for a scoped group: one element on both sides
 			if !contains(g.bl, l) {
 				sum, err := w.summary(g.ai[i], g.ef)
 				if err != nil {
@@ -632,15 +675,15 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 		}
 	}
 	for _, g := range groups {
-		for j, l := range g.bl {
-			if g.sub != nil {
-				if err := w.fields(out, path+"/"+l, g.ef.name, g.ai[0], g.bi[0], infoOf(g.ef.item), g.ef, g.sub); err != nil {
-					return err
-				}
-				continue
+		if g.sub != nil {
+			if err := w.fields(out, path+"/"+g.ef.name, g.ef.name, g.a1, g.b1, g.ef.info, g.ef, g.sub); err != nil {
+				return err
 			}
+			continue
+		}
+		for j, l := range g.bl {
 			if i := lastIndex(g.al, l); i >= 0 {
-				if equal(g.ai[i], g.bi[j]) {
+				if equalBy(g.ef.itemEq, g.ai[i], g.bi[j]) {
 					continue // before the path is made
 				}
 				if err := w.elem(out, path+"/"+l, g.ai[i], g.bi[j], g.ef); err != nil {
@@ -691,6 +734,14 @@ func items(v reflect.Value, ef *elemField) []reflect.Value {
 	return []reflect.Value{v}
 }
 
+// itemInfo is the info of v, an item of ef: linked, or looked up (the root).
+func itemInfo(v reflect.Value, ef *elemField) *typeInfo {
+	if ef.info != nil && ef.item == v.Type() {
+		return ef.info
+	}
+	return infoOf(v.Type())
+}
+
 // hasItems reports whether items would be non-empty.
 func hasItems(v reflect.Value, ef *elemField) bool {
 	switch ef.shape {
@@ -715,8 +766,7 @@ func shell(v reflect.Value, ti *typeInfo) reflect.Value {
 	return s
 }
 
-func plainAt(v reflect.Value) bool {
-	ti := infoOf(v.Type())
+func plainAt(v reflect.Value, ti *typeInfo) bool {
 	return ti.plain && (ti.check == nil || ti.check(v))
 }
 
@@ -915,8 +965,7 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 			if t, ok := simpleText(v); ok {
 				return summaryOf(ef.name, nil, false, strings.TrimSpace(t)), nil
 			}
-		} else if plainAt(v) {
-			ti := infoOf(v.Type())
+		} else if ti := itemInfo(v, ef); plainAt(v, ti) {
 			attrs, ok := []etree.Attr(nil), false
 			text, okt := leafText(v, ti)
 			if typedStart(ti) {
@@ -997,7 +1046,7 @@ func (w *walker) labels(parent string, g *group) (al, bl []string, err error) {
 func (w *walker) keyLabel(name string, v reflect.Value, ef *elemField, rule []keyPart) (string, error) {
 	b := w.key[:0]
 	for _, p := range rule {
-		val, ok := keyValue(v, p)
+		val, ok := keyValue(v, itemInfo(v, ef), p)
 		if !ok {
 			e, err := w.marshal(v, ef)
 			if err != nil {
@@ -1032,12 +1081,11 @@ func (w *walker) keyLabel(name string, v reflect.Value, ef *elemField, rule []ke
 
 // keyValue reads a key part from typed fields: its value ("" when absent),
 // false when the tags do not lead to a plain attribute.
-func keyValue(v reflect.Value, p keyPart) (string, bool) {
+func keyValue(v reflect.Value, ti *typeInfo, p keyPart) (string, bool) {
 	if v.Kind() != reflect.Struct {
 		return "", false
 	}
 	if p.child != "" {
-		ti := infoOf(v.Type())
 		i, ok := ti.byEl[p.child]
 		if !ok || ti.elems[i].shared || ti.elems[i].item.Kind() != reflect.Struct {
 			return "", false
@@ -1055,9 +1103,9 @@ func keyValue(v reflect.Value, p keyPart) (string, bool) {
 			}
 			f = f.Index(0)
 		}
-		v = f
+		v, ti = f, ti.elems[i].info
 	}
-	af, ok := infoOf(v.Type()).attrs[p.attr]
+	af, ok := ti.attrs[p.attr]
 	if !ok {
 		return "", false
 	}
