@@ -404,6 +404,7 @@ func Declared(path string) string {
 		return path
 	}
 	var b strings.Builder
+	b.Grow(len(path)) // one allocation: the chain asks it of every change
 	depth, quoted := 0, false
 	for i := 0; i < len(path); i++ {
 		ch := path[i]
