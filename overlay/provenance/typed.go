@@ -540,10 +540,11 @@ var errWhole = errors.New("provenance: element marshalled whole")
 
 // walker diffs typed values, marshalling single elements as it needs them.
 type walker struct {
-	buf bytes.Buffer
-	enc *xml.Encoder
-	key []byte   // keyLabel's buffer
-	out []Change // Changes' buffer
+	buf   bytes.Buffer
+	enc   *xml.Encoder
+	key   []byte   // keyLabel's buffer
+	out   []Change // Changes' buffer
+	keyed []string // labels' buffer
 	// typedAttrs' buffers, consumed before the next call
 	attrsA, attrsB []etree.Attr
 }
@@ -1003,7 +1004,9 @@ func (w *walker) labels(parent string, g *group) (al, bl []string, err error) {
 	n0, n1 := len(g.ai), len(g.bi)
 	label := func(vs []reflect.Value) ([]string, error) {
 		out := make([]string, len(vs))
-		var seen map[string]int
+		var seen map[string]int // past a few keyed items; before, keyed is scanned
+		keyed := w.keyed[:0]
+		defer func() { w.keyed = keyed[:0] }()
 		for i, v := range vs {
 			if rule != nil {
 				l, err := w.keyLabel(name, v, g.ef, rule)
@@ -1011,12 +1014,26 @@ func (w *walker) labels(parent string, g *group) (al, bl []string, err error) {
 					return nil, err
 				}
 				if l != "" {
-					if seen == nil {
-						seen = map[string]int{}
+					n := 1
+					if seen == nil && len(keyed) < 32 {
+						for _, k := range keyed {
+							if k == l {
+								n++
+							}
+						}
+						keyed = append(keyed, l)
+					} else {
+						if seen == nil {
+							seen = make(map[string]int, 2*len(keyed))
+							for _, k := range keyed {
+								seen[k]++
+							}
+						}
+						seen[l]++
+						n = seen[l]
 					}
-					seen[l]++
-					if seen[l] > 1 {
-						l += "[" + strconv.Itoa(seen[l]) + "]"
+					if n > 1 {
+						l += "[" + strconv.Itoa(n) + "]"
 					}
 					out[i] = l
 					continue

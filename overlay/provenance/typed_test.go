@@ -207,6 +207,13 @@ func TestTypedMatchesXML(t *testing.T) {
 			d.CPUTune = &libvirtxml.DomainCPUTune{VCPUPin: []libvirtxml.DomainCPUTuneVCPUPin{{VCPU: 0, CPUSet: "0"}, {VCPU: 1, CPUSet: "1"}}}
 			return nil
 		}},
+		{"many items sharing a key", []string{"/domain/cputune"}, func(d *libvirtxml.Domain) error {
+			d.CPUTune = &libvirtxml.DomainCPUTune{}
+			for i := range 40 { // past the labels' scan of earlier keys
+				d.CPUTune.VCPUPin = append(d.CPUTune.VCPUPin, libvirtxml.DomainCPUTuneVCPUPin{VCPU: uint(i % 3), CPUSet: fmt.Sprint(i)})
+			}
+			return nil
+		}},
 		{"devices replaced wholesale", []string{"/domain/devices"}, func(d *libvirtxml.Domain) error {
 			d.Devices = &libvirtxml.DomainDeviceList{Emulator: "/x", Disks: d.Devices.Disks[:1]}
 			return nil
