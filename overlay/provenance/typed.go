@@ -601,6 +601,93 @@ type group struct {
 	a1, b1 reflect.Value // that element on both sides
 	ai, bi []reflect.Value
 	al, bl []string
+	// paired: item i on one side has item i's label on the other (see
+	// paired); then al and bl are not made, and labelAt names an item.
+	paired bool
+}
+
+// paired reports whether the labels of a group's items are the same list
+// on both sides: as many items, and each item's key values (read from
+// typed fields) those of the item at its place on the other side. Labels
+// are unique on a side, so item i then meets item i, nothing is added or
+// removed, and only the items that differ need their labels: the common
+// case of a layer editing elements in place labels nothing it did not
+// change.
+func paired(parent string, g *group) bool {
+	if len(g.ai) != len(g.bi) {
+		return false
+	}
+	rule := keyRules[parent+"/"+g.ef.name]
+	if rule == nil {
+		return true // positions alone: the same on both sides
+	}
+	for i := range g.ai {
+		ta, tb := itemInfo(g.ai[i], g.ef), itemInfo(g.bi[i], g.ef)
+		for _, p := range rule {
+			va, oka := keyValue(g.ai[i], ta, p)
+			vb, okb := keyValue(g.bi[i], tb, p)
+			if !oka || !okb || va != vb {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// labelAt is labels' label of item j of a paired group (the same on both
+// sides; keyValue answered for every item).
+func labelAt(parent string, g *group, j int) string {
+	name := g.ef.name
+	if rule := keyRules[parent+"/"+name]; rule != nil {
+		v := g.bi[j]
+		vals := make([]string, len(rule))
+		keyed := false
+		for i, p := range rule {
+			vals[i], _ = keyValue(v, itemInfo(v, g.ef), p)
+			keyed = keyed || vals[i] != ""
+		}
+		if keyed {
+			n := 1 // the occurrence of this key among the items before it
+			for k := range j {
+				same := true
+				for i, p := range rule {
+					if x, _ := keyValue(g.bi[k], itemInfo(g.bi[k], g.ef), p); x != vals[i] {
+						same = false
+						break
+					}
+				}
+				if same {
+					n++
+				}
+			}
+			var b []byte
+			for i, p := range rule {
+				if vals[i] == "" {
+					continue
+				}
+				if len(b) == 0 {
+					b = append(append(b, name...), '[')
+				} else {
+					b = append(b, ',')
+				}
+				b = append(append(b, p.label...), '=')
+				if strings.ContainsAny(vals[i], `,]="[`) {
+					b = strconv.AppendQuote(b, vals[i])
+				} else {
+					b = append(b, vals[i]...)
+				}
+			}
+			b = append(b, ']')
+			if n > 1 {
+				b = append(append(append(b, '['), strconv.Itoa(n)...), ']')
+			}
+			return string(b)
+		}
+	}
+	if len(g.ai) <= 1 && len(g.bi) <= 1 {
+		return name
+	}
+	return name + "[" + strconv.Itoa(j+1) + "]"
 }
 
 // fields diffs a plain struct element in Diff's order: its attributes, then
@@ -653,9 +740,11 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 			return errWhole
 		}
 		g := group{ef: f, ai: items(fa, f), bi: items(fb, f)}
-		var err error
-		if g.al, g.bl, err = w.labels(name, &g); err != nil {
-			return err
+		if g.paired = paired(name, &g); !g.paired {
+			var err error
+			if g.al, g.bl, err = w.labels(name, &g); err != nil {
+				return err
+			}
 		}
 		groups = append(groups, g)
 	}
@@ -679,6 +768,17 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 		if g.sub != nil {
 			if err := w.fields(out, path+"/"+g.ef.name, g.ef.name, g.a1, g.b1, g.ef.info, g.ef, g.sub); err != nil {
 				return err
+			}
+			continue
+		}
+		if g.paired {
+			for j := range g.bi {
+				if equalBy(g.ef.itemEq, g.ai[j], g.bi[j]) {
+					continue
+				}
+				if err := w.elem(out, path+"/"+labelAt(name, &g, j), g.ai[j], g.bi[j], g.ef); err != nil {
+					return err
+				}
 			}
 			continue
 		}

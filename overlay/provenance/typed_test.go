@@ -347,3 +347,52 @@ func BenchmarkRecord(b *testing.B) {
 		})
 	}
 }
+
+// TestTypedPairedInPlace: items edited in place, keys kept (the walk pairs
+// them by place and labels only those that differ), among repeated keys
+// and unkeyed siblings.
+func TestTypedPairedInPlace(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		writes []string
+		before func(*libvirtxml.Domain)
+		mutate func(*libvirtxml.Domain) error
+	}{
+		{"repeated keys", []string{"/domain/cputune/vcpupin"}, func(d *libvirtxml.Domain) {
+			d.CPUTune = &libvirtxml.DomainCPUTune{VCPUPin: []libvirtxml.DomainCPUTuneVCPUPin{
+				{VCPU: 0, CPUSet: "a"}, {VCPU: 0, CPUSet: "b"}, {VCPU: 1, CPUSet: "c"}, {VCPU: 0, CPUSet: "d"}, {VCPU: 2, CPUSet: "e"},
+			}}
+		}, func(d *libvirtxml.Domain) error {
+			d.CPUTune.VCPUPin[1].CPUSet = "B"
+			d.CPUTune.VCPUPin[3].CPUSet = "D"
+			d.CPUTune.VCPUPin[4].CPUSet = "E"
+			return nil
+		}},
+		{"unkeyed siblings", []string{"/domain/os/initarg", "/domain/os/initenv"}, func(d *libvirtxml.Domain) {
+			d.OS.InitArgs = []string{"a", "b", "c"}
+			d.OS.InitEnv = []libvirtxml.DomainOSInitEnv{{Name: "X", Value: "1"}}
+		}, func(d *libvirtxml.Domain) error {
+			d.OS.InitArgs[1] = "B"
+			d.OS.InitEnv[0].Value = "2"
+			return nil
+		}},
+		{"key part empty on some", []string{"/domain/devices/disk"}, func(d *libvirtxml.Domain) {
+			// a source: the reference's unmarshal gives a disk without one a file source
+			file := func() *libvirtxml.DomainDiskSource {
+				return &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{}}
+			}
+			d.Devices.Disks = append(d.Devices.Disks, libvirtxml.DomainDisk{Device: "cdrom", Source: file()},
+				libvirtxml.DomainDisk{Device: "cdrom", Source: file(), Target: &libvirtxml.DomainDiskTarget{}})
+		}, func(d *libvirtxml.Domain) error {
+			n := len(d.Devices.Disks)
+			d.Devices.Disks[n-1].Device, d.Devices.Disks[n-2].Snapshot = "floppy", "no"
+			return nil
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := stockDomain(t, "../layers/testdata/everything.json")
+			c.before(d)
+			sameAsXML(t, d, c.writes, c.mutate)
+		})
+	}
+}
