@@ -146,3 +146,41 @@ func TestEqualPlan(t *testing.T) {
 		})
 	}
 }
+
+// TestDeepCopyShares: a copy shares nothing its source's owner could change
+// in place, through pointers, slices, arrays, maps and interfaces.
+func TestDeepCopyShares(t *testing.T) {
+	type leaf struct {
+		S string
+		N *uint
+		B [2]*int
+	}
+	type node struct {
+		Leafs []leaf
+		Next  *node
+		M     map[string]*leaf
+		I     any
+		Empty []leaf
+	}
+	n, k := uint(1), 7
+	src := node{
+		Leafs: []leaf{{S: "a", N: &n, B: [2]*int{&k, nil}}},
+		Next:  &node{Leafs: []leaf{{S: "b"}}},
+		M:     map[string]*leaf{"x": {S: "m"}},
+		I:     &leaf{S: "i"},
+		Empty: []leaf{},
+	}
+	var cp node
+	deepCopy(reflect.ValueOf(&cp).Elem(), reflect.ValueOf(&src).Elem())
+	if !reflect.DeepEqual(cp, src) {
+		t.Fatalf("copy differs: %+v", cp)
+	}
+	if cp.Empty == nil {
+		t.Error("an empty slice copied as nil")
+	}
+	*src.Leafs[0].N, *src.Leafs[0].B[0] = 2, 8
+	src.Leafs[0].S, src.Next.Leafs[0].S, src.M["x"].S, src.I.(*leaf).S = "A", "B", "M", "I"
+	if *cp.Leafs[0].N != 1 || *cp.Leafs[0].B[0] != 7 || cp.Leafs[0].S != "a" || cp.Next.Leafs[0].S != "b" || cp.M["x"].S != "m" || cp.I.(*leaf).S != "i" {
+		t.Errorf("the copy changed with its source: %+v", cp)
+	}
+}

@@ -188,7 +188,6 @@ type typeInfo struct {
 	attrs    map[string]attrField
 	cmp      []int // fields equality looks at (not a tagged XMLName)
 	flat     bool  // no pointer, slice, map or interface inside: copy by assignment
-	deep     []int // the exported fields that are not flat: what a copy must follow
 	eq       *eqPlan
 }
 
@@ -317,9 +316,6 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
 		f := t.Field(i)
 		if !flatType(f.Type) {
 			ti.flat = false
-			if f.IsExported() {
-				ti.deep = append(ti.deep, i)
-			}
 		}
 		tag := f.Tag.Get("xml")
 		if f.Name == "XMLName" && f.Type == nameType {
@@ -474,64 +470,6 @@ func flatType(t reflect.Type) bool {
 		return flat
 	}
 	return true
-}
-
-// deepCopy sets dst (settable, zero or equal to src) to a copy of src sharing nothing a
-// layer could change in place (strings are immutable, so shared).
-func deepCopy(dst, src reflect.Value) {
-	switch src.Kind() {
-	case reflect.Pointer:
-		if src.IsNil() {
-			return
-		}
-		p := reflect.New(src.Type().Elem())
-		deepCopy(p.Elem(), src.Elem())
-		dst.Set(p)
-	case reflect.Struct:
-		dst.Set(src)
-		// The assignment shares what the deep fields point to; each is
-		// replaced by a copy (where src's is nil, dst's is nil already).
-		for _, i := range infoOf(src.Type()).deep {
-			deepCopy(dst.Field(i), src.Field(i))
-		}
-	case reflect.Slice:
-		if src.IsNil() {
-			return
-		}
-		n := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
-		if flatType(src.Type().Elem()) {
-			reflect.Copy(n, src)
-		} else {
-			for i := range src.Len() {
-				deepCopy(n.Index(i), src.Index(i))
-			}
-		}
-		dst.Set(n)
-	case reflect.Array:
-		for i := range src.Len() {
-			deepCopy(dst.Index(i), src.Index(i))
-		}
-	case reflect.Map:
-		if src.IsNil() {
-			return
-		}
-		m := reflect.MakeMapWithSize(src.Type(), src.Len())
-		for it := src.MapRange(); it.Next(); {
-			v := reflect.New(src.Type().Elem()).Elem()
-			deepCopy(v, it.Value())
-			m.SetMapIndex(it.Key(), v)
-		}
-		dst.Set(m)
-	case reflect.Interface:
-		if src.IsNil() {
-			return
-		}
-		v := reflect.New(src.Elem().Type()).Elem()
-		deepCopy(v, src.Elem())
-		dst.Set(v)
-	default:
-		dst.Set(src)
-	}
 }
 
 // errWhole: the walk cannot follow this element's XML by its fields; the
