@@ -22,14 +22,17 @@ import (
 // domain (no XML); after the layer, the copy and the domain are walked
 // together and only what differs is looked at: a struct that encoding/xml
 // marshals field by field is walked by its xml tags (elements by name,
-// repeated ones labelled by KeyRules from their typed fields), and
-// everything else (a type with its own MarshalXML, a text value, an
-// element that was added or removed) is marshalled alone, parsed, and
-// diffed or summarised by the same code as Diff. So the paths, values and
-// summaries are Diff's, and the cost is that of the changed elements. Where
-// the walk cannot be sure an element's XML follows its fields, it marshals
-// that element whole instead (exact, slower); FullDiff cross-checks the
-// result against the whole-document diff.
+// repeated ones labelled by KeyRules from their typed fields; leaves with
+// text, and the type attribute DomainDisk and DomainInterface derive from
+// their Source, read from fields too; an added or removed plain element
+// summarised from its fields), and everything else (a type with its own
+// MarshalXML, raw inner XML, a namespaced element) is marshalled alone,
+// parsed, and diffed or summarised by the same code as Diff. So the paths,
+// values and summaries are Diff's, and the cost is that of the changed
+// elements. Where the walk cannot be sure an element's XML follows its
+// fields, it marshals that element whole instead (exact, slower); FullDiff
+// cross-checks the result against the whole-document diff. Copies and
+// comparisons follow plans made once per type (copy.go, equal.go).
 
 // Typed is a typed snapshot of a scope's part of a domain.
 type Typed struct {
@@ -187,8 +190,6 @@ type typeInfo struct {
 	byEl     map[string]int // element name -> elems index
 	attrs    map[string]attrField
 	cmp      []int // fields equality looks at (not a tagged XMLName)
-	flat     bool  // no pointer, slice, map or interface inside: copy by assignment
-	eq       *eqPlan
 }
 
 var (
@@ -299,9 +300,8 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
 	if ti, ok := building[t]; ok {
 		return ti
 	}
-	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, flat: true, text: -1}
+	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, text: -1}
 	building[t] = ti
-	ti.eq = eqPlanOf(t)
 	wr, wrapped := wrappers[t]
 	ti.check, ti.lead = wr.check, wr.lead
 	ti.plain = !customMarshal(t) || wrapped
@@ -314,9 +314,6 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
 	}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !flatType(f.Type) {
-			ti.flat = false
-		}
 		tag := f.Tag.Get("xml")
 		if f.Name == "XMLName" && f.Type == nameType {
 			if tag == "" {
