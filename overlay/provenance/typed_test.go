@@ -396,3 +396,31 @@ func TestTypedPairedInPlace(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentRecords: records from several goroutines at once (the
+// agent's concurrent starts) build and share the per-type plans and the
+// pooled walkers; run alone under -race it checks their first building.
+func TestConcurrentRecords(t *testing.T) {
+	scope := provenance.ScopeOf([]string{"/domain/devices/disk/driver/@io", "/domain/os/loader"})
+	errs := make(chan error, 8)
+	for range 8 {
+		d := stockDomain(t, "../layers/testdata/everything.json")
+		go func() {
+			tk, err := provenance.Take(d, scope)
+			if err == nil {
+				d.Devices.Disks[0].Driver.IO = "threads"
+				d.OS.Loader = &libvirtxml.DomainLoader{Path: "/x.fd"}
+				var cs []provenance.Change
+				if cs, err = tk.Changes(d); err == nil && len(cs) != 2 {
+					err = fmt.Errorf("want 2 changes, got %s", lines(cs))
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
