@@ -424,3 +424,26 @@ func TestConcurrentRecords(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTypedMatchesXML feeds any start command through the chain with the
+// whole-domain cross-check on: whatever the layers make of it, the typed
+// record must agree with the XML diff (a refusal is fine, a provenance
+// disagreement is not).
+//
+//	go test -run '^$' -fuzz FuzzTypedMatchesXML -fuzztime 60s -parallel 1 ./overlay/provenance/
+func FuzzTypedMatchesXML(f *testing.F) {
+	files, _ := filepath.Glob("../layers/testdata/*.json")
+	for _, file := range files {
+		if body, err := os.ReadFile(file); err == nil && !strings.HasSuffix(file, ".config.json") {
+			f.Add(body)
+		}
+	}
+	target := start.Offline{Config: vmplugin.Config{DomainType: "kvm", Arch: vmplugin.ArchX86_64}, Host: buildHost, Layer: corpusHost{}}
+	ls := start.Layers{Order: layers.Order, Config: layer.Config{QemuArgsAllow: []string{"-global .*"}, NVRAMDir: "/var/lib/libvirt/qemu/nvram"}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, err := start.Run(context.Background(), body, ls, target, start.Options{FullDiff: true})
+		if err != nil && strings.Contains(err.Error(), "provenance: ") {
+			t.Fatal(err)
+		}
+	})
+}
