@@ -181,7 +181,7 @@ type typeInfo struct {
 	// startFrom: fields a wrapper's MarshalXML derives attributes from
 	// (a disk's type from its source); a shell carries them too.
 	startFrom []int
-	// lead is the attribute a wrapper's MarshalXML writes before the
+	// lead is the type attribute a wrapper's MarshalXML writes before the
 	// tagged ones, read from the typed value (false: none written).
 	lead     func(reflect.Value) (string, string, bool)
 	text     int         // the chardata string field of a leaf element (attributes and text only), -1 if none
@@ -373,6 +373,9 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
 	}
 	if ti.text >= 0 && (len(ti.elems) > 0 || wrapped) {
 		ti.plain = false
+	}
+	if _, dup := ti.attrs["type"]; ti.lead != nil && dup {
+		ti.lead = nil // a tagged type attribute besides the derived one: not read from fields
 	}
 	for i := range ti.elems {
 		ef := &ti.elems[i]
