@@ -266,28 +266,39 @@ func summary(e *etree.Element) string {
 // summaryOf is summary of an element told by its parts: tag, attributes,
 // whether it has child elements, its trimmed text.
 func summaryOf(tag string, attrs []etree.Attr, children bool, text string) string {
-	var b strings.Builder
-	b.WriteString("<" + tag)
+	// Appended to one buffer (the chain makes a summary per added or
+	// removed element); %q is strconv.Quote.
+	b := make([]byte, 0, 96)
+	b = append(b, '<')
+	b = append(b, tag...)
 	for _, a := range attrs {
-		key := a.Key
+		b = append(b, ' ')
 		if a.Space != "" {
-			key = a.Space + ":" + a.Key
+			b = append(b, a.Space...)
+			b = append(b, ':')
 		}
-		fmt.Fprintf(&b, " %s=%q", key, a.Value)
+		b = append(b, a.Key...)
+		b = append(b, '=')
+		b = strconv.AppendQuote(b, a.Value)
 	}
 	switch {
 	case children:
-		b.WriteString(">…</" + tag + ">")
+		b = append(b, ">…</"...)
+		b = append(b, tag...)
+		b = append(b, '>')
 	case text != "":
-		b.WriteString(">" + text + "</" + tag + ">")
+		b = append(b, '>')
+		b = append(b, text...)
+		b = append(b, "</"...)
+		b = append(b, tag...)
+		b = append(b, '>')
 	default:
-		b.WriteString("/>")
+		b = append(b, "/>"...)
 	}
-	out := b.String()
-	if len(out) > maxSummary {
-		out = out[:maxSummary] + "…"
+	if len(b) > maxSummary {
+		return string(append(b[:maxSummary:maxSummary], "…"...))
 	}
-	return out
+	return string(b)
 }
 
 // labels names each child of one parent in both trees: name plus predicate.
@@ -393,6 +404,7 @@ func Declared(path string) string {
 		return path
 	}
 	var b strings.Builder
+	b.Grow(len(path)) // one allocation: the chain asks it of every change
 	depth, quoted := 0, false
 	for i := 0; i < len(path); i++ {
 		ch := path[i]

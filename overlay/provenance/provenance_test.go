@@ -1,7 +1,9 @@
 package provenance
 
 import (
+	"encoding/xml"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -90,5 +92,95 @@ func TestOverlap(t *testing.T) {
 		if got := Overlap(c.a, c.b); got != c.want {
 			t.Errorf("Overlap(%s, %s) = %v", c.a, c.b, got)
 		}
+	}
+}
+
+// TestEqualPlan: the in-memory comparison agrees with the reflect one on
+// each kind the domain types hold.
+func TestEqualPlan(t *testing.T) {
+	type leaf struct {
+		XMLName xml.Name `xml:"leaf"`
+		S       string   `xml:"s,attr"`
+		N       *uint
+		F       float64
+		B       [2]int8
+	}
+	type node struct {
+		Name  xml.Name // untagged: its value names the element
+		Leafs []leaf
+		Next  *node
+		M     map[string]int
+		I     any
+	}
+	one, two := uint(1), uint(2)
+	for _, c := range []struct {
+		name string
+		a, b node
+		want bool
+	}{
+		{"zero", node{}, node{}, true},
+		{"nil and empty slices", node{Leafs: []leaf{}}, node{}, true},
+		{"tagged XMLName ignored", node{Leafs: []leaf{{XMLName: xml.Name{Local: "x"}}}}, node{Leafs: []leaf{{}}}, true},
+		{"untagged XMLName compared", node{Name: xml.Name{Local: "x"}}, node{}, false},
+		{"string", node{Leafs: []leaf{{S: "a"}}}, node{Leafs: []leaf{{S: "b"}}}, false},
+		{"pointer values equal", node{Leafs: []leaf{{N: &one}}}, node{Leafs: []leaf{{N: new(uint(1))}}}, true},
+		{"pointer values differ", node{Leafs: []leaf{{N: &one}}}, node{Leafs: []leaf{{N: &two}}}, false},
+		{"pointer nil and set", node{Leafs: []leaf{{N: &one}}}, node{Leafs: []leaf{{}}}, false},
+		{"array", node{Leafs: []leaf{{B: [2]int8{1, 2}}}}, node{Leafs: []leaf{{B: [2]int8{1, 3}}}}, false},
+		{"slice lengths", node{Leafs: []leaf{{}, {}}}, node{Leafs: []leaf{{}}}, false},
+		{"recursive", node{Next: &node{Next: &node{Leafs: []leaf{{F: 1}}}}}, node{Next: &node{Next: &node{Leafs: []leaf{{F: 1}}}}}, true},
+		{"recursive differs", node{Next: &node{Next: &node{Leafs: []leaf{{F: 1}}}}}, node{Next: &node{Next: &node{Leafs: []leaf{{F: 2}}}}}, false},
+		{"map", node{M: map[string]int{"a": 1}}, node{M: map[string]int{"a": 1}}, true},
+		{"map differs", node{M: map[string]int{"a": 1}}, node{M: map[string]int{"a": 2}}, false},
+		{"interface", node{I: "x"}, node{I: "x"}, true},
+		{"interface differs", node{I: "x"}, node{I: 1}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := reflect.ValueOf(&c.a).Elem(), reflect.ValueOf(&c.b).Elem()
+			if got := equal(a, b); got != c.want {
+				t.Errorf("equal = %v, want %v", got, c.want)
+			}
+			if got := equalValue(a, b); got != c.want {
+				t.Errorf("equalValue = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestDeepCopyShares: a copy shares nothing its source's owner could change
+// in place, through pointers, slices, arrays, maps and interfaces.
+func TestDeepCopyShares(t *testing.T) {
+	type leaf struct {
+		S string
+		N *uint
+		B [2]*int
+	}
+	type node struct {
+		Leafs []leaf
+		Next  *node
+		M     map[string]*leaf
+		I     any
+		Empty []leaf
+	}
+	n, k := uint(1), 7
+	src := node{
+		Leafs: []leaf{{S: "a", N: &n, B: [2]*int{&k, nil}}},
+		Next:  &node{Leafs: []leaf{{S: "b"}}},
+		M:     map[string]*leaf{"x": {S: "m"}},
+		I:     &leaf{S: "i"},
+		Empty: []leaf{},
+	}
+	var cp node
+	deepCopy(reflect.ValueOf(&cp).Elem(), reflect.ValueOf(&src).Elem())
+	if !reflect.DeepEqual(cp, src) {
+		t.Fatalf("copy differs: %+v", cp)
+	}
+	if cp.Empty == nil {
+		t.Error("an empty slice copied as nil")
+	}
+	*src.Leafs[0].N, *src.Leafs[0].B[0] = 2, 8
+	src.Leafs[0].S, src.Next.Leafs[0].S, src.M["x"].S, src.I.(*leaf).S = "A", "B", "M", "I"
+	if *cp.Leafs[0].N != 1 || *cp.Leafs[0].B[0] != 7 || cp.Leafs[0].S != "a" || cp.Next.Leafs[0].S != "b" || cp.M["x"].S != "m" || cp.I.(*leaf).S != "i" {
+		t.Errorf("the copy changed with its source: %+v", cp)
 	}
 }

@@ -3,6 +3,7 @@ package provenance
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,54 @@ import (
 type Scope struct {
 	all      bool              // the whole domain (a write at the root)
 	children map[string]*Scope // by element name; a nil *Scope: the whole element
+	// planned is the scope resolved against the struct type it applies to
+	// (a scope's level always meets one type: Domain, DomainDeviceList),
+	// so a record makes no map look-ups per field.
+	planned atomic.Pointer[scopePlan]
+}
+
+// scopePlan is a scope resolved against a struct type.
+type scopePlan struct {
+	t     reflect.Type
+	ok    bool         // every name has a field (else the scope is taken as the whole domain)
+	picks []scopeField // by field index (fieldIndex): what pick copies
+	elems []scopedElem // in the type's element order (typeInfo.elems): what the walk compares
+}
+
+type scopeField struct {
+	index int
+	sub   *Scope
+}
+
+type scopedElem struct {
+	elem int // index in typeInfo.elems
+	sub  *Scope
+}
+
+// plan resolves s against t, once per scope.
+func (s *Scope) plan(t reflect.Type) *scopePlan {
+	if p := s.planned.Load(); p != nil && p.t == t {
+		return p
+	}
+	p := &scopePlan{t: t, ok: true}
+	idx := fieldIndex(t)
+	for name, sub := range s.children {
+		i, ok := idx[name]
+		if !ok {
+			p.ok = false
+			continue
+		}
+		p.picks = append(p.picks, scopeField{index: i, sub: sub})
+	}
+	slices.SortFunc(p.picks, func(a, b scopeField) int { return a.index - b.index })
+	ti := infoOf(t)
+	for i := range ti.elems {
+		if sub, in := s.children[ti.elems[i].name]; in {
+			p.elems = append(p.elems, scopedElem{elem: i, sub: sub})
+		}
+	}
+	s.planned.CompareAndSwap(nil, p)
+	return p
 }
 
 // ScopeOf compiles declared paths ("/domain/devices/disk/driver/@io") into
@@ -95,12 +144,12 @@ func SnapshotScope(d *libvirtxml.Domain, s *Scope) (*Tree, error) {
 // when s names an element the type has no field for.
 func pick(v reflect.Value, s *Scope) (reflect.Value, bool) {
 	out := reflect.New(v.Type()).Elem()
-	idx := fieldIndex(v.Type())
-	for name, sub := range s.children {
-		i, ok := idx[name]
-		if !ok {
-			return out, false
-		}
+	p := s.plan(v.Type())
+	if !p.ok {
+		return out, false
+	}
+	for _, pf := range p.picks {
+		i, sub := pf.index, pf.sub
 		f := v.Field(i)
 		if sub == nil {
 			out.Field(i).Set(f)
@@ -133,6 +182,35 @@ func pick(v reflect.Value, s *Scope) (reflect.Value, bool) {
 }
 
 var fieldIndexes sync.Map // reflect.Type -> map[string]int
+
+// copyScoped sets dst (settable, zero) to a deep copy of pick(src, s):
+// the scoped fields copied straight into one new value; false as pick.
+func copyScoped(dst, src reflect.Value, s *Scope) bool {
+	p := s.plan(src.Type())
+	if !p.ok {
+		return false
+	}
+	for _, pf := range p.picks {
+		f, out := src.Field(pf.index), dst.Field(pf.index)
+		switch {
+		case pf.sub == nil:
+			deepCopy(out, f)
+		case f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.Struct:
+			n := reflect.New(f.Type().Elem())
+			if !copyScoped(n.Elem(), f.Elem(), pf.sub) {
+				return false
+			}
+			out.Set(n)
+		case f.Kind() == reflect.Struct:
+			if !copyScoped(out, f, pf.sub) {
+				return false
+			}
+		default:
+			deepCopy(out, f)
+		}
+	}
+	return true
+}
 
 // fieldIndex maps the element names of a libvirtxml struct's fields
 // (namespaced ones with their fixed prefix, "qemu:commandline") to the

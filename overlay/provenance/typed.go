@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,14 +22,17 @@ import (
 // domain (no XML); after the layer, the copy and the domain are walked
 // together and only what differs is looked at: a struct that encoding/xml
 // marshals field by field is walked by its xml tags (elements by name,
-// repeated ones labelled by KeyRules from their typed fields), and
-// everything else (a type with its own MarshalXML, a text value, an
-// element that was added or removed) is marshalled alone, parsed, and
-// diffed or summarised by the same code as Diff. So the paths, values and
-// summaries are Diff's, and the cost is that of the changed elements. Where
-// the walk cannot be sure an element's XML follows its fields, it marshals
-// that element whole instead (exact, slower); FullDiff cross-checks the
-// result against the whole-document diff.
+// repeated ones labelled by KeyRules from their typed fields; leaves with
+// text, and the type attribute DomainDisk and DomainInterface derive from
+// their Source, read from fields too; an added or removed plain element
+// summarised from its fields), and everything else (a type with its own
+// MarshalXML, raw inner XML, a namespaced element) is marshalled alone,
+// parsed, and diffed or summarised by the same code as Diff. So the paths,
+// values and summaries are Diff's, and the cost is that of the changed
+// elements. Where the walk cannot be sure an element's XML follows its
+// fields, it marshals that element whole instead (exact, slower); FullDiff
+// cross-checks the result against the whole-document diff. Copies and
+// comparisons follow plans made once per type (copy.go, equal.go).
 
 // Typed is a typed snapshot of a scope's part of a domain.
 type Typed struct {
@@ -41,10 +45,16 @@ func Take(d *libvirtxml.Domain, s *Scope) (*Typed, error) {
 	if d == nil {
 		return nil, errors.New("provenance: nil domain")
 	}
-	part, s := scoped(d, s)
+	v := reflect.ValueOf(d).Elem()
 	cp := reflect.New(domainType).Elem()
-	deepCopy(cp, part)
-	return &Typed{scope: s, v: cp}, nil
+	if !s.All() && copyScoped(cp, v, s) {
+		return &Typed{scope: s, v: cp}, nil
+	}
+	// the whole domain, or a scope naming an element the type has no
+	// field for (as SnapshotScope takes it)
+	cp.SetZero()
+	deepCopy(cp, v)
+	return &Typed{scope: &Scope{all: true}, v: cp}, nil
 }
 
 // Changes lists what changed in the scope's part of d since Take, as Diff
@@ -54,13 +64,19 @@ func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
 		return nil, errors.New("provenance: nil domain")
 	}
 	live := reflect.ValueOf(d).Elem()
-	var w walker
-	var out []Change
+	w := walkers.Get().(*walker)
+	defer walkers.Put(w)
+	// The walk appends to the walker's buffer; the caller gets an exact copy.
+	out := w.out[:0]
+	defer func() { w.out = out[:0] }()
 	if t.scope.All() {
+		if equal(t.v, live) {
+			return nil, nil
+		}
 		if err := w.elem(&out, "/domain", t.v, live, &rootField); err != nil {
 			return nil, err
 		}
-		return out, nil
+		return slices.Clone(out), nil
 	}
 	// The scoped fields of the live domain, read in place.
 	err := w.fields(&out, "/domain", "domain", t.v, live, infoOf(domainType), &rootField, t.scope)
@@ -72,7 +88,10 @@ func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return slices.Clone(out), nil
 }
 
 var domainType = reflect.TypeFor[libvirtxml.Domain]()
@@ -138,6 +157,10 @@ type elemField struct {
 	// ns: the element is in a namespace, which its children's names
 	// inherit; the walk does not descend into it.
 	ns bool
+	// Linked when the parent's info is built: the plans comparing the
+	// field and one item, and the item type's info (struct items).
+	eq, itemEq *eqPlan
+	info       *typeInfo
 }
 
 type attrField struct {
@@ -158,12 +181,15 @@ type typeInfo struct {
 	// startFrom: fields a wrapper's MarshalXML derives attributes from
 	// (a disk's type from its source); a shell carries them too.
 	startFrom []int
-	attrList  []attrField // in field order, as encoding/xml writes them
-	elems     []elemField
-	byEl      map[string]int // element name -> elems index
-	attrs     map[string]attrField
-	cmp       []int // fields equality looks at (not a tagged XMLName)
-	flat      bool  // no pointer, slice, map or interface inside: copy by assignment
+	// lead is the type attribute a wrapper's MarshalXML writes before the
+	// tagged ones, read from the typed value (false: none written).
+	lead     func(reflect.Value) (string, string, bool)
+	text     int         // the chardata string field of a leaf element (attributes and text only), -1 if none
+	attrList []attrField // in field order, as encoding/xml writes them
+	elems    []elemField
+	byEl     map[string]int // element name -> elems index
+	attrs    map[string]attrField
+	cmp      []int // fields equality looks at (not a tagged XMLName)
 }
 
 var (
@@ -182,6 +208,7 @@ var (
 type wrapper struct {
 	check     func(reflect.Value) bool // nil: always
 	startFrom []string
+	lead      func(reflect.Value) (string, string, bool)
 }
 
 var wrappers map[reflect.Type]wrapper
@@ -192,9 +219,54 @@ func init() {
 			d := v.Addr().Interface().(*libvirtxml.DomainDeviceList)
 			return d.IOMMU == nil || (len(d.IOMMUs) > 0 && equal(reflect.ValueOf(d.IOMMU).Elem(), reflect.ValueOf(&d.IOMMUs[0]).Elem()))
 		}},
-		reflect.TypeFor[libvirtxml.DomainDisk]():      {startFrom: []string{"Source"}},
-		reflect.TypeFor[libvirtxml.DomainInterface](): {startFrom: []string{"Source"}},
+		reflect.TypeFor[libvirtxml.DomainDisk]():      {startFrom: []string{"Source"}, lead: diskType},
+		reflect.TypeFor[libvirtxml.DomainInterface](): {startFrom: []string{"Source"}, lead: interfaceType},
 	}
+}
+
+// diskType is the type attribute DomainDisk.MarshalXML derives from its
+// Source: the first source kind set, in the order it tests them.
+func diskType(v reflect.Value) (string, string, bool) {
+	s := v.Addr().Interface().(*libvirtxml.DomainDisk).Source
+	if s == nil {
+		return "", "", false
+	}
+	for _, k := range []struct {
+		set  bool
+		name string
+	}{
+		{s.File != nil, "file"}, {s.Block != nil, "block"}, {s.Dir != nil, "dir"}, {s.Network != nil, "network"},
+		{s.Volume != nil, "volume"}, {s.NVME != nil, "nvme"}, {s.VHostUser != nil, "vhostuser"},
+		{s.VHostVDPA != nil, "vhostvdpa"}, {s.Ctl != nil, "ctl"},
+	} {
+		if k.set {
+			return "type", k.name, true
+		}
+	}
+	return "", "", false
+}
+
+// interfaceType is diskType for DomainInterface.MarshalXML.
+func interfaceType(v reflect.Value) (string, string, bool) {
+	s := v.Addr().Interface().(*libvirtxml.DomainInterface).Source
+	if s == nil {
+		return "", "", false
+	}
+	for _, k := range []struct {
+		set  bool
+		name string
+	}{
+		{s.User != nil, "user"}, {s.Ethernet != nil, "ethernet"}, {s.VHostUser != nil, "vhostuser"},
+		{s.Server != nil, "server"}, {s.Client != nil, "client"}, {s.MCast != nil, "mcast"},
+		{s.Network != nil, "network"}, {s.Bridge != nil, "bridge"}, {s.Internal != nil, "internal"},
+		{s.Direct != nil, "direct"}, {s.Hostdev != nil, "hostdev"}, {s.UDP != nil, "udp"},
+		{s.VDPA != nil, "vdpa"}, {s.Null != nil, "null"}, {s.VDS != nil, "vds"},
+	} {
+		if k.set {
+			return "type", k.name, true
+		}
+	}
+	return "", "", false
 }
 
 func customMarshal(t reflect.Type) bool {
@@ -202,13 +274,36 @@ func customMarshal(t reflect.Type) bool {
 	return t.Implements(marshalerType) || pt.Implements(marshalerType) || t.Implements(textMarshaler) || pt.Implements(textMarshaler)
 }
 
+var infoMu sync.Mutex // serialises building: infos of recursive types point at each other
+
+// infoOf is what the walk knows of struct type t, made once: t's info and
+// those of the struct types its element fields hold are built together and
+// linked (elemField.info), so the walk looks types up only at its start.
 func infoOf(t reflect.Type) *typeInfo {
 	if ti, ok := typeInfos.Load(t); ok {
 		return ti.(*typeInfo)
 	}
-	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, flat: true}
+	infoMu.Lock()
+	defer infoMu.Unlock()
+	building := map[reflect.Type]*typeInfo{}
+	ti := buildInfo(t, building)
+	for t, ti := range building {
+		typeInfos.Store(t, ti)
+	}
+	return ti
+}
+
+func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
+	if ti, ok := typeInfos.Load(t); ok {
+		return ti.(*typeInfo)
+	}
+	if ti, ok := building[t]; ok {
+		return ti
+	}
+	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, text: -1}
+	building[t] = ti
 	wr, wrapped := wrappers[t]
-	ti.check = wr.check
+	ti.check, ti.lead = wr.check, wr.lead
 	ti.plain = !customMarshal(t) || wrapped
 	for _, name := range wr.startFrom {
 		if f, ok := t.FieldByName(name); ok && len(f.Index) == 1 {
@@ -219,9 +314,6 @@ func infoOf(t reflect.Type) *typeInfo {
 	}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !flatType(f.Type) {
-			ti.flat = false
-		}
 		tag := f.Tag.Get("xml")
 		if f.Name == "XMLName" && f.Type == nameType {
 			if tag == "" {
@@ -256,6 +348,12 @@ func infoOf(t reflect.Type) *typeInfo {
 			ti.attrList = append(ti.attrList, af)
 			ti.own = append(ti.own, i)
 			continue
+		case flags["chardata"] && name == "" && ti.text < 0 && f.Type.Kind() == reflect.String && simpleType(f.Type):
+			// a leaf's text; a leaf only (see below): etree's Text is the
+			// text before the first child, which fields alone cannot tell
+			ti.text = i
+			ti.own = append(ti.own, i)
+			continue
 		case flags["chardata"] || flags["cdata"] || flags["innerxml"] || flags["comment"] || flags["any"] || strings.Contains(name, ">"):
 			ti.plain = false
 			continue
@@ -273,7 +371,19 @@ func infoOf(t reflect.Type) *typeInfo {
 		}
 		ti.elems = append(ti.elems, ef)
 	}
-	typeInfos.Store(t, ti)
+	if ti.text >= 0 && (len(ti.elems) > 0 || wrapped) {
+		ti.plain = false
+	}
+	if _, dup := ti.attrs["type"]; ti.lead != nil && dup {
+		ti.lead = nil // a tagged type attribute besides the derived one: not read from fields
+	}
+	for i := range ti.elems {
+		ef := &ti.elems[i]
+		ef.eq, ef.itemEq = eqPlanOf(t.Field(ef.index).Type), eqPlanOf(ef.item)
+		if ef.item.Kind() == reflect.Struct {
+			ef.info = buildInfo(ef.item, building)
+		}
+	}
 	return ti
 }
 
@@ -362,148 +472,27 @@ func flatType(t reflect.Type) bool {
 	return true
 }
 
-// deepCopy sets dst (settable, zero) to a copy of src sharing nothing a
-// layer could change in place (strings are immutable, so shared).
-func deepCopy(dst, src reflect.Value) {
-	switch src.Kind() {
-	case reflect.Pointer:
-		if src.IsNil() {
-			return
-		}
-		p := reflect.New(src.Type().Elem())
-		deepCopy(p.Elem(), src.Elem())
-		dst.Set(p)
-	case reflect.Struct:
-		dst.Set(src)
-		ti := infoOf(src.Type())
-		if ti.flat {
-			return
-		}
-		for i := range src.NumField() {
-			f := dst.Field(i)
-			if !f.CanSet() {
-				continue
-			}
-			switch f.Kind() {
-			case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface, reflect.Struct, reflect.Array:
-				f.SetZero()
-				deepCopy(f, src.Field(i))
-			}
-		}
-	case reflect.Slice:
-		if src.IsNil() {
-			return
-		}
-		n := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
-		if flatType(src.Type().Elem()) {
-			reflect.Copy(n, src)
-		} else {
-			for i := range src.Len() {
-				deepCopy(n.Index(i), src.Index(i))
-			}
-		}
-		dst.Set(n)
-	case reflect.Array:
-		for i := range src.Len() {
-			deepCopy(dst.Index(i), src.Index(i))
-		}
-	case reflect.Map:
-		if src.IsNil() {
-			return
-		}
-		m := reflect.MakeMapWithSize(src.Type(), src.Len())
-		for it := src.MapRange(); it.Next(); {
-			v := reflect.New(src.Type().Elem()).Elem()
-			deepCopy(v, it.Value())
-			m.SetMapIndex(it.Key(), v)
-		}
-		dst.Set(m)
-	case reflect.Interface:
-		if src.IsNil() {
-			return
-		}
-		v := reflect.New(src.Elem().Type()).Elem()
-		deepCopy(v, src.Elem())
-		dst.Set(v)
-	default:
-		dst.Set(src)
-	}
-}
-
-// equal reports whether a and b marshal alike because they hold the same
-// values. It may say false for values that marshal alike (the walk then
-// looks closer), never true for values that do not.
-func equal(a, b reflect.Value) bool {
-	switch a.Kind() {
-	case reflect.String:
-		return a.String() == b.String()
-	case reflect.Bool:
-		return a.Bool() == b.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return a.Int() == b.Int()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return a.Uint() == b.Uint()
-	case reflect.Float32, reflect.Float64:
-		return a.Float() == b.Float()
-	case reflect.Pointer:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return a.Pointer() == b.Pointer() || equal(a.Elem(), b.Elem())
-	case reflect.Struct:
-		for _, i := range infoOf(a.Type()).cmp {
-			if !equal(a.Field(i), b.Field(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Slice:
-		n := a.Len()
-		if n != b.Len() {
-			return false
-		}
-		if n == 0 || a.Pointer() == b.Pointer() {
-			return true // nil and empty marshal alike
-		}
-		for i := range n {
-			if !equal(a.Index(i), b.Index(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Array:
-		for i := range a.Len() {
-			if !equal(a.Index(i), b.Index(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return a.Elem().Type() == b.Elem().Type() && equal(a.Elem(), b.Elem())
-	case reflect.Map:
-		return a.CanInterface() && b.CanInterface() && reflect.DeepEqual(a.Interface(), b.Interface())
-	}
-	return false
-}
-
 // errWhole: the walk cannot follow this element's XML by its fields; the
 // element is diffed from its marshalled form instead.
 var errWhole = errors.New("provenance: element marshalled whole")
 
 // walker diffs typed values, marshalling single elements as it needs them.
 type walker struct {
-	buf bytes.Buffer
-	enc *xml.Encoder
+	buf   bytes.Buffer
+	enc   *xml.Encoder
+	key   []byte   // keyLabel's buffer
+	out   []Change // Changes' buffer
+	keyed []string // labels' buffer
+	// typedAttrs' buffers, consumed before the next call
+	attrsA, attrsB []etree.Attr
 }
 
-// elem diffs one element, a and b its values (structs, addressable).
+// walkers keep their encoders (and its 4 KiB buffer) between records.
+var walkers = sync.Pool{New: func() any { return new(walker) }}
+
+// elem diffs one element, a and b its values (structs, addressable), which
+// the caller found not equal.
 func (w *walker) elem(out *[]Change, path string, a, b reflect.Value, ef *elemField) error {
-	if equal(a, b) {
-		return nil
-	}
 	if a.Kind() != reflect.Struct && !ef.ns { // a text value
 		ta, oka := simpleText(a)
 		tb, okb := simpleText(b)
@@ -517,7 +506,7 @@ func (w *walker) elem(out *[]Change, path string, a, b reflect.Value, ef *elemFi
 	if a.Kind() != reflect.Struct || ef.ns { // a namespace its children inherit
 		return w.whole(out, path, a, b, ef)
 	}
-	ti := infoOf(a.Type())
+	ti := itemInfo(a, ef)
 	if ti.plain && (ti.check == nil || (ti.check(a) && ti.check(b))) {
 		mark := len(*out)
 		err := w.fields(out, path, ef.name, a, b, ti, ef, nil)
@@ -546,9 +535,97 @@ func (w *walker) whole(out *[]Change, path string, a, b reflect.Value, ef *elemF
 // group is one element field's items on both sides, labelled.
 type group struct {
 	ef     *elemField
-	sub    *Scope // walk the one element under this scope
+	sub    *Scope        // walk the one element under this scope:
+	a1, b1 reflect.Value // that element on both sides
 	ai, bi []reflect.Value
 	al, bl []string
+	// paired: item i on one side has item i's label on the other (see
+	// paired); then al and bl are not made, and labelAt names an item.
+	paired bool
+}
+
+// paired reports whether the labels of a group's items are the same list
+// on both sides: as many items, and each item's key values (read from
+// typed fields) those of the item at its place on the other side. Labels
+// are unique on a side, so item i then meets item i, nothing is added or
+// removed, and only the items that differ need their labels: the common
+// case of a layer editing elements in place labels nothing it did not
+// change.
+func paired(parent string, g *group) bool {
+	if len(g.ai) != len(g.bi) {
+		return false
+	}
+	rule := keyRules[parent+"/"+g.ef.name]
+	if rule == nil {
+		return true // positions alone: the same on both sides
+	}
+	for i := range g.ai {
+		ta, tb := itemInfo(g.ai[i], g.ef), itemInfo(g.bi[i], g.ef)
+		for _, p := range rule {
+			va, oka := keyValue(g.ai[i], ta, p)
+			vb, okb := keyValue(g.bi[i], tb, p)
+			if !oka || !okb || va != vb {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// labelAt is labels' label of item j of a paired group (the same on both
+// sides; keyValue answered for every item).
+func labelAt(parent string, g *group, j int) string {
+	name := g.ef.name
+	if rule := keyRules[parent+"/"+name]; rule != nil {
+		v := g.bi[j]
+		vals := make([]string, len(rule))
+		keyed := false
+		for i, p := range rule {
+			vals[i], _ = keyValue(v, itemInfo(v, g.ef), p)
+			keyed = keyed || vals[i] != ""
+		}
+		if keyed {
+			n := 1 // the occurrence of this key among the items before it
+			for k := range j {
+				same := true
+				for i, p := range rule {
+					if x, _ := keyValue(g.bi[k], itemInfo(g.bi[k], g.ef), p); x != vals[i] {
+						same = false
+						break
+					}
+				}
+				if same {
+					n++
+				}
+			}
+			var b []byte
+			for i, p := range rule {
+				if vals[i] == "" {
+					continue
+				}
+				if len(b) == 0 {
+					b = append(append(b, name...), '[')
+				} else {
+					b = append(b, ',')
+				}
+				b = append(append(b, p.label...), '=')
+				if strings.ContainsAny(vals[i], `,]="[`) {
+					b = strconv.AppendQuote(b, vals[i])
+				} else {
+					b = append(b, vals[i]...)
+				}
+			}
+			b = append(b, ']')
+			if n > 1 {
+				b = append(append(append(b, '['), strconv.Itoa(n)...), ']')
+			}
+			return string(b)
+		}
+	}
+	if len(g.ai) <= 1 && len(g.bi) <= 1 {
+		return name
+	}
+	return name + "[" + strconv.Itoa(j+1) + "]"
 }
 
 // fields diffs a plain struct element in Diff's order: its attributes, then
@@ -558,23 +635,29 @@ type group struct {
 // copy, b's the live domain's), and no attributes: a scoped snapshot holds
 // none of the element's own.
 func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti *typeInfo, ef *elemField, s *Scope) error {
-	var groups []group
-	for i := range ti.elems {
-		f := &ti.elems[i]
+	var buf [4]group // most elements have few changed fields: no allocation
+	groups := buf[:0]
+	n := len(ti.elems)
+	var plan []scopedElem
+	if s != nil {
+		plan = s.plan(a.Type()).elems
+		n = len(plan)
+	}
+	for k := range n {
+		var f *elemField
 		var sub *Scope
 		if s != nil {
-			var in bool
-			if sub, in = s.children[f.name]; !in {
-				continue
-			}
+			f, sub = &ti.elems[plan[k].elem], plan[k].sub
+		} else {
+			f = &ti.elems[k]
 		}
 		fa, fb := a.Field(f.index), b.Field(f.index)
 		if sub != nil {
 			if f.shape != shapeOne || f.item.Kind() != reflect.Struct {
 				return errWhole
 			}
-			if !fa.IsNil() && !fb.IsNil() && plainAt(fa.Elem()) && plainAt(fb.Elem()) {
-				groups = append(groups, group{ef: f, sub: sub, ai: []reflect.Value{fa.Elem()}, bi: []reflect.Value{fb.Elem()}, al: []string{f.name}, bl: []string{f.name}})
+			if !fa.IsNil() && !fb.IsNil() && plainAt(fa.Elem(), f.info) && plainAt(fb.Elem(), f.info) {
+				groups = append(groups, group{ef: f, sub: sub, a1: fa.Elem(), b1: fb.Elem()})
 				continue
 			}
 			// one side has none, or it is not plain: compare the picked parts
@@ -588,16 +671,18 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 				fb = p
 			}
 		}
-		if equal(fa, fb) {
+		if equalBy(f.eq, fa, fb) {
 			continue
 		}
 		if f.shared {
 			return errWhole
 		}
 		g := group{ef: f, ai: items(fa, f), bi: items(fb, f)}
-		var err error
-		if g.al, g.bl, err = w.labels(name, &g); err != nil {
-			return err
+		if g.paired = paired(name, &g); !g.paired {
+			var err error
+			if g.al, g.bl, err = w.labels(name, &g); err != nil {
+				return err
+			}
 		}
 		groups = append(groups, g)
 	}
@@ -607,7 +692,7 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 		}
 	}
 	for _, g := range groups {
-		for i, l := range g.al {
+		for i, l := range g.al { // none for a scoped group: one element on both sides
 			if !contains(g.bl, l) {
 				sum, err := w.summary(g.ai[i], g.ef)
 				if err != nil {
@@ -618,14 +703,28 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 		}
 	}
 	for _, g := range groups {
-		for j, l := range g.bl {
-			if g.sub != nil {
-				if err := w.fields(out, path+"/"+l, g.ef.name, g.ai[0], g.bi[0], infoOf(g.ef.item), g.ef, g.sub); err != nil {
+		if g.sub != nil {
+			if err := w.fields(out, path+"/"+g.ef.name, g.ef.name, g.a1, g.b1, g.ef.info, g.ef, g.sub); err != nil {
+				return err
+			}
+			continue
+		}
+		if g.paired {
+			for j := range g.bi {
+				if equalBy(g.ef.itemEq, g.ai[j], g.bi[j]) {
+					continue
+				}
+				if err := w.elem(out, path+"/"+labelAt(name, &g, j), g.ai[j], g.bi[j], g.ef); err != nil {
 					return err
 				}
-				continue
 			}
+			continue
+		}
+		for j, l := range g.bl {
 			if i := lastIndex(g.al, l); i >= 0 {
+				if equalBy(g.ef.itemEq, g.ai[i], g.bi[j]) {
+					continue // before the path is made
+				}
 				if err := w.elem(out, path+"/"+l, g.ai[i], g.bi[j], g.ef); err != nil {
 					return err
 				}
@@ -674,6 +773,25 @@ func items(v reflect.Value, ef *elemField) []reflect.Value {
 	return []reflect.Value{v}
 }
 
+// itemInfo is the info of v, an item of ef: linked, or looked up (the root).
+func itemInfo(v reflect.Value, ef *elemField) *typeInfo {
+	if ef.info != nil && ef.item == v.Type() {
+		return ef.info
+	}
+	return infoOf(v.Type())
+}
+
+// hasItems reports whether items would be non-empty.
+func hasItems(v reflect.Value, ef *elemField) bool {
+	switch ef.shape {
+	case shapeOne:
+		return !v.IsNil()
+	case shapeSlice:
+		return v.Len() > 0
+	}
+	return !ef.omit || ef.item.Kind() == reflect.Struct || !v.IsZero()
+}
+
 // shell is a copy of a plain struct holding only its attributes (and what
 // a wrapper derives attributes from).
 func shell(v reflect.Value, ti *typeInfo) reflect.Value {
@@ -687,8 +805,7 @@ func shell(v reflect.Value, ti *typeInfo) reflect.Value {
 	return s
 }
 
-func plainAt(v reflect.Value) bool {
-	ti := infoOf(v.Type())
+func plainAt(v reflect.Value, ti *typeInfo) bool {
 	return ti.plain && (ti.check == nil || ti.check(v))
 }
 
@@ -698,6 +815,11 @@ func ownEqual(a, b reflect.Value, ti *typeInfo) bool {
 			return false
 		}
 	}
+	if ti.lead != nil { // what the wrapper derives, not all it derives it from
+		ka, va, oka := ti.lead(a)
+		kb, vb, okb := ti.lead(b)
+		return oka == okb && ka == kb && va == vb
+	}
 	for _, i := range ti.startFrom {
 		if !equal(a.Field(i), b.Field(i)) {
 			return false
@@ -706,14 +828,20 @@ func ownEqual(a, b reflect.Value, ti *typeInfo) bool {
 	return true
 }
 
-// own diffs a plain element's attributes: from typed fields where each is
-// a simple value, else from shells marshalled alone.
+// own diffs a plain element's attributes and a leaf's text: from typed
+// fields where each is a simple value, else from shells marshalled alone.
 func (w *walker) own(out *[]Change, path string, a, b reflect.Value, ti *typeInfo, ef *elemField) error {
-	if len(ti.startFrom) == 0 {
-		aa, oka := typedAttrs(a, ti)
-		ba, okb := typedAttrs(b, ti)
-		if oka && okb {
-			diffAttrs(out, path, attrMap(aa), attrMap(ba))
+	if typedStart(ti) {
+		aa, oka := typedAttrs(a, ti, w.attrsA)
+		ba, okb := typedAttrs(b, ti, w.attrsB)
+		w.attrsA, w.attrsB = aa, ba
+		ta, okta := leafText(a, ti)
+		tb, oktb := leafText(b, ti)
+		if oka && okb && okta && oktb {
+			diffAttrList(out, path, aa, ba)
+			if ta != tb {
+				*out = append(*out, Change{Path: path, Op: OpSet, Old: ta, New: tb})
+			}
 			return nil
 		}
 	}
@@ -729,18 +857,63 @@ func (w *walker) own(out *[]Change, path string, a, b reflect.Value, ti *typeInf
 	return nil
 }
 
-func attrMap(as []etree.Attr) map[string]string {
-	m := make(map[string]string, len(as))
-	for _, a := range as {
-		m[a.Key] = a.Value
+// diffAttrList is diffAttrs of two typed attribute lists (names unique,
+// no namespaces): a few attributes each, so compared pairwise, and only
+// the changes sorted (their paths differ in the name alone).
+func diffAttrList(out *[]Change, path string, aa, ba []etree.Attr) {
+	mark := len(*out)
+	for _, a := range aa {
+		j := attrIndex(ba, a.Key)
+		switch {
+		case j < 0:
+			*out = append(*out, Change{Path: path + "/@" + a.Key, Op: OpRemoved, Old: a.Value})
+		case ba[j].Value != a.Value:
+			*out = append(*out, Change{Path: path + "/@" + a.Key, Op: OpSet, Old: a.Value, New: ba[j].Value})
+		}
 	}
-	return m
+	for _, b := range ba {
+		if attrIndex(aa, b.Key) < 0 {
+			*out = append(*out, Change{Path: path + "/@" + b.Key, Op: OpAdded, New: b.Value})
+		}
+	}
+	if added := (*out)[mark:]; len(added) > 1 {
+		slices.SortFunc(added, func(x, y Change) int { return strings.Compare(x.Path, y.Path) })
+	}
+}
+
+func attrIndex(as []etree.Attr, key string) int {
+	for i := range as {
+		if as[i].Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// typedStart reports whether a plain type's start tag can be read from its
+// fields: no attribute a wrapper derives, or one lead tells.
+func typedStart(ti *typeInfo) bool { return len(ti.startFrom) == 0 || ti.lead != nil }
+
+// leafText is a leaf's text as Diff reads it (trimmed), "" for a type with
+// none; false for text XML cannot carry.
+func leafText(v reflect.Value, ti *typeInfo) (string, bool) {
+	if ti.text < 0 {
+		return "", true
+	}
+	t, ok := simpleText(v.Field(ti.text))
+	return strings.TrimSpace(t), ok
 }
 
 // typedAttrs are the attributes encoding/xml writes for a plain struct, in
-// its order; false when one is not a simple value.
-func typedAttrs(v reflect.Value, ti *typeInfo) ([]etree.Attr, bool) {
-	var out []etree.Attr
+// its order (a wrapper's lead first, as its MarshalXML puts it in the start
+// element); false when one is not a simple value.
+func typedAttrs(v reflect.Value, ti *typeInfo, buf []etree.Attr) ([]etree.Attr, bool) {
+	out := buf[:0]
+	if ti.lead != nil {
+		if k, val, ok := ti.lead(v); ok {
+			out = append(out, etree.Attr{Key: k, Value: val})
+		}
+	}
 	for _, af := range ti.attrList {
 		if !af.simple {
 			return nil, false
@@ -764,9 +937,20 @@ func typedAttrs(v reflect.Value, ti *typeInfo) ([]etree.Attr, bool) {
 	return out, true
 }
 
+var simpleTypes sync.Map // reflect.Type -> bool
+
 // simpleType: a string, integer or boolean, or a pointer to one, that
-// encoding/xml formats itself.
+// encoding/xml formats itself. Asked per value the walk reads, so kept.
 func simpleType(t reflect.Type) bool {
+	if s, ok := simpleTypes.Load(t); ok {
+		return s.(bool)
+	}
+	s := isSimpleType(t)
+	simpleTypes.Store(t, s)
+	return s
+}
+
+func isSimpleType(t reflect.Type) bool {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -820,27 +1004,28 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 			if t, ok := simpleText(v); ok {
 				return summaryOf(ef.name, nil, false, strings.TrimSpace(t)), nil
 			}
-		} else if plainAt(v) {
-			ti := infoOf(v.Type())
+		} else if ti := itemInfo(v, ef); plainAt(v, ti) {
 			attrs, ok := []etree.Attr(nil), false
-			if len(ti.startFrom) == 0 {
-				attrs, ok = typedAttrs(v, ti)
+			text, okt := leafText(v, ti)
+			if typedStart(ti) {
+				attrs, ok = typedAttrs(v, ti, w.attrsA)
+				w.attrsA = attrs
 			}
-			if !ok {
+			if !ok || !okt {
 				e, err := w.marshal(shell(v, ti), ef)
 				if err != nil {
 					return "", err
 				}
-				attrs = e.Attr
+				attrs, text = e.Attr, strings.TrimSpace(e.Text())
 			}
 			children := false
 			for i := range ti.elems {
-				if len(items(v.Field(ti.elems[i].index), &ti.elems[i])) > 0 {
+				if hasItems(v.Field(ti.elems[i].index), &ti.elems[i]) {
 					children = true
 					break
 				}
 			}
-			return summaryOf(ef.name, attrs, children, ""), nil
+			return summaryOf(ef.name, attrs, children, text), nil
 		}
 	}
 	e, err := w.marshal(v, ef)
@@ -857,21 +1042,36 @@ func (w *walker) labels(parent string, g *group) (al, bl []string, err error) {
 	n0, n1 := len(g.ai), len(g.bi)
 	label := func(vs []reflect.Value) ([]string, error) {
 		out := make([]string, len(vs))
-		var seen map[string]int
+		var seen map[string]int // past a few keyed items; before, keyed is scanned
+		keyed := w.keyed[:0]
+		defer func() { w.keyed = keyed[:0] }()
 		for i, v := range vs {
 			if rule != nil {
-				pred, err := w.keyPred(v, g.ef, rule)
+				l, err := w.keyLabel(name, v, g.ef, rule)
 				if err != nil {
 					return nil, err
 				}
-				if pred != "" {
-					l := name + pred
-					if seen == nil {
-						seen = map[string]int{}
+				if l != "" {
+					n := 1
+					if seen == nil && len(keyed) < 32 {
+						for _, k := range keyed {
+							if k == l {
+								n++
+							}
+						}
+						keyed = append(keyed, l)
+					} else {
+						if seen == nil {
+							seen = make(map[string]int, 2*len(keyed))
+							for _, k := range keyed {
+								seen[k]++
+							}
+						}
+						seen[l]++
+						n = seen[l]
 					}
-					seen[l]++
-					if seen[l] > 1 {
-						l += "[" + strconv.Itoa(seen[l]) + "]"
+					if n > 1 {
+						l += "[" + strconv.Itoa(n) + "]"
 					}
 					out[i] = l
 					continue
@@ -894,41 +1094,53 @@ func (w *walker) labels(parent string, g *group) (al, bl []string, err error) {
 	return al, bl, nil
 }
 
-// keyPred is keyPred of the item's marshalled form, read from its typed
-// fields where the tags lead to them, else from the item marshalled alone.
-func (w *walker) keyPred(v reflect.Value, ef *elemField, rule []keyPart) (string, error) {
-	var parts []string
+// keyLabel is name followed by keyPred of the item's marshalled form, ""
+// when that is empty: read from its typed fields where the tags lead to
+// them, else from the item marshalled alone. One buffer per label: the
+// walk labels every item of a changed group.
+func (w *walker) keyLabel(name string, v reflect.Value, ef *elemField, rule []keyPart) (string, error) {
+	b := w.key[:0]
 	for _, p := range rule {
-		val, ok := keyValue(v, p)
+		val, ok := keyValue(v, itemInfo(v, ef), p)
 		if !ok {
 			e, err := w.marshal(v, ef)
 			if err != nil {
 				return "", err
 			}
-			return keyPred(e, rule), nil
+			if pred := keyPred(e, rule); pred != "" {
+				return name + pred, nil
+			}
+			return "", nil
 		}
 		if val == "" {
 			continue
 		}
-		if strings.ContainsAny(val, `,]="[`) {
-			val = strconv.Quote(val)
+		if len(b) == 0 {
+			b = append(append(b, name...), '[')
+		} else {
+			b = append(b, ',')
 		}
-		parts = append(parts, p.label+"="+val)
+		b = append(append(b, p.label...), '=')
+		if strings.ContainsAny(val, `,]="[`) {
+			b = strconv.AppendQuote(b, val)
+		} else {
+			b = append(b, val...)
+		}
 	}
-	if len(parts) == 0 {
+	w.key = b
+	if len(b) == 0 {
 		return "", nil
 	}
-	return "[" + strings.Join(parts, ",") + "]", nil
+	return string(append(b, ']')), nil
 }
 
 // keyValue reads a key part from typed fields: its value ("" when absent),
 // false when the tags do not lead to a plain attribute.
-func keyValue(v reflect.Value, p keyPart) (string, bool) {
+func keyValue(v reflect.Value, ti *typeInfo, p keyPart) (string, bool) {
 	if v.Kind() != reflect.Struct {
 		return "", false
 	}
 	if p.child != "" {
-		ti := infoOf(v.Type())
 		i, ok := ti.byEl[p.child]
 		if !ok || ti.elems[i].shared || ti.elems[i].item.Kind() != reflect.Struct {
 			return "", false
@@ -946,17 +1158,16 @@ func keyValue(v reflect.Value, p keyPart) (string, bool) {
 			}
 			f = f.Index(0)
 		}
-		v = f
+		v, ti = f, ti.elems[i].info
 	}
-	af, ok := infoOf(v.Type()).attrs[p.attr]
+	af, ok := ti.attrs[p.attr]
 	if !ok {
 		return "", false
 	}
-	f := v.Field(af.index)
-	if t := f.Type(); t.Implements(attrMarshaler) || t.Implements(textMarshaler) ||
-		reflect.PointerTo(t).Implements(attrMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+	if !af.simple { // a marshaller of its own, or a kind read below not at all
 		return "", false
 	}
+	f := v.Field(af.index)
 	if af.omit && f.IsZero() {
 		return "", true
 	}
@@ -965,9 +1176,6 @@ func keyValue(v reflect.Value, p keyPart) (string, bool) {
 			return "", true
 		}
 		f = f.Elem()
-		if t := f.Type(); t.Implements(attrMarshaler) || t.Implements(textMarshaler) {
-			return "", false
-		}
 	}
 	switch f.Kind() {
 	case reflect.String:

@@ -156,6 +156,42 @@ func TestTypedMatchesXML(t *testing.T) {
 			d.OS.Loader = &libvirtxml.DomainLoader{Path: "/x/OVMF.fd", Readonly: "yes", Type: "pflash"}
 			return nil
 		}},
+		{"os type text and loader text", []string{"/domain/os"}, func(d *libvirtxml.Domain) error {
+			d.OS.Type.Type = " xen\n"
+			d.OS.Loader = &libvirtxml.DomainLoader{Path: "  /x/a&b<c>\"d\".fd\r", Secure: "yes"}
+			return nil
+		}},
+		{"loader text XML cannot carry", []string{"/domain/os/loader"}, func(d *libvirtxml.Domain) error {
+			d.OS.Loader = &libvirtxml.DomainLoader{Path: "/x/\x01\xff", Readonly: "yes"}
+			return nil
+		}},
+		{"os type removed", []string{"/domain/os/type"}, func(d *libvirtxml.Domain) error {
+			d.OS.Type = nil
+			return nil
+		}},
+		{"disk source kind changed", []string{"/domain/devices/disk"}, func(d *libvirtxml.Domain) error {
+			for i := range d.Devices.Disks {
+				if s := d.Devices.Disks[i].Source; s != nil && s.File != nil {
+					d.Devices.Disks[i].Source = &libvirtxml.DomainDiskSource{Block: &libvirtxml.DomainDiskSourceBlock{Dev: s.File.File}}
+					break
+				}
+			}
+			return nil
+		}},
+		{"disk source dropped, one without source added", []string{"/domain/devices/disk"}, func(d *libvirtxml.Domain) error {
+			d.Devices.Disks[0].Source = nil
+			d.Devices.Disks = append(d.Devices.Disks, libvirtxml.DomainDisk{Device: "cdrom", Source: &libvirtxml.DomainDiskSource{}, Target: &libvirtxml.DomainDiskTarget{Dev: "sdz"}})
+			return nil
+		}},
+		{"interface source kind changed and one added", []string{"/domain/devices/interface"}, func(d *libvirtxml.Domain) error {
+			for i := range d.Devices.Interfaces {
+				d.Devices.Interfaces[i].Source = &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: "n"}}
+			}
+			d.Devices.Interfaces = append(d.Devices.Interfaces, libvirtxml.DomainInterface{
+				MAC: &libvirtxml.DomainInterfaceMAC{Address: "fa:00:00:00:00:09"}, Source: &libvirtxml.DomainInterfaceSource{Direct: &libvirtxml.DomainInterfaceSourceDirect{Dev: "eth0"}},
+			})
+			return nil
+		}},
 		{"metadata appended", []string{"/domain/metadata/strata:tags"}, func(d *libvirtxml.Domain) error {
 			if d.Metadata == nil {
 				d.Metadata = &libvirtxml.DomainMetadata{}
@@ -169,6 +205,13 @@ func TestTypedMatchesXML(t *testing.T) {
 		}},
 		{"cputune pins", []string{"/domain/cputune"}, func(d *libvirtxml.Domain) error {
 			d.CPUTune = &libvirtxml.DomainCPUTune{VCPUPin: []libvirtxml.DomainCPUTuneVCPUPin{{VCPU: 0, CPUSet: "0"}, {VCPU: 1, CPUSet: "1"}}}
+			return nil
+		}},
+		{"many items sharing a key", []string{"/domain/cputune"}, func(d *libvirtxml.Domain) error {
+			d.CPUTune = &libvirtxml.DomainCPUTune{}
+			for i := range 40 { // past the labels' scan of earlier keys
+				d.CPUTune.VCPUPin = append(d.CPUTune.VCPUPin, libvirtxml.DomainCPUTuneVCPUPin{VCPU: uint(i % 3), CPUSet: fmt.Sprint(i)})
+			}
 			return nil
 		}},
 		{"devices replaced wholesale", []string{"/domain/devices"}, func(d *libvirtxml.Domain) error {
@@ -233,4 +276,174 @@ func (corpusHost) OVMF(secure bool) (string, string, error) {
 		return "/usr/share/OVMF/OVMF_CODE_4M.ms.fd", "/usr/share/OVMF/OVMF_VARS_4M.ms.fd", nil
 	}
 	return "/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd", nil
+}
+
+// BenchmarkRecord is the chain's provenance alone, per layer of the
+// richest golden command: Take of the layer's scope on the domain before
+// it, Changes on the domain after it (both captured from a start).
+func BenchmarkRecord(b *testing.B) {
+	body, err := os.ReadFile("../layers/testdata/everything.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	type step struct {
+		name          string
+		scope         *provenance.Scope
+		before, after *libvirtxml.Domain
+	}
+	var steps []step
+	clone := func(d *libvirtxml.Domain) *libvirtxml.Domain {
+		x, err := d.Marshal()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var c libvirtxml.Domain
+		if err := c.Unmarshal(x); err != nil {
+			b.Fatal(err)
+		}
+		return &c
+	}
+	var order []layer.Layer
+	for _, l := range layers.Order {
+		apply := l.Apply
+		l.Apply = func(c *layer.Context) error {
+			before := clone(c.Domain)
+			err := apply(c)
+			steps = append(steps, step{l.Name, provenance.ScopeOf(l.Writes), before, clone(c.Domain)})
+			return err
+		}
+		order = append(order, l)
+	}
+	target := start.Offline{Config: vmplugin.Config{DomainType: "qemu", Arch: vmplugin.ArchX86_64}, Host: buildHost, Layer: corpusHost{}}
+	ls := start.Layers{Order: order, Config: layer.Config{
+		QemuArgsAllow: []string{`-global kvm-pit\.lost_tick_policy=(delay|discard)`}, NVRAMDir: "/var/lib/libvirt/qemu/nvram",
+	}}
+	if _, err := start.Run(context.Background(), body, ls, target, start.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	record := func(b *testing.B, s step) {
+		tk, err := provenance.Take(s.before, s.scope)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tk.Changes(s.after); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("chain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, s := range steps {
+				record(b, s)
+			}
+		}
+	})
+	for _, s := range steps {
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				record(b, s)
+			}
+		})
+	}
+}
+
+// TestTypedPairedInPlace: items edited in place, keys kept (the walk pairs
+// them by place and labels only those that differ), among repeated keys
+// and unkeyed siblings.
+func TestTypedPairedInPlace(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		writes []string
+		before func(*libvirtxml.Domain)
+		mutate func(*libvirtxml.Domain) error
+	}{
+		{"repeated keys", []string{"/domain/cputune/vcpupin"}, func(d *libvirtxml.Domain) {
+			d.CPUTune = &libvirtxml.DomainCPUTune{VCPUPin: []libvirtxml.DomainCPUTuneVCPUPin{
+				{VCPU: 0, CPUSet: "a"}, {VCPU: 0, CPUSet: "b"}, {VCPU: 1, CPUSet: "c"}, {VCPU: 0, CPUSet: "d"}, {VCPU: 2, CPUSet: "e"},
+			}}
+		}, func(d *libvirtxml.Domain) error {
+			d.CPUTune.VCPUPin[1].CPUSet = "B"
+			d.CPUTune.VCPUPin[3].CPUSet = "D"
+			d.CPUTune.VCPUPin[4].CPUSet = "E"
+			return nil
+		}},
+		{"unkeyed siblings", []string{"/domain/os/initarg", "/domain/os/initenv"}, func(d *libvirtxml.Domain) {
+			d.OS.InitArgs = []string{"a", "b", "c"}
+			d.OS.InitEnv = []libvirtxml.DomainOSInitEnv{{Name: "X", Value: "1"}}
+		}, func(d *libvirtxml.Domain) error {
+			d.OS.InitArgs[1] = "B"
+			d.OS.InitEnv[0].Value = "2"
+			return nil
+		}},
+		{"key part empty on some", []string{"/domain/devices/disk"}, func(d *libvirtxml.Domain) {
+			// a source: the reference's unmarshal gives a disk without one a file source
+			file := func() *libvirtxml.DomainDiskSource {
+				return &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{}}
+			}
+			d.Devices.Disks = append(d.Devices.Disks, libvirtxml.DomainDisk{Device: "cdrom", Source: file()},
+				libvirtxml.DomainDisk{Device: "cdrom", Source: file(), Target: &libvirtxml.DomainDiskTarget{}})
+		}, func(d *libvirtxml.Domain) error {
+			n := len(d.Devices.Disks)
+			d.Devices.Disks[n-1].Device, d.Devices.Disks[n-2].Snapshot = "floppy", "no"
+			return nil
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := stockDomain(t, "../layers/testdata/everything.json")
+			c.before(d)
+			sameAsXML(t, d, c.writes, c.mutate)
+		})
+	}
+}
+
+// TestConcurrentRecords: records from several goroutines at once (the
+// agent's concurrent starts) build and share the per-type plans and the
+// pooled walkers; run alone under -race it checks their first building.
+func TestConcurrentRecords(t *testing.T) {
+	scope := provenance.ScopeOf([]string{"/domain/devices/disk/driver/@io", "/domain/os/loader"})
+	errs := make(chan error, 8)
+	for range 8 {
+		d := stockDomain(t, "../layers/testdata/everything.json")
+		go func() {
+			tk, err := provenance.Take(d, scope)
+			if err == nil {
+				d.Devices.Disks[0].Driver.IO = "threads"
+				d.OS.Loader = &libvirtxml.DomainLoader{Path: "/x.fd"}
+				var cs []provenance.Change
+				if cs, err = tk.Changes(d); err == nil && len(cs) != 2 {
+					err = fmt.Errorf("want 2 changes, got %s", lines(cs))
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// FuzzTypedMatchesXML feeds any start command through the chain with the
+// whole-domain cross-check on: whatever the layers make of it, the typed
+// record must agree with the XML diff (a refusal is fine, a provenance
+// disagreement is not).
+//
+//	go test -run '^$' -fuzz FuzzTypedMatchesXML -fuzztime 60s -parallel 1 ./overlay/provenance/
+func FuzzTypedMatchesXML(f *testing.F) {
+	files, _ := filepath.Glob("../layers/testdata/*.json")
+	for _, file := range files {
+		if body, err := os.ReadFile(file); err == nil && !strings.HasSuffix(file, ".config.json") {
+			f.Add(body)
+		}
+	}
+	target := start.Offline{Config: vmplugin.Config{DomainType: "kvm", Arch: vmplugin.ArchX86_64}, Host: buildHost, Layer: corpusHost{}}
+	ls := start.Layers{Order: layers.Order, Config: layer.Config{QemuArgsAllow: []string{"-global .*"}, NVRAMDir: "/var/lib/libvirt/qemu/nvram"}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, err := start.Run(context.Background(), body, ls, target, start.Options{FullDiff: true})
+		if err != nil && strings.Contains(err.Error(), "provenance: ") {
+			t.Fatal(err)
+		}
+	})
 }

@@ -1,0 +1,166 @@
+package provenance
+
+import (
+	"reflect"
+	"sync"
+	"unsafe"
+)
+
+// deepCopy sets dst (settable, zero or equal to src) to a copy of src
+// sharing nothing a layer could change in place (strings are immutable,
+// so shared).
+//
+// Take copies a layer's part of the domain before every layer, so the copy
+// follows a plan made once per type: which fields hold pointers, slices or
+// maps, and the plans of what they hold, with nil ones told from memory;
+// no type look-up per struct and no reflect.Value for a nil field.
+func deepCopy(dst, src reflect.Value) { copyPlanOf(src.Type()).copy(dst, src) }
+
+// copyPlan is how to deep-copy a value of one type.
+type copyPlan struct {
+	kind reflect.Kind
+	typ  reflect.Type
+	flat bool        // nothing to follow: assignment copies it
+	elem *copyPlan   // pointer, slice, array
+	deep []copyField // struct: the exported fields that are not flat
+}
+
+type copyField struct {
+	index int
+	off   uintptr
+	kind  reflect.Kind
+	p     *copyPlan
+}
+
+var (
+	copyPlans sync.Map   // reflect.Type -> *copyPlan, complete ones only
+	copyMu    sync.Mutex // serialises building (recursive types)
+)
+
+func copyPlanOf(t reflect.Type) *copyPlan {
+	if p, ok := copyPlans.Load(t); ok {
+		return p.(*copyPlan)
+	}
+	copyMu.Lock()
+	defer copyMu.Unlock()
+	building := map[reflect.Type]*copyPlan{}
+	p := buildCopy(t, building)
+	for t, p := range building {
+		copyPlans.Store(t, p)
+	}
+	return p
+}
+
+func buildCopy(t reflect.Type, building map[reflect.Type]*copyPlan) *copyPlan {
+	if p, ok := copyPlans.Load(t); ok {
+		return p.(*copyPlan)
+	}
+	if p, ok := building[t]; ok {
+		return p
+	}
+	p := &copyPlan{kind: t.Kind(), typ: t, flat: flatType(t)}
+	building[t] = p
+	if p.flat {
+		return p
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		p.elem = buildCopy(t.Elem(), building)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.IsExported() && !flatType(f.Type) {
+				p.deep = append(p.deep, copyField{index: i, off: f.Offset, kind: f.Type.Kind(), p: buildCopy(f.Type, building)})
+			}
+		}
+	}
+	return p
+}
+
+func (c *copyPlan) copy(dst, src reflect.Value) {
+	if c.flat {
+		dst.Set(src)
+		return
+	}
+	switch c.kind {
+	case reflect.Pointer:
+		if src.IsNil() {
+			return
+		}
+		p := reflect.New(c.elem.typ)
+		c.elem.copy(p.Elem(), src.Elem())
+		dst.Set(p)
+	case reflect.Struct:
+		dst.Set(src)
+		// The assignment shares what the deep fields point to; each is
+		// replaced by a copy (where src's is nil, dst's is nil already).
+		var base unsafe.Pointer
+		if src.CanAddr() {
+			base = unsafe.Pointer(src.UnsafeAddr())
+		}
+		for i := range c.deep {
+			f := &c.deep[i]
+			if base != nil && nilAt(f.kind, unsafe.Add(base, f.off)) {
+				continue
+			}
+			f.p.copy(dst.Field(f.index), src.Field(f.index))
+		}
+	case reflect.Slice:
+		if src.IsNil() {
+			return
+		}
+		n := reflect.MakeSlice(c.typ, src.Len(), src.Len())
+		if c.elem.flat {
+			reflect.Copy(n, src)
+		} else {
+			for i := range src.Len() {
+				c.elem.copy(n.Index(i), src.Index(i))
+			}
+		}
+		dst.Set(n)
+	case reflect.Array:
+		for i := range src.Len() {
+			c.elem.copy(dst.Index(i), src.Index(i))
+		}
+	default:
+		deepCopyValue(dst, src)
+	}
+}
+
+// nilAt reports whether the pointer, slice or map at p is nil.
+func nilAt(k reflect.Kind, p unsafe.Pointer) bool {
+	switch k {
+	case reflect.Pointer, reflect.Map:
+		return *(*unsafe.Pointer)(p) == nil
+	case reflect.Slice:
+		return (*sliceHeader)(p).data == nil
+	}
+	return false
+}
+
+// deepCopyValue copies the kinds the plan leaves to reflect: maps and
+// interfaces, their contents through deepCopy.
+func deepCopyValue(dst, src reflect.Value) {
+	switch src.Kind() {
+	case reflect.Map:
+		if src.IsNil() {
+			return
+		}
+		m := reflect.MakeMapWithSize(src.Type(), src.Len())
+		for it := src.MapRange(); it.Next(); {
+			v := reflect.New(src.Type().Elem()).Elem()
+			deepCopy(v, it.Value())
+			m.SetMapIndex(it.Key(), v)
+		}
+		dst.Set(m)
+	case reflect.Interface:
+		if src.IsNil() {
+			return
+		}
+		v := reflect.New(src.Elem().Type()).Elem()
+		deepCopy(v, src.Elem())
+		dst.Set(v)
+	default:
+		dst.Set(src)
+	}
+}
