@@ -43,7 +43,8 @@ func releaseTree(t *testing.T, version string) (root, rel string) {
 		t.Fatalf("%s/BASE has no tree line", fix)
 	} else {
 		var temp bool
-		root, temp, err = release.AtTree(repo, "upstream", "UPSTREAM", tree)
+		commit, _ := strings.CutPrefix(lineWith(string(b), "commit "), "commit ")
+		root, temp, err = release.AtTree(repo, "upstream", "UPSTREAM", tree, commit)
 		if err != nil {
 			t.Fatalf("fixture %s applies to upstream tree %s: %v", version, tree, err)
 		}

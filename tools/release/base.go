@@ -21,7 +21,12 @@ import (
 // is then true). A fixture made against a past release keeps testing the
 // same inputs after upstream/ has moved on, instead of failing to apply or
 // being skipped.
-func AtTree(root, upstreamDir, provenanceFile, tree string) (dir string, temp bool, err error) {
+//
+// commit, when not empty, names that commit (a fixture's BASE records it):
+// it must record tree, and no search runs. A search walks the history for
+// the last commit recording tree, which a branch merged in from elsewhere
+// can make ambiguous; a recorded commit cannot be.
+func AtTree(root, upstreamDir, provenanceFile, tree, commit string) (dir string, temp bool, err error) {
 	have, err := Upstream{Dir: filepath.Join(root, upstreamDir), File: provenanceFile}.TreeHash()
 	if err != nil {
 		return "", false, err
@@ -29,9 +34,13 @@ func AtTree(root, upstreamDir, provenanceFile, tree string) (dir string, temp bo
 	if have == tree {
 		return root, false, nil
 	}
-	commit, err := commitWithTree(root, path.Join(filepath.ToSlash(upstreamDir), provenanceFile), tree)
-	if err != nil {
-		return "", false, err
+	file := path.Join(filepath.ToSlash(upstreamDir), provenanceFile)
+	if commit == "" {
+		if commit, err = commitWithTree(root, file, tree); err != nil {
+			return "", false, err
+		}
+	} else if !records(root, commit, file, tree) {
+		return "", false, fmt.Errorf("commit %s of %s does not record upstream tree %s in %s (a shallow clone? fetch the history)", commit, root, tree, file)
 	}
 	dir, err = os.MkdirTemp("", "strata-at-")
 	if err != nil {
@@ -56,8 +65,7 @@ func commitWithTree(root, file, tree string) (string, error) {
 	}
 	next := ""
 	for _, c := range strings.Fields(string(out)) {
-		b, err := exec.Command("git", "-C", root, "show", c+":"+file).Output()
-		if err == nil && slices.Contains(strings.Split(string(b), "\n"), "tree "+tree) {
+		if records(root, c, file, tree) {
 			if next == "" {
 				return "HEAD", nil
 			}
@@ -66,6 +74,12 @@ func commitWithTree(root, file, tree string) (string, error) {
 		next = c
 	}
 	return "", fmt.Errorf("no commit of %s records upstream tree %s in %s (a shallow clone? fetch the history)", root, tree, file)
+}
+
+// records reports whether commit's provenance file records tree.
+func records(root, commit, file, tree string) bool {
+	b, err := exec.Command("git", "-C", root, "show", commit+":"+file).Output()
+	return err == nil && slices.Contains(strings.Split(string(b), "\n"), "tree "+tree)
 }
 
 // archive writes commit's whole tree (regular files) into dir.

@@ -51,11 +51,11 @@ func TestAtTree(t *testing.T) {
 	git("commit", "-q", "-am", "overlay follows 1.0")
 	cur := release("1.1", "package a // 1.1\n")
 
-	dir, temp, err := AtTree(root, "upstream", "UPSTREAM", cur)
+	dir, temp, err := AtTree(root, "upstream", "UPSTREAM", cur, "")
 	if err != nil || dir != root || temp {
 		t.Fatalf("current tree: %q %v %v, want the root itself", dir, temp, err)
 	}
-	dir, temp, err = AtTree(root, "upstream", "UPSTREAM", old)
+	dir, temp, err = AtTree(root, "upstream", "UPSTREAM", old, "")
 	if err != nil || !temp {
 		t.Fatalf("past tree: %q %v %v", dir, temp, err)
 	}
@@ -69,7 +69,16 @@ func TestAtTree(t *testing.T) {
 	if h, err := (Upstream{Dir: filepath.Join(dir, "upstream"), File: "UPSTREAM"}).TreeHash(); err != nil || h != old {
 		t.Errorf("past tree's hash %s %v, want %s", h, err, old)
 	}
-	if _, _, err := AtTree(root, "upstream", "UPSTREAM", "h1:nothing"); err == nil || !strings.Contains(err.Error(), "no commit") {
+	if _, _, err := AtTree(root, "upstream", "UPSTREAM", "h1:nothing", ""); err == nil || !strings.Contains(err.Error(), "no commit") {
 		t.Errorf("unknown tree: %v", err)
+	}
+	// A recorded commit is taken as it is, and must record the tree.
+	if d, _, err := AtTree(root, "upstream", "UPSTREAM", old, "HEAD~1"); err != nil {
+		t.Errorf("recorded commit: %v", err)
+	} else {
+		os.RemoveAll(d)
+	}
+	if _, _, err := AtTree(root, "upstream", "UPSTREAM", old, "HEAD"); err == nil || !strings.Contains(err.Error(), "does not record") {
+		t.Errorf("a commit recording another tree: %v", err)
 	}
 }

@@ -327,7 +327,11 @@ func copyPlaybookBase(t *testing.T, repo, dst string) {
 	if m == nil {
 		t.Fatal("tools/diff/testdata/releases/2.3.2/BASE has no tree line")
 	}
-	src, temp, err := release.AtTree(repo, "upstream", "UPSTREAM", m[1])
+	var commit string
+	if c := regexp.MustCompile(`(?m)^commit (\S+)$`).FindStringSubmatch(string(b)); c != nil {
+		commit = c[1]
+	}
+	src, temp, err := release.AtTree(repo, "upstream", "UPSTREAM", m[1], commit)
 	if err != nil {
 		t.Fatalf("the playbook's release applies to upstream tree %s: %v", m[1], err)
 	}
