@@ -84,11 +84,25 @@ func records(root, commit, file, tree string) bool {
 
 // archive writes commit's whole tree (regular files) into dir.
 func archive(root, commit, dir string) error {
-	cmd := exec.Command("git", "-C", root, "archive", "--format=tar", commit)
+	if err := gitArchive(root, commit, "", dir); err != nil {
+		return fmt.Errorf("git archive %s: %w", commit, err)
+	}
+	return nil
+}
+
+// gitArchive writes the regular files under prefix ("" for all) of ref's
+// tree into dir, the prefix cut off (`git archive`, by argv), keeping the
+// executable bit.
+func gitArchive(root, ref, prefix, dir string) error {
+	args := []string{"-C", root, "archive", "--format=tar", ref}
+	if prefix != "" {
+		args = append(args, prefix)
+	}
+	cmd := exec.Command("git", args...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("git archive %s: %w: %s", commit, err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	tr := tar.NewReader(&out)
 	for {
@@ -97,14 +111,15 @@ func archive(root, commit, dir string) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("git archive %s: %w", commit, err)
+			return err
 		}
-		if h.Typeflag != tar.TypeReg {
+		rel, ok := strings.CutPrefix(h.Name, prefix)
+		if !ok || h.Typeflag != tar.TypeReg {
 			continue
 		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
+		p := filepath.Join(dir, filepath.FromSlash(rel))
 		if !strings.HasPrefix(p, filepath.Clean(dir)+string(filepath.Separator)) {
-			return fmt.Errorf("git archive %s: %q leaves the tree", commit, h.Name)
+			return fmt.Errorf("%q leaves the tree", h.Name)
 		}
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
@@ -115,7 +130,7 @@ func archive(root, commit, dir string) error {
 		}
 		b, err := io.ReadAll(tr)
 		if err != nil {
-			return fmt.Errorf("git archive %s: %w", commit, err)
+			return err
 		}
 		if err := os.WriteFile(p, b, mode); err != nil {
 			return err

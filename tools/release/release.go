@@ -5,7 +5,6 @@
 package release
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"crypto/sha256"
@@ -15,7 +14,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -72,37 +70,10 @@ func extract(lay *layout.Layout, root, spec, dst string) error {
 		return nil
 	}
 	up := lay.Upstream.Dir + "/"
-	cmd := exec.Command("git", "-C", root, "archive", "--format=tar", spec, up)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("release %s: neither a directory nor a git ref with %s: %w: %s", spec, up, err, strings.TrimSpace(stderr.String()))
+	if err := gitArchive(root, spec, up, dst); err != nil {
+		return fmt.Errorf("release %s: neither a directory nor a git ref with %s: %w", spec, up, err)
 	}
-	tr := tar.NewReader(&out)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("release %s: %w", spec, err)
-		}
-		rel, ok := strings.CutPrefix(h.Name, up)
-		if !ok || h.Typeflag != tar.TypeReg {
-			continue
-		}
-		p := filepath.Join(dst, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("release %s: %w", spec, err)
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			return fmt.Errorf("release %s: %w", spec, err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			return fmt.Errorf("release %s: %w", spec, err)
-		}
-	}
+	return nil
 }
 
 // CopyTree copies a file or a directory tree (regular files only).
