@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/strataagent/strata/tools/diff"
@@ -29,7 +28,7 @@ var update = flag.Bool("update", false, "rewrite the 2.3.2 report golden files")
 // and the release's directory, laid out like upstream/. So a fixture
 // keeps testing the same release against the same overlay whatever
 // upstream/ holds now, and says why when it cannot.
-func releaseTree(t *testing.T, version string) (root, rel string) {
+func releaseTree(t *testing.T, version string) (string, string) {
 	t.Helper()
 	repo, _ := filepath.Abs("../..")
 	fix, _ := filepath.Abs(filepath.Join("testdata", "releases", version))
@@ -37,20 +36,16 @@ func releaseTree(t *testing.T, version string) (root, rel string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, err := os.ReadFile(filepath.Join(fix, "BASE")); err != nil {
+	base, err := release.ReadBase(filepath.Join(fix, "BASE"))
+	if err != nil {
 		t.Fatal(err)
-	} else if tree, ok := strings.CutPrefix(lineWith(string(b), "tree "), "tree "); !ok {
-		t.Fatalf("%s/BASE has no tree line", fix)
-	} else {
-		var temp bool
-		commit, _ := strings.CutPrefix(lineWith(string(b), "commit "), "commit ")
-		root, temp, err = release.AtTree(repo, "upstream", "UPSTREAM", tree, commit)
-		if err != nil {
-			t.Fatalf("fixture %s applies to upstream tree %s: %v", version, tree, err)
-		}
-		if temp {
-			t.Cleanup(func() { os.RemoveAll(root) })
-		}
+	}
+	root, temp, err := base.At(repo, "upstream", "UPSTREAM")
+	if err != nil {
+		t.Fatalf("fixture %s applies to upstream tree %s: %v", version, base.Tree, err)
+	}
+	if temp {
+		t.Cleanup(func() { os.RemoveAll(root) })
 	}
 	dir := filepath.Join(t.TempDir(), "upstream")
 	if err := release.CopyTree(filepath.Join(root, "upstream"), dir); err != nil {
@@ -75,16 +70,6 @@ func releaseTree(t *testing.T, version string) (root, rel string) {
 		t.Fatal(err)
 	}
 	return root, dir
-}
-
-// lineWith is the first line of s that starts with prefix ("" if none).
-func lineWith(s, prefix string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if strings.HasPrefix(l, prefix) {
-			return l
-		}
-	}
-	return ""
 }
 
 // 2.3.1: vm_plugin's one change is in get_pci_info, a handler the port does

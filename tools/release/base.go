@@ -137,3 +137,37 @@ func gitArchive(root, ref, prefix, dir string) error {
 		}
 	}
 }
+
+// Base is a release fixture's BASE file: the release it applies to, by
+// version, tree hash and the commit that held it ("" when not recorded).
+type Base struct{ Version, Tree, Commit string }
+
+// ReadBase reads a BASE file ("version V", "tree H", "commit C" lines);
+// the tree line is required.
+func ReadBase(file string) (Base, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return Base{}, err
+	}
+	var base Base
+	for _, l := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(l, " ")
+		switch k {
+		case "version":
+			base.Version = v
+		case "tree":
+			base.Tree = v
+		case "commit":
+			base.Commit = v
+		}
+	}
+	if base.Tree == "" {
+		return Base{}, fmt.Errorf("%s has no tree line", file)
+	}
+	return base, nil
+}
+
+// At is AtTree for the release base names.
+func (b Base) At(root, upstreamDir, provenanceFile string) (dir string, temp bool, err error) {
+	return AtTree(root, upstreamDir, provenanceFile, b.Tree, b.Commit)
+}

@@ -319,21 +319,13 @@ func TestPlaybookRelease(t *testing.T) {
 // playbook tests.
 func copyPlaybookBase(t *testing.T, repo, dst string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repo, "tools/diff/testdata/releases/2.3.2/BASE"))
+	base, err := release.ReadBase(filepath.Join(repo, "tools/diff/testdata/releases/2.3.2/BASE"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?m)^tree (\S+)$`).FindStringSubmatch(string(b))
-	if m == nil {
-		t.Fatal("tools/diff/testdata/releases/2.3.2/BASE has no tree line")
-	}
-	var commit string
-	if c := regexp.MustCompile(`(?m)^commit (\S+)$`).FindStringSubmatch(string(b)); c != nil {
-		commit = c[1]
-	}
-	src, temp, err := release.AtTree(repo, "upstream", "UPSTREAM", m[1], commit)
+	src, temp, err := base.At(repo, "upstream", "UPSTREAM")
 	if err != nil {
-		t.Fatalf("the playbook's release applies to upstream tree %s: %v", m[1], err)
+		t.Fatalf("the playbook's release applies to upstream tree %s: %v", base.Tree, err)
 	}
 	if !temp {
 		copyRepo(t, repo, dst)
