@@ -61,31 +61,32 @@ func BenchmarkStockBuild(b *testing.B) {
 func BenchmarkExPipeline(b *testing.B) {
 	body := readRichest(b)
 	target := start.Offline{Config: benchCfg, Host: buildHost, Layer: layerHost{}}
-	run := func(b *testing.B, ls start.Layers, opt start.Options) {
+	run := func(b *testing.B, body []byte, opt start.Options) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := start.Run(context.Background(), body, ls, target, opt); err != nil {
+			if _, err := start.Run(context.Background(), body, benchLayers, target, opt); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	b.Run("chain", func(b *testing.B) { run(b, benchLayers, start.Options{}) })
+	b.Run("chain", func(b *testing.B) { run(b, body, start.Options{}) })
 	// The sampled cross-check: a whole-domain diff per layer.
-	b.Run("chain-fulldiff", func(b *testing.B) { run(b, benchLayers, start.Options{FullDiff: true}) })
+	b.Run("chain-fulldiff", func(b *testing.B) { run(b, body, start.Options{FullDiff: true}) })
+	// No ex block: the stock start with only the vendor fixes (what :7070's
+	// start runs), the floor under every layer/ figure below.
+	noEx := onlyBlock(b, body, "")
+	b.Run("vendor-fixes", func(b *testing.B) { run(b, noEx, start.Options{}) })
 	for _, l := range layers.Order {
+		if l.Ex == nil {
+			continue // a vendor fix has no block; it runs in every start above
+		}
 		only := onlyBlock(b, body, l.Ex.Key())
-		b.Run("layer/"+l.Name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := start.Run(context.Background(), only, benchLayers, target, start.Options{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run("layer/"+l.Name, func(b *testing.B) { run(b, only, start.Options{}) })
 	}
 }
 
-// onlyBlock is body with its ex object reduced to the one key.
+// onlyBlock is body with its ex object reduced to the one key (to none
+// for "").
 func onlyBlock(b *testing.B, body []byte, key string) []byte {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err != nil {
@@ -95,7 +96,11 @@ func onlyBlock(b *testing.B, body []byte, key string) []byte {
 	if err := json.Unmarshal(m["ex"], &ex); err != nil {
 		b.Fatal(err)
 	}
-	m["ex"], _ = json.Marshal(map[string]json.RawMessage{key: ex[key]})
+	keep := map[string]json.RawMessage{}
+	if key != "" {
+		keep[key] = ex[key]
+	}
+	m["ex"], _ = json.Marshal(keep)
 	out, err := json.Marshal(m)
 	if err != nil {
 		b.Fatal(err)
