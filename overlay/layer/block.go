@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/strataagent/strata/overlay/excmd"
 )
@@ -54,19 +53,18 @@ func (b *Block[T]) In(c *Context) *T {
 
 func (b *Block[T]) decode(raw json.RawMessage) (any, error) {
 	field := "ex." + b.Name
-	var tree any
-	td := json.NewDecoder(bytes.NewReader(raw))
-	td.UseNumber() // 1e400 is a number here; the typed decode names the field it overflows
-	if err := td.Decode(&tree); err != nil {
+	if !json.Valid(raw) { // excmd.Decode checked it; a caller that did not gets the decoder's word
+		var tree any
+		err := json.Unmarshal(raw, &tree)
 		return nil, fmt.Errorf("%s: %w", field, err)
 	}
-	if err := checkKeys(tree, reflect.TypeFor[T](), field); err != nil {
+	if err := checkKeys(raw, reflect.TypeFor[T](), field); err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
+	// checkKeys refused every key the type lacks (exactly, not case-folded
+	// as json would), so one plain decode is strict.
 	v := new(T)
-	if err := dec.Decode(v); err != nil {
+	if err := json.Unmarshal(raw, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			at := field
@@ -172,55 +170,4 @@ type Check struct {
 	Cmd    *excmd.StartVmExCmd
 	Host   Host // nil: checks that need the host are left to Apply
 	Config Config
-}
-
-// checkKeys walks the decoded JSON next to the Go type and names the first
-// key (in sorted order, so the error is stable) that the type lacks.
-// encoding/json's own unknown-field error names the key but not its path,
-// and matches names case-insensitively; here a key must match its tag exactly.
-func checkKeys(v any, t reflect.Type, path string) error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return nil // a type mismatch: the decoder reports it with the field
-		}
-		fields := map[string]reflect.Type{}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				continue
-			}
-			fields[name] = f.Type
-		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			ft, ok := fields[k]
-			if !ok {
-				return fmt.Errorf("%s.%s: unknown field", path, k)
-			}
-			if err := checkKeys(obj[k], ft, path+"."+k); err != nil {
-				return err
-			}
-		}
-	case reflect.Slice:
-		arr, ok := v.([]any)
-		if !ok {
-			return nil
-		}
-		for i, e := range arr {
-			if err := checkKeys(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
