@@ -179,3 +179,99 @@ func unescape(b []byte) (string, bool) {
 	}
 	return s.String(), true
 }
+
+// readSummary reads what summary needs of one marshalled element without
+// building its tree: the root's tag and attributes, whether a child
+// element follows its start tag, and the text before it (trimmed). Past
+// that first child nothing is read: encoding/xml wrote it, and a summary
+// does not show it. False where readElement would be unsure (see there);
+// the caller then parses the element whole.
+func readSummary(b []byte, attrs []etree.Attr) (tag string, _ []etree.Attr, children bool, text string, ok bool) {
+	if len(b) < 2 || b[0] != '<' {
+		return "", nil, false, "", false
+	}
+	n := nameEnd(b, 1)
+	if n == 1 {
+		return "", nil, false, "", false
+	}
+	tag = string(b[1:n])
+	out := attrs[:0]
+	i := n
+	for {
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i >= len(b) {
+			return "", nil, false, "", false
+		}
+		if b[i] == '/' { // <tag .../>
+			if i+2 != len(b) || b[i+1] != '>' {
+				return "", nil, false, "", false
+			}
+			return tag, out, false, "", true
+		}
+		if b[i] == '>' {
+			i++
+			break
+		}
+		k := nameEnd(b, i)
+		if k == i || k+1 >= len(b) || b[k] != '=' || b[k+1] != '"' {
+			return "", nil, false, "", false
+		}
+		key := string(b[i:k])
+		i = k + 2
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return "", nil, false, "", false
+		}
+		val, ok := unescape(b[i : i+j])
+		if !ok {
+			return "", nil, false, "", false
+		}
+		// a prefixed name is split as encoding/xml's decoder splits it
+		// (under etree); summary joins it back
+		a := etree.Attr{Key: key}
+		if c := strings.IndexByte(key, ':'); c >= 1 && c <= len(key)-2 {
+			a = etree.Attr{Space: key[:c], Key: key[c+1:]}
+		}
+		a.Value = val
+		if k := sameAttr(out, a); k >= 0 {
+			out[k].Value = val // etree keeps one attribute per name, the last value
+		} else {
+			out = append(out, a)
+		}
+		i += j + 1
+	}
+	j := bytes.IndexByte(b[i:], '<')
+	if j < 0 || i+j+1 >= len(b) {
+		return "", nil, false, "", false
+	}
+	raw := b[i : i+j]
+	if len(bytes.TrimLeft(raw, " \t\n")) > 0 { // text: read as a parser would
+		t, ok := unescape(raw)
+		if !ok {
+			return "", nil, false, "", false
+		}
+		text = strings.TrimSpace(t)
+	}
+	switch b[i+j+1] {
+	case '/': // the end tag: nothing else inside
+		end := b[i+j+2:]
+		if len(end) != len(tag)+1 || string(end[:len(tag)]) != tag || end[len(tag)] != '>' {
+			return "", nil, false, "", false
+		}
+		return tag, out, false, text, true
+	case '!', '?':
+		return "", nil, false, "", false
+	}
+	return tag, out, true, text, true
+}
+
+func sameAttr(as []etree.Attr, a etree.Attr) int {
+	for i := range as {
+		if as[i].Space == a.Space && as[i].Key == a.Key {
+			return i
+		}
+	}
+	return -1
+}

@@ -2,6 +2,8 @@ package provenance
 
 import (
 	"bytes"
+	"encoding/xml"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,4 +55,103 @@ func write(e *etree.Element) string {
 	doc.SetRoot(e.Copy())
 	s, _ := doc.WriteToString()
 	return s
+}
+
+// readSummary gives summary of the element etree parses, on every element
+// of every stock golden domain (encoding/xml's output, indented) and on
+// inputs it must hand back to the full parse.
+func TestReadSummaryIsSummary(t *testing.T) {
+	files, err := filepath.Glob("../../upstream/vmplugin/testdata/*.xml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden domains: %v", err)
+	}
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, el := range elementSpans(t, b) {
+			n++
+			if got, want, ok := summaries(el); !ok {
+				t.Errorf("%s: readSummary refused encoding/xml output %.80q", filepath.Base(f), el)
+			} else if got != want {
+				t.Errorf("%s: readSummary %q, summary %q", filepath.Base(f), got, want)
+			}
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d elements read", n)
+	}
+	for _, in := range []string{
+		`<a><!-- c --></a>`,
+		`<a>x<!-- c --><b/></a>`,
+		`<a><![CDATA[x]]></a>`,
+		`<a>&nbsp;</a>`,
+		`<a b="&nbsp;"/>`,
+		"<a>x\ry</a>",
+		`text<a/>`,
+		`<a></b>`,
+		`<a b='1'/>`,
+	} {
+		if _, _, _, _, ok := readSummary([]byte(in), nil); ok {
+			t.Errorf("readSummary took %q, which it must leave to the parse", in)
+		}
+	}
+}
+
+// elementSpans are the bytes of each element of an XML document.
+func elementSpans(t *testing.T, b []byte) [][]byte {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	var starts []int64
+	var out [][]byte
+	for {
+		off := d.InputOffset()
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			starts = append(starts, off)
+		case xml.EndElement:
+			s := starts[len(starts)-1]
+			starts = starts[:len(starts)-1]
+			out = append(out, b[s:d.InputOffset()])
+		}
+	}
+}
+
+// summaries are readSummary's and the parsed tree's summary of el.
+func summaries(el []byte) (got, want string, ok bool) {
+	tag, attrs, children, text, ok := readSummary(el, nil)
+	if !ok {
+		return "", "", false
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(el); err != nil || doc.Root() == nil {
+		return "", "", false
+	}
+	return summaryOf(tag, attrs, children, text), summary(doc.Root()), true
+}
+
+func FuzzReadSummary(f *testing.F) {
+	for _, s := range []string{`<a b="1">x<c/></a>`, `<a></a>`, `<s:a xmlns:s="u" s:b="&amp;">  t &lt; </s:a>`, `<a/>`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if _, _, _, _, ok := readSummary(b, nil); !ok {
+			return
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(b); err != nil || doc.Root() == nil || len(doc.ChildElements()) != 1 {
+			return // not one element: the caller only has encoder output
+		}
+		if got, want, _ := summaries(b); got != want {
+			t.Fatalf("readSummary(%q) = %q, summary %q", b, got, want)
+		}
+	})
 }

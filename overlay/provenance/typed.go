@@ -224,6 +224,25 @@ func init() {
 	}
 }
 
+// delegates are libvirtxml types whose MarshalXML writes the element as
+// one of their fields (the first set, in the order it tests them) with a
+// type attribute naming which: a key is read from that field's
+// attributes. False when none is set (no element is written).
+var delegates = map[reflect.Type]func(reflect.Value) (reflect.Value, string, bool){
+	reflect.TypeFor[libvirtxml.DomainChannelTarget](): func(v reflect.Value) (reflect.Value, string, bool) {
+		t := v.Addr().Interface().(*libvirtxml.DomainChannelTarget)
+		switch {
+		case t.VirtIO != nil:
+			return reflect.ValueOf(t.VirtIO).Elem(), "virtio", true
+		case t.Xen != nil:
+			return reflect.ValueOf(t.Xen).Elem(), "xen", true
+		case t.GuestFWD != nil:
+			return reflect.ValueOf(t.GuestFWD).Elem(), "guestfwd", true
+		}
+		return reflect.Value{}, "", false
+	},
+}
+
 // diskType is the type attribute DomainDisk.MarshalXML derives from its
 // Source: the first source kind set, in the order it tests them.
 func diskType(v reflect.Value) (string, string, bool) {
@@ -1028,7 +1047,14 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 			return summaryOf(ef.name, attrs, children, text), nil
 		}
 	}
-	e, err := w.marshal(v, ef)
+	if err := w.encode(v, ef); err != nil {
+		return "", err
+	}
+	if tag, attrs, children, text, ok := readSummary(w.buf.Bytes(), w.attrsA); ok {
+		w.attrsA = attrs
+		return summaryOf(tag, attrs, children, text), nil
+	}
+	e, err := w.parse(ef)
 	if err != nil {
 		return "", err
 	}
@@ -1160,6 +1186,16 @@ func keyValue(v reflect.Value, ti *typeInfo, p keyPart) (string, bool) {
 		}
 		v, ti = f, ti.elems[i].info
 	}
+	if d, ok := delegates[v.Type()]; ok {
+		inner, typ, ok := d(v)
+		switch {
+		case !ok:
+			return "", true // it marshals to no element
+		case p.attr == "type":
+			return typ, true
+		}
+		v, ti = inner, infoOf(inner.Type())
+	}
 	af, ok := ti.attrs[p.attr]
 	if !ok {
 		return "", false
@@ -1194,6 +1230,14 @@ func keyValue(v reflect.Value, ti *typeInfo, p keyPart) (string, bool) {
 // the document: the walk only descends through elements without a
 // namespace, so a child marshals as it does in place.
 func (w *walker) marshal(v reflect.Value, ef *elemField) (*etree.Element, error) {
+	if err := w.encode(v, ef); err != nil {
+		return nil, err
+	}
+	return w.parse(ef)
+}
+
+// encode marshals one element alone into w.buf.
+func (w *walker) encode(v reflect.Value, ef *elemField) error {
 	if w.enc == nil {
 		w.enc = xml.NewEncoder(&w.buf)
 	}
@@ -1210,8 +1254,13 @@ func (w *walker) marshal(v reflect.Value, ef *elemField) (*etree.Element, error)
 	}
 	if err != nil {
 		w.enc = nil // an encoder that failed may hold a partial element
-		return nil, fmt.Errorf("provenance: marshal <%s>: %w", ef.name, err)
+		return fmt.Errorf("provenance: marshal <%s>: %w", ef.name, err)
 	}
+	return nil
+}
+
+// parse is the element encode left in w.buf, as a tree.
+func (w *walker) parse(ef *elemField) (*etree.Element, error) {
 	if e, ok := readElement(w.buf.Bytes()); ok {
 		return e, nil
 	}

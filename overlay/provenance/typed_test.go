@@ -218,6 +218,30 @@ func TestTypedMatchesXML(t *testing.T) {
 			d.Devices = &libvirtxml.DomainDeviceList{Emulator: "/x", Disks: d.Devices.Disks[:1]}
 			return nil
 		}},
+		{"channels: one removed, one renamed, kinds of target", []string{"/domain/devices/channel"}, func(d *libvirtxml.Domain) error {
+			chs := d.Devices.Channels
+			if len(chs) < 2 {
+				return fmt.Errorf("the stock domain has %d channels, want 2 or more", len(chs))
+			}
+			chs = chs[1:]
+			chs[0].Target = &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: "org.x,\"y\"", State: "connected"}}
+			d.Devices.Channels = append(chs,
+				libvirtxml.DomainChannel{Target: &libvirtxml.DomainChannelTarget{Xen: &libvirtxml.DomainChannelTargetXen{Name: "xen.0"}}},
+				libvirtxml.DomainChannel{Target: &libvirtxml.DomainChannelTarget{GuestFWD: &libvirtxml.DomainChannelTargetGuestFWD{Address: "10.0.0.1", Port: "9"}}},
+				libvirtxml.DomainChannel{Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}}, Target: &libvirtxml.DomainChannelTarget{}},
+				libvirtxml.DomainChannel{Source: &libvirtxml.DomainChardevSource{SpiceVMC: &libvirtxml.DomainChardevSourceSpiceVMC{}}},
+				libvirtxml.DomainChannel{Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: "xen.0"}}},
+			)
+			return nil
+		}},
+		{"channel target state set in place", []string{"/domain/devices/channel/target"}, func(d *libvirtxml.Domain) error {
+			for i := range d.Devices.Channels {
+				if tg := d.Devices.Channels[i].Target; tg != nil && tg.VirtIO != nil {
+					tg.VirtIO.State = "disconnected"
+				}
+			}
+			return nil
+		}},
 		{"devices gone", []string{"/domain/devices/disk"}, func(d *libvirtxml.Domain) error { d.Devices = nil; return nil }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
