@@ -40,13 +40,14 @@ type Typed struct {
 	v     reflect.Value // a *libvirtxml.Domain's element: the deep copy
 }
 
-// Take deep-copies the scope's part of d.
+// Take deep-copies the scope's part of d. The snapshot may be given back
+// with Release once its changes are read.
 func Take(d *libvirtxml.Domain, s *Scope) (*Typed, error) {
 	if d == nil {
 		return nil, errors.New("provenance: nil domain")
 	}
 	v := reflect.ValueOf(d).Elem()
-	cp := reflect.New(domainType).Elem()
+	cp := reflect.ValueOf(roots.Get().(*libvirtxml.Domain)).Elem()
 	if !s.All() && copyScoped(cp, v, s) {
 		return &Typed{scope: s, v: cp}, nil
 	}
@@ -57,41 +58,66 @@ func Take(d *libvirtxml.Domain, s *Scope) (*Typed, error) {
 	return &Typed{scope: &Scope{all: true}, v: cp}, nil
 }
 
+// roots are the Domain values snapshots are copied into: one per layer
+// of every start, and a Domain is a large struct.
+var roots = sync.Pool{New: func() any { return new(libvirtxml.Domain) }}
+
+// Release gives the snapshot's root back for the next Take; t must not be
+// used after. The changes read from it stay valid: they share only
+// strings with it.
+func (t *Typed) Release() {
+	if t == nil || !t.v.IsValid() {
+		return
+	}
+	t.v.SetZero()
+	roots.Put(t.v.Addr().Interface())
+	t.v = reflect.Value{}
+}
+
 // Changes lists what changed in the scope's part of d since Take, as Diff
 // of the two parts' marshalled XML would, with Layer left empty.
 func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
+	out, err := t.AppendChanges(nil, d)
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
+// AppendChanges is Changes appended to dst (a chain keeps one list for
+// all its layers).
+func (t *Typed) AppendChanges(dst []Change, d *libvirtxml.Domain) ([]Change, error) {
 	if d == nil {
-		return nil, errors.New("provenance: nil domain")
+		return dst, errors.New("provenance: nil domain")
+	}
+	if !t.v.IsValid() {
+		return dst, errors.New("provenance: snapshot used after Release")
 	}
 	live := reflect.ValueOf(d).Elem()
 	w := walkers.Get().(*walker)
 	defer walkers.Put(w)
-	// The walk appends to the walker's buffer; the caller gets an exact copy.
-	out := w.out[:0]
-	defer func() { w.out = out[:0] }()
+	mark := len(dst)
+	out := dst
 	if t.scope.All() {
 		if equal(t.v, live) {
-			return nil, nil
+			return dst, nil
 		}
 		if err := w.elem(&out, "/domain", t.v, live, &rootField); err != nil {
-			return nil, err
+			return dst, err
 		}
-		return slices.Clone(out), nil
+		return out, nil
 	}
 	// The scoped fields of the live domain, read in place.
 	err := w.fields(&out, "/domain", "domain", t.v, live, infoOf(domainType), &rootField, t.scope)
 	if errors.Is(err, errWhole) {
-		out = out[:0]
+		out = out[:mark]
 		after, _ := scoped(d, t.scope)
 		err = w.whole(&out, "/domain", t.v, after, &rootField)
 	}
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return slices.Clone(out), nil
+	return out, nil
 }
 
 var domainType = reflect.TypeFor[libvirtxml.Domain]()
@@ -500,7 +526,6 @@ type walker struct {
 	buf   bytes.Buffer
 	enc   *xml.Encoder
 	key   []byte   // keyLabel's buffer
-	out   []Change // Changes' buffer
 	keyed []string // labels' buffer
 	// typedAttrs' buffers, consumed before the next call
 	attrsA, attrsB []etree.Attr
