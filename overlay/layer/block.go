@@ -53,18 +53,18 @@ func (b *Block[T]) In(c *Context) *T {
 
 func (b *Block[T]) decode(raw json.RawMessage) (any, error) {
 	field := "ex." + b.Name
-	if !json.Valid(raw) { // excmd.Decode checked it; a caller that did not gets the decoder's word
-		var tree any
-		err := json.Unmarshal(raw, &tree)
+	v := new(T)
+	err := json.Unmarshal(raw, v)
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) { // excmd.Decode checked it; a caller that did not gets the decoder's word
 		return nil, fmt.Errorf("%s: %w", field, err)
 	}
+	// A key the type lacks (exactly: json folds case) is named before a
+	// value that does not fit: the decode is strict only with this check.
 	if err := checkKeys(raw, reflect.TypeFor[T](), field); err != nil {
 		return nil, err
 	}
-	// checkKeys refused every key the type lacks (exactly, not case-folded
-	// as json would), so one plain decode is strict.
-	v := new(T)
-	if err := json.Unmarshal(raw, v); err != nil {
+	if err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			at := field

@@ -247,6 +247,12 @@ func init() {
 		}},
 		reflect.TypeFor[libvirtxml.DomainDisk]():      {startFrom: []string{"Source"}, lead: diskType},
 		reflect.TypeFor[libvirtxml.DomainInterface](): {startFrom: []string{"Source"}, lead: interfaceType},
+		reflect.TypeFor[libvirtxml.DomainChannel](): {startFrom: []string{"Source"}, lead: chardevType(func(v reflect.Value) *libvirtxml.DomainChardevSource {
+			return v.Addr().Interface().(*libvirtxml.DomainChannel).Source
+		})},
+		reflect.TypeFor[libvirtxml.DomainRedirDev](): {startFrom: []string{"Source"}, lead: chardevType(func(v reflect.Value) *libvirtxml.DomainChardevSource {
+			return v.Addr().Interface().(*libvirtxml.DomainRedirDev).Source
+		})},
 	}
 }
 
@@ -289,6 +295,33 @@ func diskType(v reflect.Value) (string, string, bool) {
 		}
 	}
 	return "", "", false
+}
+
+// chardevType is diskType for the devices whose MarshalXML names their
+// character-device source's kind (DomainChannel, DomainRedirDev), in the
+// order libvirtxml tests the kinds.
+func chardevType(source func(reflect.Value) *libvirtxml.DomainChardevSource) func(reflect.Value) (string, string, bool) {
+	return func(v reflect.Value) (string, string, bool) {
+		s := source(v)
+		if s == nil {
+			return "", "", false
+		}
+		for _, k := range []struct {
+			set  bool
+			name string
+		}{
+			{s.Null != nil, "null"}, {s.VC != nil, "vc"}, {s.Pty != nil, "pty"}, {s.Dev != nil, "dev"},
+			{s.File != nil, "file"}, {s.Pipe != nil, "pipe"}, {s.StdIO != nil, "stdio"}, {s.UDP != nil, "udp"},
+			{s.TCP != nil, "tcp"}, {s.UNIX != nil, "unix"}, {s.SpiceVMC != nil, "spicevmc"},
+			{s.SpicePort != nil, "spiceport"}, {s.NMDM != nil, "nmdm"}, {s.QEMUVDAgent != nil, "qemu-vdagent"},
+			{s.DBus != nil, "dbus"},
+		} {
+			if k.set {
+				return "type", k.name, true
+			}
+		}
+		return "", "", false
+	}
 }
 
 // interfaceType is diskType for DomainInterface.MarshalXML.
@@ -986,6 +1019,14 @@ var simpleTypes sync.Map // reflect.Type -> bool
 // simpleType: a string, integer or boolean, or a pointer to one, that
 // encoding/xml formats itself. Asked per value the walk reads, so kept.
 func simpleType(t reflect.Type) bool {
+	if t.PkgPath() == "" && t.Name() != "" { // a predeclared type: no methods, no look-up
+		switch t.Kind() {
+		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return true
+		}
+		return false
+	}
 	if s, ok := simpleTypes.Load(t); ok {
 		return s.(bool)
 	}
@@ -1062,14 +1103,9 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 				}
 				attrs, text = e.Attr, strings.TrimSpace(e.Text())
 			}
-			children := false
-			for i := range ti.elems {
-				if hasItems(v.Field(ti.elems[i].index), &ti.elems[i]) {
-					children = true
-					break
-				}
+			if children, sure := hasChildElements(v, ti); sure {
+				return summaryOf(ef.name, attrs, children, text), nil
 			}
-			return summaryOf(ef.name, attrs, children, text), nil
 		}
 	}
 	if err := w.encode(v, ef); err != nil {
@@ -1084,6 +1120,75 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 		return "", err
 	}
 	return summary(e), nil
+}
+
+// hasChildElements reports whether a plain struct marshals child
+// elements, read from its fields; sure is false when only fields whose
+// items have a marshaller of their own are set (an empty <source> of a
+// disk writes nothing), which the caller then marshals to tell.
+func hasChildElements(v reflect.Value, ti *typeInfo) (children, sure bool) {
+	unsure := false
+	for i := range ti.elems {
+		ef := &ti.elems[i]
+		f := v.Field(ef.index)
+		if !hasItems(f, ef) {
+			continue
+		}
+		if emitsElement(f, ef) {
+			return true, true
+		}
+		unsure = true
+	}
+	return false, !unsure
+}
+
+// emitsElement reports whether a field with items surely marshals at
+// least one element: a simple value, a plain struct item, or one whose
+// marshaller is known to write an element (emits).
+func emitsElement(f reflect.Value, ef *elemField) bool {
+	if ef.item.Kind() != reflect.Struct {
+		return simpleType(ef.item)
+	}
+	switch ef.shape {
+	case shapeOne:
+		return emits(f.Elem(), ef)
+	case shapeSlice:
+		for j := range f.Len() {
+			if emits(f.Index(j), ef) {
+				return true
+			}
+		}
+		return false
+	}
+	return emits(f, ef)
+}
+
+func emits(it reflect.Value, ef *elemField) bool {
+	if plainAt(it, itemInfo(it, ef)) {
+		return true
+	}
+	if d, ok := delegates[it.Type()]; ok {
+		_, _, set := d(it)
+		return set
+	}
+	if e, ok := emitters[it.Type()]; ok {
+		return e(it)
+	}
+	return false
+}
+
+// emitters are libvirtxml types with a MarshalXML that writes one element
+// exactly when the test holds: DomainAddress writes the first address
+// kind set (each kind's own marshaller always writes its element).
+var emitters = map[reflect.Type]func(reflect.Value) bool{
+	reflect.TypeFor[libvirtxml.DomainAddress](): func(v reflect.Value) bool {
+		for i := range v.NumField() {
+			if f := v.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
+				return true
+			}
+		}
+		return false
+	},
 }
 
 // labels names a group's items as Diff's labels does.

@@ -218,6 +218,11 @@ func TestTypedMatchesXML(t *testing.T) {
 			d.Devices = &libvirtxml.DomainDeviceList{Emulator: "/x", Disks: d.Devices.Disks[:1]}
 			return nil
 		}},
+		{"devices whose only child marshals to nothing", []string{"/domain/devices/disk", "/domain/devices/interface"}, func(d *libvirtxml.Domain) error {
+			d.Devices.Disks = append(d.Devices.Disks, libvirtxml.DomainDisk{Device: "cdrom", Source: &libvirtxml.DomainDiskSource{}})
+			d.Devices.Interfaces = append(d.Devices.Interfaces, libvirtxml.DomainInterface{Source: &libvirtxml.DomainInterfaceSource{User: &libvirtxml.DomainInterfaceSourceUser{}}})
+			return nil
+		}},
 		{"channels: one removed, one renamed, kinds of target", []string{"/domain/devices/channel"}, func(d *libvirtxml.Domain) error {
 			chs := d.Devices.Channels
 			if len(chs) < 2 {
@@ -232,6 +237,21 @@ func TestTypedMatchesXML(t *testing.T) {
 				libvirtxml.DomainChannel{Source: &libvirtxml.DomainChardevSource{SpiceVMC: &libvirtxml.DomainChardevSourceSpiceVMC{}}},
 				libvirtxml.DomainChannel{Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: "xen.0"}}},
 			)
+			return nil
+		}},
+		{"redirdevs and channels: source kinds changed in place, bare ones added", []string{"/domain/devices/redirdev", "/domain/devices/channel"}, func(d *libvirtxml.Domain) error {
+			if len(d.Devices.RedirDevs) < 2 || len(d.Devices.Channels) < 1 {
+				return fmt.Errorf("the stock domain has %d redirdevs and %d channels", len(d.Devices.RedirDevs), len(d.Devices.Channels))
+			}
+			d.Devices.RedirDevs[0].Source = &libvirtxml.DomainChardevSource{TCP: &libvirtxml.DomainChardevSourceTCP{Mode: "connect", Host: "h", Service: "4000"}}
+			d.Devices.RedirDevs[1].Bus = "usb2"
+			d.Devices.Channels[0].Source = &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{}} // writes no <source>
+			d.Devices.RedirDevs = append(d.Devices.RedirDevs,
+				libvirtxml.DomainRedirDev{Bus: "usb", Source: &libvirtxml.DomainChardevSource{SpiceVMC: &libvirtxml.DomainChardevSourceSpiceVMC{}}},
+				libvirtxml.DomainRedirDev{Source: &libvirtxml.DomainChardevSource{}},
+				libvirtxml.DomainRedirDev{Bus: "usb", Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{Path: "/dev/pts/3"}}},
+			)
+			d.Devices.Channels = append(d.Devices.Channels, libvirtxml.DomainChannel{Source: &libvirtxml.DomainChardevSource{Null: &libvirtxml.DomainChardevSourceNull{}, VC: &libvirtxml.DomainChardevSourceVC{}}})
 			return nil
 		}},
 		{"channel target state set in place", []string{"/domain/devices/channel/target"}, func(d *libvirtxml.Domain) error {
