@@ -164,3 +164,105 @@ func deepCopyValue(dst, src reflect.Value) {
 		dst.Set(src)
 	}
 }
+
+// copyInto sets dst to a copy of src as copy does, but reuses what dst
+// holds from an earlier copy (a pooled snapshot): its pointed-to structs
+// and slice arrays are overwritten in place, so a snapshot taken again of
+// a domain of the same shape allocates nothing. dst must hold only memory
+// of earlier copies (nothing shared with a live domain).
+//
+// kept is scratch space for the recursion (one per snapshot, reused).
+func (c *copyPlan) copyInto(dst, src reflect.Value, kept *[]sliceHeader) {
+	if c.flat {
+		dst.Set(src)
+		return
+	}
+	switch c.kind {
+	case reflect.Pointer:
+		switch {
+		case src.IsNil():
+			dst.SetZero()
+		case dst.IsNil():
+			p := reflect.New(c.elem.typ)
+			c.elem.copy(p.Elem(), src.Elem())
+			dst.Set(p)
+		default:
+			c.elem.copyInto(dst.Elem(), src.Elem(), kept)
+		}
+	case reflect.Struct:
+		if !dst.CanAddr() || !src.CanAddr() {
+			dst.SetZero()
+			c.copy(dst, src)
+			return
+		}
+		base, sbase := unsafe.Pointer(dst.UnsafeAddr()), unsafe.Pointer(src.UnsafeAddr())
+		// dst's own pointers and slice arrays, kept across the assignment
+		// below (which makes them src's) and put back before copying in.
+		mark := len(*kept)
+		for i := range c.deep {
+			f := &c.deep[i]
+			switch f.kind {
+			case reflect.Pointer:
+				*kept = append(*kept, sliceHeader{data: *(*unsafe.Pointer)(unsafe.Add(base, f.off))})
+			case reflect.Slice:
+				*kept = append(*kept, *(*sliceHeader)(unsafe.Add(base, f.off)))
+			default:
+				*kept = append(*kept, sliceHeader{})
+			}
+		}
+		dst.Set(src)
+		for i := range c.deep {
+			f := &c.deep[i]
+			if nilAt(f.kind, unsafe.Add(sbase, f.off)) {
+				continue // nil in src, so in dst after the assignment
+			}
+			at, k := unsafe.Add(base, f.off), (*kept)[mark+i]
+			switch f.kind {
+			case reflect.Pointer:
+				// stores of unsafe.Pointer carry the write barrier
+				*(*unsafe.Pointer)(at) = k.data
+				f.p.copyInto(dst.Field(f.index), src.Field(f.index), kept)
+			case reflect.Slice:
+				h := (*sliceHeader)(at)
+				h.data, h.len, h.cap = k.data, k.len, k.cap
+				f.p.copyInto(dst.Field(f.index), src.Field(f.index), kept)
+			default: // inline structs, arrays, maps: equal to src now, copied fresh
+				f.p.copy(dst.Field(f.index), src.Field(f.index))
+			}
+		}
+		clear((*kept)[mark:])
+		*kept = (*kept)[:mark]
+	case reflect.Slice:
+		n := src.Len()
+		switch {
+		case src.IsNil():
+			dst.SetZero()
+		case dst.IsNil() || dst.Cap() < n:
+			s := reflect.MakeSlice(c.typ, n, n)
+			if c.elem.flat {
+				reflect.Copy(s, src)
+			} else {
+				for i := range n {
+					c.elem.copy(s.Index(i), src.Index(i))
+				}
+			}
+			dst.Set(s)
+		default:
+			dst.SetLen(n)
+			if c.elem.flat {
+				reflect.Copy(dst, src)
+				return
+			}
+			for i := range n {
+				c.elem.copyInto(dst.Index(i), src.Index(i), kept)
+			}
+		}
+	case reflect.Array:
+		for i := range src.Len() {
+			c.elem.copyInto(dst.Index(i), src.Index(i), kept)
+		}
+	default:
+		dst.SetZero()
+		deepCopyValue(dst, src)
+	}
+}

@@ -24,6 +24,9 @@ type Scope struct {
 	// (a scope's level always meets one type: Domain, DomainDeviceList),
 	// so a record makes no map look-ups per field.
 	planned atomic.Pointer[scopePlan]
+	// snaps are snapshot memories of this scope given back by Release:
+	// the next Take copies into one, reusing its structs and arrays.
+	snaps sync.Pool
 }
 
 // scopePlan is a scope resolved against a struct type.
@@ -183,9 +186,10 @@ func pick(v reflect.Value, s *Scope) (reflect.Value, bool) {
 
 var fieldIndexes sync.Map // reflect.Type -> map[string]int
 
-// copyScoped sets dst (settable, zero) to a deep copy of pick(src, s):
-// the scoped fields copied straight into one new value; false as pick.
-func copyScoped(dst, src reflect.Value, s *Scope) bool {
+// copyScoped sets dst to a deep copy of pick(src, s), the scoped fields
+// copied straight into dst (copyInto: what dst holds from an earlier copy
+// of the same scope is reused); false as pick.
+func copyScoped(dst, src reflect.Value, s *Scope, kept *[]sliceHeader) bool {
 	p := s.plan(src.Type())
 	if !p.ok {
 		return false
@@ -193,20 +197,19 @@ func copyScoped(dst, src reflect.Value, s *Scope) bool {
 	for _, pf := range p.picks {
 		f, out := src.Field(pf.index), dst.Field(pf.index)
 		switch {
-		case pf.sub == nil:
-			deepCopy(out, f)
-		case f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.Struct:
-			n := reflect.New(f.Type().Elem())
-			if !copyScoped(n.Elem(), f.Elem(), pf.sub) {
+		case pf.sub != nil && f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.Struct:
+			if out.IsNil() {
+				out.Set(reflect.New(f.Type().Elem()))
+			}
+			if !copyScoped(out.Elem(), f.Elem(), pf.sub, kept) {
 				return false
 			}
-			out.Set(n)
-		case f.Kind() == reflect.Struct:
-			if !copyScoped(out, f, pf.sub) {
+		case pf.sub != nil && f.Kind() == reflect.Struct:
+			if !copyScoped(out, f, pf.sub, kept) {
 				return false
 			}
 		default:
-			deepCopy(out, f)
+			copyPlanOf(f.Type()).copyInto(out, f, kept)
 		}
 	}
 	return true

@@ -38,40 +38,56 @@ import (
 type Typed struct {
 	scope *Scope
 	v     reflect.Value // a *libvirtxml.Domain's element: the deep copy
+	mem   *snapMem      // v's memory, given back to from's pool by Release
+	from  *Scope
 }
 
-// Take deep-copies the scope's part of d. The snapshot may be given back
-// with Release once its changes are read.
+// snapMem is one snapshot's memory: the copy's root and the copy's scratch.
+type snapMem struct {
+	root libvirtxml.Domain
+	kept []sliceHeader
+}
+
+// Take deep-copies the scope's part of d. Give the snapshot back with
+// Release once its changes are read: the next Take of the same scope then
+// copies into its memory (a chain takes one per layer of every start).
 func Take(d *libvirtxml.Domain, s *Scope) (*Typed, error) {
 	if d == nil {
 		return nil, errors.New("provenance: nil domain")
 	}
 	v := reflect.ValueOf(d).Elem()
-	cp := reflect.ValueOf(roots.Get().(*libvirtxml.Domain)).Elem()
-	if !s.All() && copyScoped(cp, v, s) {
-		return &Typed{scope: s, v: cp}, nil
+	if s != nil {
+		m, _ := s.snaps.Get().(*snapMem)
+		if m == nil {
+			m = &snapMem{}
+		}
+		cp := reflect.ValueOf(&m.root).Elem()
+		switch {
+		case s.all:
+			copyPlanOf(domainType).copyInto(cp, v, &m.kept)
+			return &Typed{scope: s, v: cp, mem: m, from: s}, nil
+		case copyScoped(cp, v, s, &m.kept):
+			return &Typed{scope: s, v: cp, mem: m, from: s}, nil
+		}
+		// m is dropped: the scope names an element the type has no field for
 	}
-	// the whole domain, or a scope naming an element the type has no
-	// field for (as SnapshotScope takes it)
-	cp.SetZero()
+	// the whole domain, as SnapshotScope takes it for such a scope
+	cp := reflect.New(domainType).Elem()
 	deepCopy(cp, v)
 	return &Typed{scope: &Scope{all: true}, v: cp}, nil
 }
 
-// roots are the Domain values snapshots are copied into: one per layer
-// of every start, and a Domain is a large struct.
-var roots = sync.Pool{New: func() any { return new(libvirtxml.Domain) }}
-
-// Release gives the snapshot's root back for the next Take; t must not be
-// used after. The changes read from it stay valid: they share only
-// strings with it.
+// Release gives the snapshot's memory back for the next Take of its scope;
+// t must not be used after. The changes read from it stay valid: they
+// share only strings with it.
 func (t *Typed) Release() {
 	if t == nil || !t.v.IsValid() {
 		return
 	}
-	t.v.SetZero()
-	roots.Put(t.v.Addr().Interface())
-	t.v = reflect.Value{}
+	if t.mem != nil && t.from != nil {
+		t.from.snaps.Put(t.mem)
+	}
+	t.v, t.mem = reflect.Value{}, nil
 }
 
 // Changes lists what changed in the scope's part of d since Take, as Diff

@@ -66,6 +66,10 @@ func sameAsXML(t *testing.T, d *libvirtxml.Domain, writes []string, mutate func(
 		}
 		taken = append(taken, tk)
 	}
+	// A Take into reused memory reads the live domain only.
+	if again, err := d.Marshal(); err != nil || again != x {
+		t.Fatalf("Take changed the domain it copied (err %v)", err)
+	}
 	if err := mutate(d); err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +78,7 @@ func sameAsXML(t *testing.T, d *libvirtxml.Domain, writes []string, mutate func(
 		if err != nil {
 			t.Fatal(err)
 		}
+		taken[i].Release() // the next case's Take of this scope reuses its memory
 		want := xmlDiff(t, &before, d, s)
 		if g, w := lines(got), lines(want); g != w {
 			t.Errorf("scope %d (%v): typed record\n%s\nXML diff\n%s", i, writes, g, w)
@@ -105,7 +110,7 @@ func uintp(n uint) *uint { return &n }
 // TestTypedMatchesXML: hand-made edits of a stock domain, each recorded
 // typed and diffed as XML, must give the same Change list.
 func TestTypedMatchesXML(t *testing.T) {
-	for _, c := range []struct {
+	cases := []struct {
 		name   string
 		writes []string
 		mutate func(*libvirtxml.Domain) error
@@ -263,10 +268,19 @@ func TestTypedMatchesXML(t *testing.T) {
 			return nil
 		}},
 		{"devices gone", []string{"/domain/devices/disk"}, func(d *libvirtxml.Domain) error { d.Devices = nil; return nil }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			sameAsXML(t, stockDomain(t, "../layers/testdata/everything.json"), c.writes, c.mutate)
-		})
+	}
+	// Twice, the second time backwards: each Take reuses the memory of a
+	// snapshot of another shape (the cases share scopes: /domain always).
+	for pass := range 2 {
+		for i := range cases {
+			c := cases[i]
+			if pass == 1 {
+				c = cases[len(cases)-1-i]
+			}
+			t.Run(fmt.Sprintf("%s/pass%d", c.name, pass), func(t *testing.T) {
+				sameAsXML(t, stockDomain(t, "../layers/testdata/everything.json"), c.writes, c.mutate)
+			})
+		}
 	}
 }
 
