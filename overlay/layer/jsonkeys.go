@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -26,18 +27,19 @@ func checkKeys(raw []byte, t reflect.Type, path string) error {
 		if len(raw) == 0 || raw[0] != '{' {
 			return nil // a type mismatch: the decoder reports it with the field
 		}
-		members, err := objectMembers(raw)
+		var buf [8]member // blocks are small objects: no allocation
+		members, err := objectMembers(raw, buf[:0])
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		fields := jsonFieldsOf(t)
 		for _, m := range members {
-			ft, ok := fields[m.key]
+			ft, ok := fields[string(m.key)]
 			if !ok {
 				return fmt.Errorf("%s.%s: unknown field", path, m.key)
 			}
 			if needsCheck(ft) {
-				if err := checkKeys(m.value, ft, path+"."+m.key); err != nil {
+				if err := checkKeys(m.value, ft, path+"."+string(m.key)); err != nil {
 					return err
 				}
 			}
@@ -97,21 +99,20 @@ func jsonFieldsOf(t reflect.Type) map[string]reflect.Type {
 }
 
 type member struct {
-	key   string
+	key   []byte // unquoted
 	value []byte
 }
 
 // objectMembers are an object's members sorted by key; a repeated key's
 // values stay in document order, and each is checked (json decodes them
 // all, the last winning: an unknown key in an earlier one is still a typo).
-func objectMembers(obj []byte) ([]member, error) {
-	var out []member
+func objectMembers(obj []byte, out []member) ([]member, error) {
 	s := scanner{b: obj, i: 1}
 	for {
 		s.space()
 		switch s.peek() {
 		case '}':
-			slices.SortStableFunc(out, func(a, b member) int { return strings.Compare(a.key, b.key) })
+			slices.SortStableFunc(out, func(a, b member) int { return bytes.Compare(a.key, b.key) })
 			return out, nil
 		case ',':
 			s.i++
@@ -139,13 +140,13 @@ func objectMembers(obj []byte) ([]member, error) {
 	}
 }
 
-func unquote(q []byte) (string, error) {
+func unquote(q []byte) ([]byte, error) {
 	if slices.Contains(q, '\\') || !utf8.Valid(q) { // json reads bad UTF-8 as U+FFFD
 		var s string
 		err := json.Unmarshal(q, &s)
-		return s, err
+		return []byte(s), err
 	}
-	return string(q[1 : len(q)-1]), nil
+	return q[1 : len(q)-1], nil
 }
 
 var errBadJSON = fmt.Errorf("invalid JSON")

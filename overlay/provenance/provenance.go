@@ -268,7 +268,11 @@ func summary(e *etree.Element) string {
 func summaryOf(tag string, attrs []etree.Attr, children bool, text string) string {
 	// Appended to one buffer (the chain makes a summary per added or
 	// removed element); %q is strconv.Quote.
-	b := make([]byte, 0, 96)
+	return string(appendSummary(make([]byte, 0, 96), tag, attrs, children, text))
+}
+
+// appendSummary appends summaryOf's text to b.
+func appendSummary(b []byte, tag string, attrs []etree.Attr, children bool, text string) []byte {
 	b = append(b, '<')
 	b = append(b, tag...)
 	for _, a := range attrs {
@@ -296,9 +300,9 @@ func summaryOf(tag string, attrs []etree.Attr, children bool, text string) strin
 		b = append(b, "/>"...)
 	}
 	if len(b) > maxSummary {
-		return string(append(b[:maxSummary:maxSummary], "…"...))
+		return append(b[:maxSummary:maxSummary], "…"...)
 	}
-	return string(b)
+	return b
 }
 
 // labels names each child of one parent in both trees: name plus predicate.

@@ -111,7 +111,12 @@ func (t *Typed) AppendChanges(dst []Change, d *libvirtxml.Domain) ([]Change, err
 	}
 	live := reflect.ValueOf(d).Elem()
 	w := walkers.Get().(*walker)
-	defer walkers.Put(w)
+	defer func() {
+		clear(w.vals) // no snapshot or domain kept alive by the pool
+		clear(w.strs)
+		w.vals, w.strs = w.vals[:0], w.strs[:0]
+		walkers.Put(w)
+	}()
 	mark := len(dst)
 	out := dst
 	if t.scope.All() {
@@ -572,9 +577,14 @@ var errWhole = errors.New("provenance: element marshalled whole")
 
 // walker diffs typed values, marshalling single elements as it needs them.
 type walker struct {
-	buf   bytes.Buffer
-	enc   *xml.Encoder
-	key   []byte   // keyLabel's buffer
+	buf bytes.Buffer
+	enc *xml.Encoder
+	key []byte // keyLabel's buffer
+	sum []byte // summaryOf's
+	// vals holds the groups' items (items), strs their labels, for one
+	// AppendChanges: sub-slices of them stay valid as they grow.
+	vals  []reflect.Value
+	strs  []string
 	keyed []string // labels' buffer
 	// typedAttrs' buffers, consumed before the next call
 	attrsA, attrsB []etree.Attr
@@ -770,7 +780,7 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 		if f.shared {
 			return errWhole
 		}
-		g := group{ef: f, ai: items(fa, f), bi: items(fb, f)}
+		g := group{ef: f, ai: w.items(fa, f), bi: w.items(fb, f)}
 		if g.paired = paired(name, &g); !g.paired {
 			var err error
 			if g.al, g.bl, err = w.labels(name, &g); err != nil {
@@ -845,25 +855,27 @@ func lastIndex(ls []string, l string) int {
 	return -1
 }
 
-// items are the elements a field's value marshals to, as addressable values.
-func items(v reflect.Value, ef *elemField) []reflect.Value {
+// items are the elements a field's value marshals to, as addressable
+// values (in the walker's arena).
+func (w *walker) items(v reflect.Value, ef *elemField) []reflect.Value {
+	start := len(w.vals)
 	switch ef.shape {
 	case shapeOne:
 		if v.IsNil() {
 			return nil
 		}
-		return []reflect.Value{v.Elem()}
+		w.vals = append(w.vals, v.Elem())
 	case shapeSlice:
-		out := make([]reflect.Value, v.Len())
-		for i := range out {
-			out[i] = v.Index(i)
+		for i := range v.Len() {
+			w.vals = append(w.vals, v.Index(i))
 		}
-		return out
+	default:
+		if ef.omit && ef.item.Kind() != reflect.Struct && v.IsZero() {
+			return nil
+		}
+		w.vals = append(w.vals, v)
 	}
-	if ef.omit && ef.item.Kind() != reflect.Struct && v.IsZero() {
-		return nil
-	}
-	return []reflect.Value{v}
+	return w.vals[start:len(w.vals):len(w.vals)]
 }
 
 // itemInfo is the info of v, an item of ef: linked, or looked up (the root).
@@ -1103,7 +1115,7 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 	if !ef.ns {
 		if v.Kind() != reflect.Struct {
 			if t, ok := simpleText(v); ok {
-				return summaryOf(ef.name, nil, false, strings.TrimSpace(t)), nil
+				return w.summaryOf(ef.name, nil, false, strings.TrimSpace(t)), nil
 			}
 		} else if ti := itemInfo(v, ef); plainAt(v, ti) {
 			attrs, ok := []etree.Attr(nil), false
@@ -1120,7 +1132,7 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 				attrs, text = e.Attr, strings.TrimSpace(e.Text())
 			}
 			if children, sure := hasChildElements(v, ti); sure {
-				return summaryOf(ef.name, attrs, children, text), nil
+				return w.summaryOf(ef.name, attrs, children, text), nil
 			}
 		}
 	}
@@ -1129,7 +1141,7 @@ func (w *walker) summary(v reflect.Value, ef *elemField) (string, error) {
 	}
 	if tag, attrs, children, text, ok := readSummary(w.buf.Bytes(), w.attrsA); ok {
 		w.attrsA = attrs
-		return summaryOf(tag, attrs, children, text), nil
+		return w.summaryOf(tag, attrs, children, text), nil
 	}
 	e, err := w.parse(ef)
 	if err != nil {
@@ -1207,13 +1219,21 @@ var emitters = map[reflect.Type]func(reflect.Value) bool{
 	},
 }
 
+// summaryOf is summaryOf built in the walker's buffer.
+func (w *walker) summaryOf(tag string, attrs []etree.Attr, children bool, text string) string {
+	w.sum = appendSummary(w.sum[:0], tag, attrs, children, text)
+	return string(w.sum)
+}
+
 // labels names a group's items as Diff's labels does.
 func (w *walker) labels(parent string, g *group) (al, bl []string, err error) {
 	name := g.ef.name
 	rule := keyRules[parent+"/"+name]
 	n0, n1 := len(g.ai), len(g.bi)
 	label := func(vs []reflect.Value) ([]string, error) {
-		out := make([]string, len(vs))
+		start := len(w.strs)
+		w.strs = append(w.strs, make([]string, len(vs))...)
+		out := w.strs[start:len(w.strs):len(w.strs)]
 		var seen map[string]int // past a few keyed items; before, keyed is scanned
 		keyed := w.keyed[:0]
 		defer func() { w.keyed = keyed[:0] }()
