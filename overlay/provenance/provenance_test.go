@@ -184,3 +184,16 @@ func TestDeepCopyShares(t *testing.T) {
 		t.Errorf("the copy changed with its source: %+v", cp)
 	}
 }
+
+// ScopeOf finds a layer's scope by its Writes slice; a slice changed in
+// place gets the scope of its new paths.
+func TestScopeOfSliceChangedInPlace(t *testing.T) {
+	writes := []string{"/domain/devices/disk/driver/@io"}
+	if s := ScopeOf(writes); !s.Contains("/domain/devices/disk/driver/@io") || s.Contains("/domain/os/loader") {
+		t.Fatal("scope of the disk driver write is wrong")
+	}
+	writes[0] = "/domain/os/loader"
+	if s := ScopeOf(writes); !s.Contains("/domain/os/loader") || s.Contains("/domain/devices/disk/driver/@io") {
+		t.Fatal("a slice changed in place kept its old scope")
+	}
+}

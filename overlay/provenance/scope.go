@@ -78,21 +78,52 @@ func (s *Scope) plan(t reflect.Type) *scopePlan {
 // made, so the chain's per-layer calls share one per set of paths (a few
 // thousand sets at most are kept: layers come from code and config).
 func ScopeOf(declared []string) *Scope {
+	// A chain asks once per layer of every start, with the layer's own
+	// Writes slice: found by that slice first, without joining the paths.
+	if len(declared) > 0 {
+		if e, ok := scopesBySlice.Load(sliceKey{&declared[0], len(declared)}); ok {
+			if e := e.(*scopeEntry); slices.Equal(e.declared, declared) {
+				return e.scope
+			}
+		}
+	}
 	key := strings.Join(declared, "\n")
 	if s, ok := scopes.Load(key); ok {
+		rememberSlice(declared, s.(*Scope))
 		return s.(*Scope)
 	}
 	s := compileScope(declared)
 	if scopeCount.Add(1) <= maxScopes {
 		scopes.Store(key, s)
+		rememberSlice(declared, s)
 	}
 	return s
+}
+
+func rememberSlice(declared []string, s *Scope) {
+	if len(declared) > 0 && sliceCount.Add(1) <= maxScopes {
+		scopesBySlice.Store(sliceKey{&declared[0], len(declared)}, &scopeEntry{slices.Clone(declared), s})
+	}
 }
 
 var (
 	scopes     sync.Map // joined declared paths -> *Scope
 	scopeCount atomic.Int64
+	// scopesBySlice: a slice's first element and length -> its paths
+	// (compared on every hit: a slice changed in place misses) and scope
+	scopesBySlice sync.Map
+	sliceCount    atomic.Int64
 )
+
+type sliceKey struct {
+	first *string
+	n     int
+}
+
+type scopeEntry struct {
+	declared []string
+	scope    *Scope
+}
 
 const maxScopes = 4096
 

@@ -42,10 +42,12 @@ type Typed struct {
 	from  *Scope
 }
 
-// snapMem is one snapshot's memory: the copy's root and the copy's scratch.
+// snapMem is one snapshot's memory: the copy's root, the copy's scratch
+// and the Typed handed out.
 type snapMem struct {
-	root libvirtxml.Domain
-	kept []sliceHeader
+	root  libvirtxml.Domain
+	kept  []sliceHeader
+	typed Typed
 }
 
 // Take deep-copies the scope's part of d. Give the snapshot back with
@@ -62,12 +64,15 @@ func Take(d *libvirtxml.Domain, s *Scope) (*Typed, error) {
 			m = &snapMem{}
 		}
 		cp := reflect.ValueOf(&m.root).Elem()
-		switch {
-		case s.all:
+		ok := true
+		if s.all {
 			copyPlanOf(domainType).copyInto(cp, v, &m.kept)
-			return &Typed{scope: s, v: cp, mem: m, from: s}, nil
-		case copyScoped(cp, v, s, &m.kept):
-			return &Typed{scope: s, v: cp, mem: m, from: s}, nil
+		} else {
+			ok = copyScoped(cp, v, s, &m.kept)
+		}
+		if ok {
+			m.typed = Typed{scope: s, v: cp, mem: m, from: s}
+			return &m.typed, nil
 		}
 		// m is dropped: the scope names an element the type has no field for
 	}
@@ -84,10 +89,11 @@ func (t *Typed) Release() {
 	if t == nil || !t.v.IsValid() {
 		return
 	}
-	if t.mem != nil && t.from != nil {
-		t.from.snaps.Put(t.mem)
+	m, from := t.mem, t.from
+	t.v, t.mem = reflect.Value{}, nil // a use after Release errs, until the next Take
+	if m != nil && from != nil {
+		from.snaps.Put(m)
 	}
-	t.v, t.mem = reflect.Value{}, nil
 }
 
 // Changes lists what changed in the scope's part of d since Take, as Diff
