@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The ex chain against the stock build of the same (richest) command, from
-# one `go test -bench` run of overlay/start: BenchmarkStockBuild and each
-# BenchmarkExPipeline case, repeated (-count) so a shared machine's noise
-# shows. Prints per case the median ns/op, B/op and allocs/op and their
+# overlay/start's BenchmarkStockBuild and each BenchmarkExPipeline case,
+# printed side by side by one test binary, in rounds so a shared machine's
+# noise shows. Prints per case the median ns/op, B/op and allocs/op and their
 # ratio to the stock build's. The issue's target: chain <= 2x.
 # Usage: bench/chain_vs_stock.sh [count] [benchtime]
 set -euo pipefail
@@ -10,8 +10,14 @@ cd "$(dirname "$0")/.."
 count="${1:-6}"
 benchtime="${2:-1s}"
 out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
-go test -count="$count" -run '^$' -bench '^(BenchmarkStockBuild|BenchmarkExPipeline)$' -benchtime "$benchtime" -benchmem ./overlay/start/ | tee "$out"
+bin="$(mktemp)"
+trap 'rm -f "$out" "$bin"' EXIT
+go test -c -o "$bin" ./overlay/start/
+# One run of every case per round, rounds one after another: a shared
+# machine's slow minutes then fall on the stock build and the chain alike.
+for ((i = 1; i <= count; i++)); do
+	(cd overlay/start && "$bin" -test.run '^$' -test.bench '^(BenchmarkStockBuild|BenchmarkExPipeline)$' -test.benchtime "$benchtime" -test.benchmem) | tee -a "$out"
+done
 echo
 awk '
 /^Benchmark/ {
