@@ -243,6 +243,10 @@ type typeInfo struct {
 	byEl     map[string]int // element name -> elems index
 	attrs    map[string]attrField
 	cmp      []int // fields equality looks at (not a tagged XMLName)
+	// delegate and emitter: the type's entries in delegates and emitters
+	// (nil if none), kept here so the walk makes no map look-up per value.
+	delegate func(reflect.Value) (reflect.Value, string, bool)
+	emitter  func(reflect.Value) bool
 }
 
 var (
@@ -405,7 +409,7 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
 	if ti, ok := building[t]; ok {
 		return ti
 	}
-	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, text: -1}
+	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, text: -1, delegate: delegates[t], emitter: emitters[t]}
 	building[t] = ti
 	wr, wrapped := wrappers[t]
 	ti.check, ti.lead = wr.check, wr.lead
@@ -1198,15 +1202,15 @@ func emitsElement(f reflect.Value, ef *elemField) bool {
 }
 
 func emits(it reflect.Value, ef *elemField) bool {
-	if plainAt(it, itemInfo(it, ef)) {
+	ti := itemInfo(it, ef)
+	switch {
+	case plainAt(it, ti):
 		return true
-	}
-	if d, ok := delegates[it.Type()]; ok {
-		_, _, set := d(it)
+	case ti.delegate != nil:
+		_, _, set := ti.delegate(it)
 		return set
-	}
-	if e, ok := emitters[it.Type()]; ok {
-		return e(it)
+	case ti.emitter != nil:
+		return ti.emitter(it)
 	}
 	return false
 }
@@ -1358,7 +1362,7 @@ func keyValue(v reflect.Value, ti *typeInfo, p keyPart) (string, bool) {
 		}
 		v, ti = f, ti.elems[i].info
 	}
-	if d, ok := delegates[v.Type()]; ok {
+	if d := ti.delegate; d != nil {
 		inner, typ, ok := d(v)
 		switch {
 		case !ok:
