@@ -313,14 +313,22 @@ func diskType(v reflect.Value) (string, string, bool) {
 	if s == nil {
 		return "", "", false
 	}
-	for _, k := range []struct {
-		set  bool
-		name string
-	}{
+	return typeAttr([]kind{
 		{s.File != nil, "file"}, {s.Block != nil, "block"}, {s.Dir != nil, "dir"}, {s.Network != nil, "network"},
 		{s.Volume != nil, "volume"}, {s.NVME != nil, "nvme"}, {s.VHostUser != nil, "vhostuser"},
 		{s.VHostVDPA != nil, "vhostvdpa"}, {s.Ctl != nil, "ctl"},
-	} {
+	})
+}
+
+// kind is one source kind a wrapper's MarshalXML tests, in its order.
+type kind struct {
+	set  bool
+	name string
+}
+
+// typeAttr is the type attribute named by the first kind set, if any.
+func typeAttr(kinds []kind) (string, string, bool) {
+	for _, k := range kinds {
 		if k.set {
 			return "type", k.name, true
 		}
@@ -337,21 +345,13 @@ func chardevType(source func(reflect.Value) *libvirtxml.DomainChardevSource) fun
 		if s == nil {
 			return "", "", false
 		}
-		for _, k := range []struct {
-			set  bool
-			name string
-		}{
+		return typeAttr([]kind{
 			{s.Null != nil, "null"}, {s.VC != nil, "vc"}, {s.Pty != nil, "pty"}, {s.Dev != nil, "dev"},
 			{s.File != nil, "file"}, {s.Pipe != nil, "pipe"}, {s.StdIO != nil, "stdio"}, {s.UDP != nil, "udp"},
 			{s.TCP != nil, "tcp"}, {s.UNIX != nil, "unix"}, {s.SpiceVMC != nil, "spicevmc"},
 			{s.SpicePort != nil, "spiceport"}, {s.NMDM != nil, "nmdm"}, {s.QEMUVDAgent != nil, "qemu-vdagent"},
 			{s.DBus != nil, "dbus"},
-		} {
-			if k.set {
-				return "type", k.name, true
-			}
-		}
-		return "", "", false
+		})
 	}
 }
 
@@ -361,21 +361,13 @@ func interfaceType(v reflect.Value) (string, string, bool) {
 	if s == nil {
 		return "", "", false
 	}
-	for _, k := range []struct {
-		set  bool
-		name string
-	}{
+	return typeAttr([]kind{
 		{s.User != nil, "user"}, {s.Ethernet != nil, "ethernet"}, {s.VHostUser != nil, "vhostuser"},
 		{s.Server != nil, "server"}, {s.Client != nil, "client"}, {s.MCast != nil, "mcast"},
 		{s.Network != nil, "network"}, {s.Bridge != nil, "bridge"}, {s.Internal != nil, "internal"},
 		{s.Direct != nil, "direct"}, {s.Hostdev != nil, "hostdev"}, {s.UDP != nil, "udp"},
 		{s.VDPA != nil, "vdpa"}, {s.Null != nil, "null"}, {s.VDS != nil, "vds"},
-	} {
-		if k.set {
-			return "type", k.name, true
-		}
-	}
-	return "", "", false
+	})
 }
 
 func customMarshal(t reflect.Type) bool {
