@@ -3,6 +3,7 @@ package layer
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -21,7 +22,7 @@ func checkKeys(raw []byte, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	raw = trimSpace(raw)
+	raw = bytes.TrimSpace(raw)
 	switch t.Kind() {
 	case reflect.Struct:
 		if len(raw) == 0 || raw[0] != '{' {
@@ -149,7 +150,7 @@ func unquote(q []byte) ([]byte, error) {
 	return q[1 : len(q)-1], nil
 }
 
-var errBadJSON = fmt.Errorf("invalid JSON")
+var errBadJSON = errors.New("invalid JSON")
 
 // scanner walks JSON that encoding/json has already found valid (excmd
 // keeps each block as a checked json.RawMessage); on anything else it
@@ -173,16 +174,6 @@ func (s *scanner) space() {
 }
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && isJSONSpace(b[0]) {
-		b = b[1:]
-	}
-	for len(b) > 0 && isJSONSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	return b
-}
 
 func (s *scanner) skipString() error {
 	if s.peek() != '"' {

@@ -64,43 +64,15 @@ func readElement(b []byte) (*etree.Element, bool) {
 		default:
 			return nil, false // a second root
 		}
-		i = n
-		for {
-			for i < len(b) && isSpace(b[i]) {
-				i++
-			}
-			if i >= len(b) {
-				return nil, false
-			}
-			if b[i] == '>' {
-				i++
-				cur = e
-				break
-			}
-			if b[i] == '/' {
-				if i+1 >= len(b) || b[i+1] != '>' {
-					return nil, false
-				}
-				i += 2
-				cur = e.Parent()
-				break
-			}
-			n := nameEnd(b, i)
-			if n == i || n+1 >= len(b) || b[n] != '=' || b[n+1] != '"' {
-				return nil, false
-			}
-			key := string(b[i:n])
-			i = n + 2
-			j := bytes.IndexByte(b[i:], '"')
-			if j < 0 {
-				return nil, false
-			}
-			val, ok := unescape(b[i : i+j])
-			if !ok {
-				return nil, false
-			}
-			e.CreateAttr(key, val)
-			i += j + 1
+		next, closed, ok := readAttrs(b, n, func(key, val string) { e.CreateAttr(key, val) })
+		if !ok {
+			return nil, false
+		}
+		i = next
+		if closed {
+			cur = e.Parent()
+		} else {
+			cur = e
 		}
 		if cur == nil && i < len(b) {
 			return nil, false // something after the root element
@@ -110,6 +82,44 @@ func readElement(b []byte) (*etree.Element, bool) {
 		return nil, false
 	}
 	return root, true
+}
+
+// readAttrs reads a start tag's attributes from i (just past its name) to
+// its end, handing each to attr; next is past the tag, closed tells <a/>.
+func readAttrs(b []byte, i int, attr func(key, val string)) (next int, closed, ok bool) {
+	for {
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		if i >= len(b) {
+			return 0, false, false
+		}
+		switch b[i] {
+		case '>':
+			return i + 1, false, true
+		case '/':
+			if i+1 >= len(b) || b[i+1] != '>' {
+				return 0, false, false
+			}
+			return i + 2, true, true
+		}
+		n := nameEnd(b, i)
+		if n == i || n+1 >= len(b) || b[n] != '=' || b[n+1] != '"' {
+			return 0, false, false
+		}
+		key := string(b[i:n])
+		i = n + 2
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return 0, false, false
+		}
+		val, ok := unescape(b[i : i+j])
+		if !ok {
+			return 0, false, false
+		}
+		attr(key, val)
+		i += j + 1
+	}
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }
@@ -196,51 +206,27 @@ func readSummary(b []byte, attrs []etree.Attr) (tag string, _ []etree.Attr, chil
 	}
 	tag = string(b[1:n])
 	out := attrs[:0]
-	i := n
-	for {
-		for i < len(b) && isSpace(b[i]) {
-			i++
-		}
-		if i >= len(b) {
-			return "", nil, false, "", false
-		}
-		if b[i] == '/' { // <tag .../>
-			if i+2 != len(b) || b[i+1] != '>' {
-				return "", nil, false, "", false
-			}
-			return tag, out, false, "", true
-		}
-		if b[i] == '>' {
-			i++
-			break
-		}
-		k := nameEnd(b, i)
-		if k == i || k+1 >= len(b) || b[k] != '=' || b[k+1] != '"' {
-			return "", nil, false, "", false
-		}
-		key := string(b[i:k])
-		i = k + 2
-		j := bytes.IndexByte(b[i:], '"')
-		if j < 0 {
-			return "", nil, false, "", false
-		}
-		val, ok := unescape(b[i : i+j])
-		if !ok {
-			return "", nil, false, "", false
-		}
+	i, closed, ok := readAttrs(b, n, func(key, val string) {
 		// a prefixed name is split as encoding/xml's decoder splits it
 		// (under etree); summary joins it back
-		a := etree.Attr{Key: key}
+		a := etree.Attr{Key: key, Value: val}
 		if c := strings.IndexByte(key, ':'); c >= 1 && c <= len(key)-2 {
-			a = etree.Attr{Space: key[:c], Key: key[c+1:]}
+			a.Space, a.Key = key[:c], key[c+1:]
 		}
-		a.Value = val
 		if k := sameAttr(out, a); k >= 0 {
 			out[k].Value = val // etree keeps one attribute per name, the last value
 		} else {
 			out = append(out, a)
 		}
-		i += j + 1
+	})
+	switch {
+	case !ok:
+		return "", nil, false, "", false
+	case closed: // <tag .../>, and nothing after it
+		if i != len(b) {
+			return "", nil, false, "", false
+		}
+		return tag, out, false, "", true
 	}
 	j := bytes.IndexByte(b[i:], '<')
 	if j < 0 || i+j+1 >= len(b) {

@@ -1050,12 +1050,7 @@ var simpleTypes sync.Map // reflect.Type -> bool
 // encoding/xml formats itself. Asked per value the walk reads, so kept.
 func simpleType(t reflect.Type) bool {
 	if t.PkgPath() == "" && t.Name() != "" { // a predeclared type: no methods, no look-up
-		switch t.Kind() {
-		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			return true
-		}
-		return false
+		return simpleKind(t.Kind())
 	}
 	if s, ok := simpleTypes.Load(t); ok {
 		return s.(bool)
@@ -1074,7 +1069,12 @@ func isSimpleType(t reflect.Type) bool {
 			return false
 		}
 	}
-	switch t.Kind() {
+	return simpleKind(t.Kind())
+}
+
+// simpleKind: the kinds encoding/xml formats itself as text.
+func simpleKind(k reflect.Kind) bool {
+	switch k {
 	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return true
