@@ -167,6 +167,9 @@ func Run(ctx *Context, layers []Layer) (Result, error) {
 // and the typed record must agree with the XML diff inside the part. It
 // returns the new whole snapshot.
 func record(ctx *Context, l Layer, whole *provenance.Tree, dst []Change) ([]Change, *provenance.Tree, error) {
+	if l.Records {
+		return recorded(ctx, l, whole, dst)
+	}
 	scope := provenance.ScopeOf(l.Writes)
 	before, err := provenance.Take(ctx.Domain, scope)
 	if err != nil {
@@ -216,6 +219,56 @@ func record(ctx *Context, l Layer, whole *provenance.Tree, dst []Change) ([]Chan
 		}
 	}
 	return append(out, outside...), wholeAfter, nil
+}
+
+// recorded applies l, which reports its own changes (Layer.Records). With
+// ctx.FullDiff the whole domain's diff must show exactly those, in order.
+func recorded(ctx *Context, l Layer, whole *provenance.Tree, dst []Change) ([]Change, *provenance.Tree, error) {
+	var err error
+	if ctx.FullDiff && whole == nil {
+		if whole, err = provenance.Snapshot(ctx.Domain); err != nil {
+			return dst, nil, err
+		}
+	}
+	mark := len(dst)
+	ctx.rec = provenance.NewRec(dst)
+	err = l.Apply(ctx)
+	out, recErr := ctx.rec.Changes()
+	ctx.rec = nil
+	if err != nil {
+		return dst, nil, err
+	}
+	if recErr != nil {
+		return dst, nil, recErr
+	}
+	if !ctx.FullDiff {
+		return out, nil, nil
+	}
+	wholeAfter, err := provenance.Snapshot(ctx.Domain)
+	if err != nil {
+		return dst, nil, err
+	}
+	if err := sameChanges(out[mark:], provenance.Diff(whole, wholeAfter)); err != nil {
+		return dst, nil, err
+	}
+	return out, wholeAfter, nil
+}
+
+// sameChanges checks a layer's reported changes against the whole
+// domain's diff: the same changes in the same order.
+func sameChanges(reported, shown []Change) error {
+	for i := range max(len(reported), len(shown)) {
+		switch {
+		case i >= len(reported):
+			return fmt.Errorf("provenance: the whole domain shows %s %s, which the layer did not report", shown[i].Op, shown[i].Path)
+		case i >= len(shown):
+			return fmt.Errorf("provenance: the layer reported %s %s, which the whole domain does not show", reported[i].Op, reported[i].Path)
+		case reported[i] != shown[i]:
+			return fmt.Errorf("provenance: change %d: the layer reported %s %s (%q, was %q), the whole domain shows %s %s (%q, was %q)",
+				i+1, reported[i].Op, reported[i].Path, reported[i].New, reported[i].Old, shown[i].Op, shown[i].Path, shown[i].New, shown[i].Old)
+		}
+	}
+	return nil
 }
 
 // conflictsOf lists the earlier writes ch collides with: the same path, or

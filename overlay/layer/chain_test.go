@@ -204,3 +204,76 @@ func TestCheckDeclarationsMany(t *testing.T) {
 		t.Logf("allocated %.1f MiB for %d layers", float64(alloc)/(1<<20), n)
 	}
 }
+
+// recIO is setIO as a layer that reports its write (Layer.Records); report
+// false writes the same without reporting it.
+func recIO(name, io string, report bool) Layer {
+	return Layer{Name: name, Writes: []string{"/domain/devices/disk/driver/@io"}, Records: true,
+		Apply: func(c *Context) error {
+			disks := c.Domain.Devices.Disks
+			was := disks[0].Driver
+			driver := *was
+			driver.IO = io
+			disks[0].Driver = &driver
+			if report {
+				c.Changed("/domain/devices/disk[target=vda]", &disks[0], Before("driver", was))
+			}
+			return nil
+		}}
+}
+
+func TestRunRecorded(t *testing.T) {
+	want := Change{Layer: "a", Path: "/domain/devices/disk[target=vda]/driver/@io", Op: OpAdded, New: "native"}
+	for _, full := range []bool{false, true} {
+		ctx := newCtx("")
+		ctx.FullDiff = full
+		res, err := Run(ctx, []Layer{recIO("a", "native", true)})
+		if err != nil || len(res.Changes) != 1 || res.Changes[0] != want {
+			t.Errorf("full diff %v: %+v, %v", full, res.Changes, err)
+		}
+	}
+	// The recorded change is owned like a compared one: a later layer
+	// writing the same path conflicts.
+	_, err := Run(newCtx("fail"), []Layer{recIO("a", "native", true), setIO("b", "threads")})
+	if !errors.As(err, new(Conflict)) {
+		t.Errorf("conflict: %v", err)
+	}
+}
+
+func TestRunRecordedChecked(t *testing.T) {
+	tests := []struct {
+		name  string
+		layer Layer
+		full  bool
+		want  string // "" for no error
+	}{
+		// Without the full diff an unreported write is not seen: that is
+		// the price of not comparing, paid back by the sampled full diff.
+		{"unreported, no full diff", recIO("a", "native", false), false, ""},
+		{"unreported", recIO("a", "native", false), true, "which the layer did not report"},
+		{"reported, not made", Layer{Name: "a", Writes: []string{"/domain/title"}, Records: true, Apply: func(c *Context) error {
+			c.Changed("/domain", c.Domain, Before("title", "old"))
+			return nil
+		}}, true, "which the whole domain does not show"},
+		{"reported outside its writes", Layer{Name: "a", Writes: []string{"/domain/description"}, Records: true, Apply: func(c *Context) error {
+			c.Domain.Title = "new"
+			c.Changed("/domain", c.Domain, Before("title", ""))
+			return nil
+		}}, false, "wrote /domain/title, which is not among its declared writes"},
+		{"a bad report", Layer{Name: "a", Writes: []string{"/domain/title"}, Records: true, Apply: func(c *Context) error {
+			c.Changed("/domain", c.Domain, Before("nosuch", ""))
+			return nil
+		}}, false, `has no child element "nosuch"`},
+	}
+	for _, tc := range tests {
+		ctx := newCtx("fail")
+		ctx.FullDiff = tc.full
+		_, err := Run(ctx, []Layer{tc.layer})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -52,6 +52,13 @@ type Layer struct {
 	Applies func(*Context) bool
 	// Apply changes c.Domain. Errors name the field: "ex.hugepages.size: ...".
 	Apply func(*Context) error
+	// Records: Apply reports each change it makes with c.Changed, and the
+	// chain takes no snapshot of the layer's part to compare. A write the
+	// layer does not report is caught by the full diff (tests, and one
+	// start in layers.provenance_check_every), which must show exactly
+	// what the layer reported; a reported write outside Writes is refused
+	// on every start.
+	Records bool
 }
 
 // Host is what layers ask of the machine (implemented over linux2); render
@@ -104,6 +111,24 @@ type Context struct {
 	// diff of the whole domain after each layer (tests, and a sample of
 	// requests): a write outside the layer's declared parts is caught.
 	FullDiff bool
+
+	rec *provenance.Rec // the running layer's, when it records its writes
+}
+
+// Before is provenance.Before: a child element field as it was before an
+// edit, for Changed.
+func Before(name string, value any) provenance.Field { return provenance.Before(name, value) }
+
+// Changed reports, for a layer that records its writes (Layer.Records),
+// that it changed the named child fields of parent, a pointer to the
+// element at path ("/domain/devices", d.Devices); before holds their old
+// values. Report edits in document order (the order of the XML), one call
+// per element; the edit must leave the old values intact (replace what it
+// changes, a new pointer or slice). A no-op outside a chain.
+func (c *Context) Changed(path string, parent any, before ...provenance.Field) {
+	if c != nil && c.rec != nil {
+		c.rec.Changed(path, parent, before...)
+	}
 }
 
 // applies reports whether l has work for this command.

@@ -44,6 +44,7 @@ inside disk elements; disk-tuning runs later and tunes what machine left.`,
 	Overrides: []string{"machine"},
 	Ex:        disksBlock,
 	Apply:     applyDisks,
+	Records:   true,
 }
 
 func validateDisks(t *DisksEx, _ *layer.Check) error {
@@ -108,25 +109,32 @@ func applyDisks(c *layer.Context) error {
 			return fmt.Errorf("ex.disks.iothreads: disk %s (targets[%d]) is on bus %s; iothreads serve virtio disks", disk.Target.Dev, i, disk.Target.Bus)
 		}
 	}
+	disks := slices.Clone(d.Devices.Disks) // as they were, for c.Changed
 	next := uint(0)
 	for _, disk := range targets {
-		if disk.Driver == nil {
-			disk.Driver = &libvirtxml.DomainDiskDriver{}
+		// a new driver: the old one stays as it was
+		var driver libvirtxml.DomainDiskDriver
+		if disk.Driver != nil {
+			driver = *disk.Driver
 		}
 		if t.Discard != "" {
-			disk.Driver.Discard = t.Discard
+			driver.Discard = t.Discard
 		}
 		if t.IO != "" {
-			disk.Driver.IO = t.IO
+			driver.IO = t.IO
 		}
 		if t.IOThreads > 0 && disk.Target.Bus == "virtio" {
 			id := next%t.IOThreads + 1
-			disk.Driver.IOThread = &id
+			driver.IOThread = &id
 			next++
 		}
+		disk.Driver = &driver
 	}
 	if t.IOThreads > 0 {
+		was := d.IOThreads
 		d.IOThreads = t.IOThreads
+		c.Changed("/domain", d, layer.Before("iothreads", was))
 	}
+	c.Changed("/domain/devices", d.Devices, layer.Before("disk", disks))
 	return nil
 }

@@ -23,10 +23,11 @@ var Hugepages = layer.Layer{
 	"ex": {"hugepages": {"size": 2048}}
 
 size is in KiB: 2048 (2 MiB) or 1048576 (1 GiB); 0 or absent means 2048.`,
-	Reads:  []string{"ex.hugepages.size", "memory"},
-	Writes: []string{"/domain/memoryBacking/hugepages"},
-	Ex:     hugepagesBlock,
-	Apply:  applyHugepages,
+	Reads:   []string{"ex.hugepages.size", "memory"},
+	Writes:  []string{"/domain/memoryBacking/hugepages"},
+	Ex:      hugepagesBlock,
+	Apply:   applyHugepages,
+	Records: true,
 }
 
 func (h *HugepagesEx) size() uint64 {
@@ -79,12 +80,17 @@ func applyHugepages(c *layer.Context) error {
 		return fmt.Errorf("ex.hugepages.size: the VM's memory (%d KiB) is not a multiple of the %d KiB page size", need, size)
 	}
 	// The host's free pages were checked with the block (validateHugepages).
-	if d.MemoryBacking == nil {
-		d.MemoryBacking = &libvirtxml.DomainMemoryBacking{}
+	was := d.MemoryBacking
+	// a new <memoryBacking>: the old one stays as it was
+	var backing libvirtxml.DomainMemoryBacking
+	if was != nil {
+		backing = *was
 	}
-	d.MemoryBacking.MemoryHugePages = &libvirtxml.DomainMemoryHugepages{
+	backing.MemoryHugePages = &libvirtxml.DomainMemoryHugepages{
 		Hugepages: []libvirtxml.DomainMemoryHugepage{{Size: uint(size), Unit: "KiB"}},
 	}
+	d.MemoryBacking = &backing
+	c.Changed("/domain", d, layer.Before("memoryBacking", was))
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
@@ -43,8 +44,9 @@ firmware's variables template. Secure boot turns SMM on.`,
 		"/domain/devices/disk", // IDE disks are renamed (target dev and bus): a new key
 		"/domain/devices/controller",
 	},
-	Ex:    machineBlock,
-	Apply: applyMachine,
+	Ex:      machineBlock,
+	Apply:   applyMachine,
+	Records: true,
 }
 
 var q35Type = regexp.MustCompile(`^(q35|pc-q35-[0-9]+\.[0-9]+)$`)
@@ -95,6 +97,13 @@ func applyMachine(c *layer.Context) error {
 	if d.OS.Loader != nil {
 		return fmt.Errorf("ex.machine.uefi: the stock domain already has a loader (%s)", d.OS.Loader.Path)
 	}
+	// What this layer replaces, as it was, for c.Changed: each edit below
+	// puts in a new value and leaves these intact.
+	wasType, wasNVRam, wasFeatures := d.OS.Type, d.OS.NVRam, d.Features
+	var wasSMM *libvirtxml.DomainFeatureSMM
+	if wasFeatures != nil {
+		wasSMM = wasFeatures.SMM
+	}
 	if m.UEFI {
 		if c.Host == nil {
 			return fmt.Errorf("ex.machine.uefi: %w", errNoHost)
@@ -120,8 +129,21 @@ func applyMachine(c *layer.Context) error {
 			d.Features.SMM = &libvirtxml.DomainFeatureSMM{State: "on"}
 		}
 	}
-	d.OS.Type.Machine = typ
-	moveIDEToSATA(d)
+	osType := *d.OS.Type
+	osType.Machine = typ
+	d.OS.Type = &osType
+	c.Changed("/domain/os", d.OS, layer.Before("type", wasType),
+		layer.Before("loader", (*libvirtxml.DomainLoader)(nil)), layer.Before("nvram", wasNVRam))
+	if wasFeatures == nil {
+		c.Changed("/domain", d, layer.Before("features", wasFeatures))
+	} else {
+		c.Changed("/domain/features", d.Features, layer.Before("smm", wasSMM))
+	}
+	if d.Devices != nil {
+		disks, controllers := slices.Clone(d.Devices.Disks), slices.Clone(d.Devices.Controllers)
+		moveIDEToSATA(d)
+		c.Changed("/domain/devices", d.Devices, layer.Before("disk", disks), layer.Before("controller", controllers))
+	}
 	return nil
 }
 
@@ -146,14 +168,16 @@ func moveIDEToSATA(d *libvirtxml.Domain) {
 		if disk.Target == nil || disk.Target.Bus != "ide" {
 			continue
 		}
+		target := *disk.Target // a new target: the old one stays as it was
 		// A disk already named sdX keeps its name (it is unique already).
-		if !strings.HasPrefix(disk.Target.Dev, "sd") {
+		if !strings.HasPrefix(target.Dev, "sd") {
 			for ; next < 26 && used[fmt.Sprintf("sd%c", 'a'+next)]; next++ {
 			}
-			disk.Target.Dev = fmt.Sprintf("sd%c", 'a'+next)
-			used[disk.Target.Dev] = true
+			target.Dev = fmt.Sprintf("sd%c", 'a'+next)
+			used[target.Dev] = true
 		}
-		disk.Target.Bus = "sata"
+		target.Bus = "sata"
+		disk.Target = &target
 		disk.Address = nil
 		moved = true
 	}

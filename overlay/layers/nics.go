@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
@@ -35,10 +36,11 @@ missing). queues is 1..256 (Linux's MAX_TAP_QUEUES, Nova's cap) and at most
 the VM's vCPUs: virtio-net multiqueue gives each queue to one vCPU, and
 Nova and QEMU's multiqueue guide size it to the vCPU count. Without macs,
 every virtio interface changes; a listed non-virtio interface is refused.`,
-	Reads:  []string{"ex.nics.driver", "ex.nics.queues", "ex.nics.macs", "cpuNum"},
-	Writes: []string{"/domain/devices/interface/driver"},
-	Ex:     nicsBlock,
-	Apply:  applyNics,
+	Reads:   []string{"ex.nics.driver", "ex.nics.queues", "ex.nics.macs", "cpuNum"},
+	Writes:  []string{"/domain/devices/interface/driver"},
+	Ex:      nicsBlock,
+	Apply:   applyNics,
+	Records: true,
 }
 
 func (n *NicsEx) driver() string {
@@ -113,15 +115,20 @@ func applyNics(c *layer.Context) error {
 		}
 		targets = append(targets, found)
 	}
+	ifcs := slices.Clone(d.Devices.Interfaces) // as they were, for c.Changed
 	for _, ifc := range targets {
-		if ifc.Driver == nil {
-			ifc.Driver = &libvirtxml.DomainInterfaceDriver{}
+		// a new driver: the old one stays as it was
+		var drv libvirtxml.DomainInterfaceDriver
+		if ifc.Driver != nil {
+			drv = *ifc.Driver
 		}
-		ifc.Driver.Name = driver
+		drv.Name = driver
 		if n.Queues > 0 {
-			ifc.Driver.Queues = n.Queues
+			drv.Queues = n.Queues
 		}
+		ifc.Driver = &drv
 	}
+	c.Changed("/domain/devices", d.Devices, layer.Before("interface", ifcs))
 	return nil
 }
 

@@ -37,10 +37,11 @@ var Pinning = layer.Layer{
 
 A cpuset is libvirt's syntax: CPUs and ranges joined by commas, "^N" to
 exclude ("0-3,^2"). vcpu counts from 0 and stays below cpuNum.`,
-	Reads:  []string{"ex.pinning.vcpus", "ex.pinning.emulator", "cpuNum"},
-	Writes: []string{"/domain/cputune/vcpupin", "/domain/cputune/emulatorpin"},
-	Ex:     pinningBlock,
-	Apply:  applyPinning,
+	Reads:   []string{"ex.pinning.vcpus", "ex.pinning.emulator", "cpuNum"},
+	Writes:  []string{"/domain/cputune/vcpupin", "/domain/cputune/emulatorpin"},
+	Ex:      pinningBlock,
+	Apply:   applyPinning,
+	Records: true,
 }
 
 func validatePinning(p *PinningEx, c *layer.Check) error {
@@ -101,9 +102,14 @@ func validatePinning(p *PinningEx, c *layer.Check) error {
 
 func applyPinning(c *layer.Context) error {
 	p, d := pinningBlock.In(c), c.Domain
-	if d.CPUTune == nil {
-		d.CPUTune = &libvirtxml.DomainCPUTune{}
+	was := d.CPUTune
+	// a new <cputune>: the old one stays as it was
+	var tune libvirtxml.DomainCPUTune
+	if was != nil {
+		tune = *was
+		tune.VCPUPin = slices.Clone(was.VCPUPin)
 	}
+	d.CPUTune = &tune
 	for _, v := range p.VCPUs {
 		pin := libvirtxml.DomainCPUTuneVCPUPin{VCPU: uint(v.VCPU), CPUSet: strings.TrimSpace(v.CPUSet)}
 		if j := slices.IndexFunc(d.CPUTune.VCPUPin, func(x libvirtxml.DomainCPUTuneVCPUPin) bool { return x.VCPU == pin.VCPU }); j >= 0 {
@@ -116,6 +122,7 @@ func applyPinning(c *layer.Context) error {
 	if p.Emulator != "" {
 		d.CPUTune.EmulatorPin = &libvirtxml.DomainCPUTuneEmulatorPin{CPUSet: strings.TrimSpace(p.Emulator)}
 	}
+	c.Changed("/domain", d, layer.Before("cputune", was))
 	return nil
 }
 

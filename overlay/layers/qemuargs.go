@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"sync"
 
@@ -41,6 +42,7 @@ with no option before it is refused. Written as
 	Ex:      qemuArgsBlock,
 	Applies: func(c *layer.Context) bool { a := qemuArgsBlock.In(c); return a != nil && len(*a) > 0 },
 	Apply:   applyQemuArgs,
+	Records: true,
 }
 
 // QemuArgsRule is one allow-list entry, compiled.
@@ -154,11 +156,17 @@ func allowed(rules []QemuArgsRule, opt, val string, hasVal bool) bool {
 
 func applyQemuArgs(c *layer.Context) error {
 	args, d := *qemuArgsBlock.In(c), c.Domain
-	if d.QEMUCommandline == nil {
-		d.QEMUCommandline = &libvirtxml.DomainQEMUCommandline{}
+	was := d.QEMUCommandline
+	// a new <qemu:commandline>: the old one stays as it was
+	var cl libvirtxml.DomainQEMUCommandline
+	if was != nil {
+		cl = *was
+		cl.Args = slices.Clip(cl.Args) // appending copies: was keeps its arguments
 	}
 	for _, a := range args {
-		d.QEMUCommandline.Args = append(d.QEMUCommandline.Args, libvirtxml.DomainQEMUCommandlineArg{Value: a})
+		cl.Args = append(cl.Args, libvirtxml.DomainQEMUCommandlineArg{Value: a})
 	}
+	d.QEMUCommandline = &cl
+	c.Changed("/domain", d, layer.Before("qemu:commandline", was))
 	return nil
 }

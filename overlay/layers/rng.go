@@ -39,10 +39,11 @@ var Rng = layer.Layer{
 
 backend is /dev/urandom (default), /dev/random or /dev/hwrng; rate allows
 bytes per period milliseconds.`,
-	Reads:  []string{"ex.rng.backend", "ex.rng.rate.bytes", "ex.rng.rate.period"},
-	Writes: []string{"/domain/devices/rng"},
-	Ex:     rngBlock,
-	Apply:  applyRng,
+	Reads:   []string{"ex.rng.backend", "ex.rng.rate.bytes", "ex.rng.rate.period"},
+	Writes:  []string{"/domain/devices/rng"},
+	Ex:      rngBlock,
+	Apply:   applyRng,
+	Records: true,
 }
 
 func (r *RngEx) backend() string {
@@ -80,11 +81,15 @@ func applyRng(c *layer.Context) error {
 		rng.Rate = &libvirtxml.DomainRNGRate{Bytes: uint(r.Rate.Bytes), Period: uint(r.Rate.Period)}
 	}
 	if d.Devices == nil {
-		d.Devices = &libvirtxml.DomainDeviceList{}
+		d.Devices = &libvirtxml.DomainDeviceList{RNGs: []libvirtxml.DomainRNG{rng}}
+		c.Changed("/domain", d, layer.Before("devices", (*libvirtxml.DomainDeviceList)(nil)))
+		return nil
 	}
 	if slices.ContainsFunc(d.Devices.RNGs, func(x libvirtxml.DomainRNG) bool { return x.Model == "virtio" }) {
 		return fmt.Errorf("ex.rng: the domain already has a virtio rng")
 	}
-	d.Devices.RNGs = append(d.Devices.RNGs, rng)
+	was := d.Devices.RNGs
+	d.Devices.RNGs = append(was, rng) // was keeps its length: its items stay
+	c.Changed("/domain/devices", d.Devices, layer.Before("rng", was))
 	return nil
 }

@@ -26,6 +26,7 @@ without SPICE.`,
 	Writes:  []string{"/domain/devices/channel", "/domain/devices/redirdev"},
 	Applies: hasOrphanSpicevmc,
 	Apply:   dropOrphanSpicevmc,
+	Records: true,
 }
 
 // hasSpiceGraphics reports whether d has SPICE graphics to carry spicevmc.
@@ -72,7 +73,9 @@ func dropOrphanSpicevmc(c *layer.Context) error {
 			redirs = append(redirs, r)
 		}
 	}
+	wasChannels, wasRedirs := devs.Channels, devs.RedirDevs
 	devs.Channels, devs.RedirDevs = nilIfEmpty(channels), nilIfEmpty(redirs)
+	c.Changed("/domain/devices", devs, layer.Before("channel", wasChannels), layer.Before("redirdev", wasRedirs))
 	return nil
 }
 

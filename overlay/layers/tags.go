@@ -41,6 +41,7 @@ name="team" value="storage"/>...</strata:tags>, sorted by name. A name is
 	Ex:      tagsBlock,
 	Applies: func(c *layer.Context) bool { t := tagsBlock.In(c); return t != nil && len(*t) > 0 },
 	Apply:   applyTags,
+	Records: true,
 }
 
 func validateTags(t *map[string]string, _ *layer.Check) error {
@@ -88,13 +89,18 @@ func applyTags(c *layer.Context) error {
 	b.WriteString(`</strata:tags>`)
 	// DomainMetadata holds raw inner XML: append, so the stock <zs:zstack>
 	// stays exactly as it was.
-	if d.Metadata == nil {
-		d.Metadata = &libvirtxml.DomainMetadata{}
+	was := d.Metadata
+	// a new <metadata>: the old one stays as it was
+	var md libvirtxml.DomainMetadata
+	if was != nil {
+		md = *was
 	}
-	if strings.Contains(d.Metadata.XML, `"`+TagsNamespace+`"`) {
+	if strings.Contains(md.XML, `"`+TagsNamespace+`"`) {
 		return fmt.Errorf("ex.tags: the domain metadata already holds strata tags")
 	}
-	d.Metadata.XML += b.String()
+	md.XML += b.String()
+	d.Metadata = &md
+	c.Changed("/domain", d, layer.Before("metadata", was))
 	return nil
 }
 

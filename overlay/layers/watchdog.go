@@ -33,10 +33,11 @@ var Watchdog = layer.Layer{
 action is reset (default), shutdown, poweroff, pause, none, dump or
 inject-nmi. itco is part of q35's ICH9 chipset: it needs ex.machine, and
 libvirt 9.2 or later (9.0 answers "unknown watchdog model 'itco'").`,
-	Reads:  []string{"ex.watchdog.model", "ex.watchdog.action"},
-	Writes: []string{"/domain/devices/watchdog"},
-	Ex:     watchdogBlock,
-	Apply:  applyWatchdog,
+	Reads:   []string{"ex.watchdog.model", "ex.watchdog.action"},
+	Writes:  []string{"/domain/devices/watchdog"},
+	Ex:      watchdogBlock,
+	Apply:   applyWatchdog,
+	Records: true,
 }
 
 func (w *WatchdogEx) action() string {
@@ -84,12 +85,16 @@ func applyWatchdog(c *layer.Context) error {
 			return fmt.Errorf("ex.watchdog.model: itco is built into q35's ICH9; this domain's machine is %q (set ex.machine)", machine)
 		}
 	}
+	dog := libvirtxml.DomainWatchdog{Model: w.Model, Action: action}
 	if d.Devices == nil {
-		d.Devices = &libvirtxml.DomainDeviceList{}
+		d.Devices = &libvirtxml.DomainDeviceList{Watchdogs: []libvirtxml.DomainWatchdog{dog}}
+		c.Changed("/domain", d, layer.Before("devices", (*libvirtxml.DomainDeviceList)(nil)))
+		return nil
 	}
 	if len(d.Devices.Watchdogs) > 0 {
 		return fmt.Errorf("ex.watchdog: the domain already has a %s watchdog", d.Devices.Watchdogs[0].Model)
 	}
-	d.Devices.Watchdogs = append(d.Devices.Watchdogs, libvirtxml.DomainWatchdog{Model: w.Model, Action: action})
+	d.Devices.Watchdogs = []libvirtxml.DomainWatchdog{dog}
+	c.Changed("/domain/devices", d.Devices, layer.Before("watchdog", []libvirtxml.DomainWatchdog(nil)))
 	return nil
 }

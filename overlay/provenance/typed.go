@@ -782,12 +782,9 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 		if f.shared {
 			return errWhole
 		}
-		g := group{ef: f, ai: w.items(fa, f), bi: w.items(fb, f)}
-		if g.paired = paired(name, &g); !g.paired {
-			var err error
-			if g.al, g.bl, err = w.labels(name, &g); err != nil {
-				return err
-			}
+		g, err := w.group(name, f, fa, fb)
+		if err != nil {
+			return err
 		}
 		groups = append(groups, g)
 	}
@@ -796,6 +793,25 @@ func (w *walker) fields(out *[]Change, path, name string, a, b reflect.Value, ti
 			return err
 		}
 	}
+	return w.emit(out, path, name, groups)
+}
+
+// group gathers field f's items on both sides (fa, fb: the field's values)
+// under an element named name, labelled unless they pair up.
+func (w *walker) group(name string, f *elemField, fa, fb reflect.Value) (group, error) {
+	g := group{ef: f, ai: w.items(fa, f), bi: w.items(fb, f)}
+	if g.paired = paired(name, &g); !g.paired {
+		var err error
+		if g.al, g.bl, err = w.labels(name, &g); err != nil {
+			return g, err
+		}
+	}
+	return g, nil
+}
+
+// emit appends the changes of an element's groups in Diff's order: the
+// removed children of every group, then each group's children in order.
+func (w *walker) emit(out *[]Change, path, name string, groups []group) error {
 	for _, g := range groups {
 		for i, l := range g.al { // none for a scoped group: one element on both sides
 			if !contains(g.bl, l) {
