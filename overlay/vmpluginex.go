@@ -104,7 +104,8 @@ func (p *VmPluginEx) StartVmEx(ctx context.Context, req *kvmagent.Request) (any,
 		return nil, err // a refusal: nothing was touched
 	}
 	kvmagent.AddLogAttrs(ctx, "vm", cmd.VMInstanceUUID)
-	opt := start.Options{Phases: p.Phases}
+	// the debug log below prints the explain listing, summaries and all
+	opt := start.Options{Phases: p.Phases, Explain: p.Log.Enabled(ctx, slog.LevelDebug)}
 	if n := ls.FullDiffEvery; n > 0 && p.starts.Add(1)%n == 0 {
 		opt.FullDiff = true
 	}

@@ -323,7 +323,7 @@ func Render(snap *config.Snapshot, args []string, explain, diff bool, stdin io.R
 		return fmt.Errorf("%s: more than http.body_limit (%d bytes)", name, snap.Stock.BodyLimit)
 	}
 	res, err := start.Run(context.Background(), data, start.Layers{Order: snap.Order, Config: snap.Layer},
-		OfflineTarget(snap.Stock), start.Options{KeepStock: diff})
+		OfflineTarget(snap.Stock), start.Options{KeepStock: diff, Explain: explain})
 	if err != nil {
 		if start.Refused(err) {
 			return fmt.Errorf("%s: %w", name, err)

@@ -185,7 +185,7 @@ func record(ctx *Context, l Layer, whole *provenance.Tree, dst []Change) ([]Chan
 		return dst, nil, err
 	}
 	mark := len(dst)
-	out, err := before.AppendChanges(dst, ctx.Domain)
+	out, err := before.AppendChanges(dst, ctx.Domain, ctx.Explain || ctx.FullDiff)
 	if err != nil {
 		return dst, nil, err
 	}
@@ -231,7 +231,7 @@ func recorded(ctx *Context, l Layer, whole *provenance.Tree, dst []Change) ([]Ch
 		}
 	}
 	mark := len(dst)
-	ctx.rec = provenance.NewRec(dst)
+	ctx.rec = provenance.NewRec(dst, ctx.Explain || ctx.FullDiff)
 	err = l.Apply(ctx)
 	out, recErr := ctx.rec.Changes()
 	ctx.rec = nil

@@ -277,3 +277,28 @@ func TestRunRecordedChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestRunSummaries: an added element carries its summary only when asked
+// (Explain, or the full diff); its path is the same either way.
+func TestRunSummaries(t *testing.T) {
+	addTitle := func(records bool) Layer {
+		return Layer{Name: "title", Writes: []string{"/domain/title"}, Records: records, Apply: func(c *Context) error {
+			c.Domain.Title = "web"
+			c.Changed("/domain", c.Domain, Before("title", ""))
+			return nil
+		}}
+	}
+	for _, records := range []bool{false, true} {
+		for _, tc := range []struct {
+			explain, full bool
+			want          string
+		}{{false, false, ""}, {true, false, "<title>web</title>"}, {false, true, "<title>web</title>"}} {
+			ctx := newCtx("")
+			ctx.Explain, ctx.FullDiff = tc.explain, tc.full
+			res, err := Run(ctx, []Layer{addTitle(records)})
+			if err != nil || len(res.Changes) != 1 || res.Changes[0].Path != "/domain/title" || res.Changes[0].Op != OpAdded || res.Changes[0].New != tc.want {
+				t.Errorf("records %v, explain %v, full diff %v: %+v, %v; want New %q", records, tc.explain, tc.full, res.Changes, err, tc.want)
+			}
+		}
+	}
+}

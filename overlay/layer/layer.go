@@ -111,6 +111,11 @@ type Context struct {
 	// diff of the whole domain after each layer (tests, and a sample of
 	// requests): a write outside the layer's declared parts is caught.
 	FullDiff bool
+	// Explain fills Change.New and Old of an added or removed element with
+	// its summary (render --explain); a start needs only the paths and
+	// attribute values, and a summary costs a marshal of the element.
+	// FullDiff implies it (the cross-check compares summaries too).
+	Explain bool
 
 	rec *provenance.Rec // the running layer's, when it records its writes
 }

@@ -31,13 +31,14 @@ func Before(name string, value any) Field { return Field{name: name, value: valu
 // new slice), it does not change it through a pointer the old value shares.
 // The chain's full diff cross-checks a recording layer exactly.
 type Rec struct {
-	out []Change
-	err error
+	out       []Change
+	err       error
+	summaries bool
 }
 
 // NewRec records after the changes in dst (a chain keeps one list for all
-// its layers).
-func NewRec(dst []Change) *Rec { return &Rec{out: dst} }
+// its layers); summaries as for Typed.AppendChanges.
+func NewRec(dst []Change, summaries bool) *Rec { return &Rec{out: dst, summaries: summaries} }
 
 // Changes are the changes recorded, after those given to NewRec, and the
 // first error a report met.
@@ -100,13 +101,8 @@ func (r *Rec) changed(path string, parent any, before []Field) error {
 	}
 	slices.SortFunc(fields, func(x, y named) int { return x.elem - y.elem })
 
-	w := walkers.Get().(*walker)
-	defer func() {
-		clear(w.vals)
-		clear(w.strs)
-		w.vals, w.strs = w.vals[:0], w.strs[:0]
-		walkers.Put(w)
-	}()
+	w := getWalker(r.summaries)
+	defer putWalker(w)
 	var buf [4]group
 	groups := buf[:0]
 	for _, n := range fields {

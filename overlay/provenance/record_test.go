@@ -72,7 +72,7 @@ func TestRecMatchesXML(t *testing.T) {
 			if err := before.Unmarshal(x); err != nil {
 				t.Fatal(err)
 			}
-			r := provenance.NewRec(nil)
+			r := provenance.NewRec(nil, true)
 			tc.edit(d, r)
 			got, err := r.Changes()
 			if err != nil {
@@ -100,7 +100,7 @@ func TestRecRefuses(t *testing.T) {
 		{"a child given twice", &libvirtxml.Domain{}, []provenance.Field{provenance.Before("title", ""), provenance.Before("title", "")}, "title is given twice"},
 	}
 	for _, tc := range tests {
-		r := provenance.NewRec(nil)
+		r := provenance.NewRec(nil, true)
 		r.Changed("/domain", tc.parent, tc.before...)
 		r.Changed("/domain", &libvirtxml.Domain{Title: "x"}, provenance.Before("title", "")) // after an error, nothing
 		out, err := r.Changes()

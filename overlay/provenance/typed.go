@@ -99,7 +99,7 @@ func (t *Typed) Release() {
 // Changes lists what changed in the scope's part of d since Take, as Diff
 // of the two parts' marshalled XML would, with Layer left empty.
 func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
-	out, err := t.AppendChanges(nil, d)
+	out, err := t.AppendChanges(nil, d, true)
 	if len(out) == 0 {
 		out = nil
 	}
@@ -107,8 +107,10 @@ func (t *Typed) Changes(d *libvirtxml.Domain) ([]Change, error) {
 }
 
 // AppendChanges is Changes appended to dst (a chain keeps one list for
-// all its layers).
-func (t *Typed) AppendChanges(dst []Change, d *libvirtxml.Domain) ([]Change, error) {
+// all its layers). Without summaries, an added or removed element's New or
+// Old is "" instead of its summary: a start needs the paths, render
+// --explain the summaries, and they cost a marshal of the element.
+func (t *Typed) AppendChanges(dst []Change, d *libvirtxml.Domain, summaries bool) ([]Change, error) {
 	if d == nil {
 		return dst, errors.New("provenance: nil domain")
 	}
@@ -116,13 +118,8 @@ func (t *Typed) AppendChanges(dst []Change, d *libvirtxml.Domain) ([]Change, err
 		return dst, errors.New("provenance: snapshot used after Release")
 	}
 	live := reflect.ValueOf(d).Elem()
-	w := walkers.Get().(*walker)
-	defer func() {
-		clear(w.vals) // no snapshot or domain kept alive by the pool
-		clear(w.strs)
-		w.vals, w.strs = w.vals[:0], w.strs[:0]
-		walkers.Put(w)
-	}()
+	w := getWalker(summaries)
+	defer putWalker(w)
 	mark := len(dst)
 	out := dst
 	if t.scope.All() {
@@ -590,10 +587,26 @@ type walker struct {
 	keyed []string // labels' buffer
 	// typedAttrs' buffers, consumed before the next call
 	attrsA, attrsB []etree.Attr
+	// noSummaries: an added or removed element is recorded without its
+	// summary (AppendChanges)
+	noSummaries bool
 }
 
 // walkers keep their encoders (and its 4 KiB buffer) between records.
 var walkers = sync.Pool{New: func() any { return new(walker) }}
+
+func getWalker(summaries bool) *walker {
+	w := walkers.Get().(*walker)
+	w.noSummaries = !summaries
+	return w
+}
+
+func putWalker(w *walker) {
+	clear(w.vals) // no snapshot or domain kept alive by the pool
+	clear(w.strs)
+	w.vals, w.strs = w.vals[:0], w.strs[:0]
+	walkers.Put(w)
+}
 
 // elem diffs one element, a and b its values (structs, addressable), which
 // the caller found not equal.
@@ -815,7 +828,7 @@ func (w *walker) emit(out *[]Change, path, name string, groups []group) error {
 	for _, g := range groups {
 		for i, l := range g.al { // none for a scoped group: one element on both sides
 			if !contains(g.bl, l) {
-				sum, err := w.summary(g.ai[i], g.ef)
+				sum, err := w.summaryIfAsked(g.ai[i], g.ef)
 				if err != nil {
 					return err
 				}
@@ -851,7 +864,7 @@ func (w *walker) emit(out *[]Change, path, name string, groups []group) error {
 				}
 				continue
 			}
-			sum, err := w.summary(g.bi[j], g.ef)
+			sum, err := w.summaryIfAsked(g.bi[j], g.ef)
 			if err != nil {
 				return err
 			}
@@ -1125,6 +1138,14 @@ func simpleText(v reflect.Value) (string, bool) {
 		return strconv.FormatBool(v.Bool()), true
 	}
 	return "", false
+}
+
+// summaryIfAsked is the item's summary, "" when the record asks for none.
+func (w *walker) summaryIfAsked(v reflect.Value, ef *elemField) (string, error) {
+	if w.noSummaries {
+		return "", nil
+	}
+	return w.summary(v, ef)
 }
 
 // summary is summary() of the item marshalled, built from typed fields

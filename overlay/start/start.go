@@ -97,7 +97,10 @@ type Options struct {
 	KeepStock bool
 	// FullDiff cross-checks per-layer provenance with a whole-domain diff.
 	FullDiff bool
-	Phases   Phases
+	// Explain fills the summaries of added and removed elements in
+	// Result.Changes, which Result.Explain prints (layer.Context.Explain).
+	Explain bool
+	Phases  Phases
 }
 
 // Error is a refusal of the request itself (it decoded, or validated,
@@ -182,7 +185,7 @@ func RunDecoded(ctx context.Context, cmd *excmd.StartVmExCmd, ls Layers, t Targe
 	began = time.Now()
 	lc := &layer.Context{
 		Ctx: ctx, Cmd: cmd, Domain: dom, Host: t.LayerHost(), Config: ls.Config,
-		StockXML: stockXML, KeepStock: opt.KeepStock, FullDiff: opt.FullDiff,
+		StockXML: stockXML, KeepStock: opt.KeepStock, FullDiff: opt.FullDiff, Explain: opt.Explain,
 	}
 	res, err = layer.Run(lc, ls.Order)
 	if err != nil {
