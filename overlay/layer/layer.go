@@ -124,6 +124,16 @@ type Context struct {
 // edit, for Changed.
 func Before(name string, value any) provenance.Field { return provenance.Before(name, value) }
 
+// AddedXML reports, for a layer that records its writes, that it
+// appended fragment (one element, raw XML declaring its own namespace) to
+// the raw inner XML of the element at parent ("/domain/metadata"), where no
+// other element of its name is (provenance.Rec.AddedXML).
+func (c *Context) AddedXML(parent, fragment string) {
+	if c != nil && c.rec != nil {
+		c.rec.AddedXML(parent, fragment)
+	}
+}
+
 // Changed reports, for a layer that records its writes (Layer.Records),
 // that it changed the named child fields of parent, a pointer to the
 // element at path ("/domain/devices", d.Devices); before holds their old

@@ -100,7 +100,11 @@ func applyTags(c *layer.Context) error {
 	}
 	md.XML += b.String()
 	d.Metadata = &md
-	c.Changed("/domain", d, layer.Before("metadata", was))
+	if was == nil {
+		c.Changed("/domain", d, layer.Before("metadata", was))
+	} else {
+		c.AddedXML("/domain/metadata", b.String())
+	}
 	return nil
 }
 

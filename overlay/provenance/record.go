@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/beevik/etree"
 )
 
 // Field is one child element field of a parent as it was before a layer
@@ -126,4 +128,49 @@ func (r *Rec) changed(path string, parent any, before []Field) error {
 		return err
 	}
 	return nil
+}
+
+// AddedXML records that fragment, one element as raw XML, was appended to
+// the raw inner XML of the element at parent (DomainMetadata holds its
+// children so): the walk would marshal and parse the parent before and
+// after to find it. The fragment's element must be the only one of its
+// name under parent, with its namespace declared on itself.
+func (r *Rec) AddedXML(parent, fragment string) {
+	if r == nil || r.err != nil {
+		return
+	}
+	tag, attrs, children, text, ok := readSummary([]byte(fragment), nil)
+	if !ok { // not as encoding/xml writes it: read it as Diff's parser does
+		doc := etree.NewDocument()
+		if err := doc.ReadFromString(fragment); err != nil || doc.Root() == nil || len(doc.ChildElements()) != 1 {
+			r.err = fmt.Errorf("provenance: recording %s: the added XML is not one element (%v)", parent, err)
+			return
+		}
+		e := doc.Root()
+		tag, attrs, children, text = e.FullTag(), e.Attr, len(e.ChildElements()) > 0, strings.TrimSpace(e.Text())
+	}
+	c := Change{Path: parent + "/" + nsName(tag, attrs), Op: OpAdded}
+	if r.summaries {
+		c.New = summaryOf(tag, attrs, children, text)
+	}
+	r.out = append(r.out, c)
+}
+
+// nsName is elemName of an element given by its tag and attributes, when
+// it declares its own namespace: the path names it by the fixed prefix of
+// that namespace (Prefixes), whatever prefix the XML uses.
+func nsName(tag string, attrs []etree.Attr) string {
+	space, local, ok := strings.Cut(tag, ":")
+	if !ok {
+		space, local = "", tag
+	}
+	for _, a := range attrs {
+		if (space != "" && a.Space == "xmlns" && a.Key == space) || (space == "" && a.Space == "" && a.Key == "xmlns") {
+			if p, ok := Prefixes[a.Value]; ok {
+				return p + ":" + local
+			}
+			break
+		}
+	}
+	return tag
 }

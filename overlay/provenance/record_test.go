@@ -52,6 +52,20 @@ func TestRecMatchesXML(t *testing.T) {
 			d.Metadata = &md
 			r.Changed("/domain", d, provenance.Before("iothreads", wasIOT), provenance.Before("metadata", wasMD))
 		}},
+		{"an element appended to the metadata, prefixed", func(d *libvirtxml.Domain, r *provenance.Rec) {
+			frag := `<strata:tags xmlns:strata="https://strata.dev/xmlns/1"><tag name="a" value="b"/></strata:tags>`
+			md := *d.Metadata
+			md.XML += frag
+			d.Metadata = &md
+			r.AddedXML("/domain/metadata", frag)
+		}},
+		{"an element appended to the metadata, its namespace the default", func(d *libvirtxml.Domain, r *provenance.Rec) {
+			frag := `<tags xmlns="https://strata.dev/xmlns/1" team="a&amp;b"></tags>`
+			md := *d.Metadata
+			md.XML += frag
+			d.Metadata = &md
+			r.AddedXML("/domain/metadata", frag)
+		}},
 		{"an element removed", func(d *libvirtxml.Domain, r *provenance.Rec) {
 			was := d.Devices.Channels
 			d.Devices.Channels = nil
@@ -98,6 +112,11 @@ func TestRecRefuses(t *testing.T) {
 		{"no such child", &libvirtxml.Domain{}, []provenance.Field{provenance.Before("nosuch", nil)}, `has no child element "nosuch"`},
 		{"a value of another type", &libvirtxml.Domain{}, []provenance.Field{provenance.Before("iothreads", "4")}, "was given as string, not uint"},
 		{"a child given twice", &libvirtxml.Domain{}, []provenance.Field{provenance.Before("title", ""), provenance.Before("title", "")}, "title is given twice"},
+	}
+	r := provenance.NewRec(nil, true)
+	r.AddedXML("/domain/metadata", "<a/><b/>")
+	if _, err := r.Changes(); err == nil || !strings.Contains(err.Error(), "the added XML is not one element") {
+		t.Errorf("two elements as one: %v", err)
 	}
 	for _, tc := range tests {
 		r := provenance.NewRec(nil, true)
