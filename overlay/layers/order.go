@@ -3,6 +3,13 @@
 // it is checked before anything is touched) and exports one layer.Layer
 // value; Order is the chain. A new Go layer is one new file plus one line
 // in Order.
+//
+// Each layer here records its writes as it makes them (Records: true): it
+// replaces what it edits (a new pointer, a new slice, never a change
+// through a pointer the old domain shares) and reports the old values with
+// c.Changed, in document order, so the chain takes no snapshot of its part.
+// The golden corpus and the fuzzer run with the full diff, which must show
+// exactly what each layer reported.
 package layers
 
 import (

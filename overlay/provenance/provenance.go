@@ -1,9 +1,12 @@
 // Package provenance records what a patch layer changed in a domain, as
 // stable path strings the release-merge tool can compare across releases.
-// The reference is Diff, of the domain's XML before and after the layer;
-// the chain records with Take and Typed.Changes, which give Diff's result
-// from a typed copy of the layer's declared part, marshalling only what
-// changed (typed.go), and cross-checks them with Diff (FullDiff).
+// The reference is Diff, of the domain's XML before and after the layer.
+// The chain records in one of two ways, each giving Diff's result: a layer
+// that reports its writes as it makes them has them walked by Rec
+// (record.go: only the fields it names, against the old values it keeps);
+// any other layer is recorded with Take and Typed.Changes, from a typed
+// copy of its declared part, marshalling only what changed (typed.go).
+// Both are cross-checked with Diff (FullDiff).
 //
 // # Paths
 //
