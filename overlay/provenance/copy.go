@@ -2,7 +2,6 @@ package provenance
 
 import (
 	"reflect"
-	"sync"
 	"unsafe"
 )
 
@@ -32,28 +31,13 @@ type copyField struct {
 	p     *copyPlan
 }
 
-var (
-	copyPlans sync.Map   // reflect.Type -> *copyPlan, complete ones only
-	copyMu    sync.Mutex // serialises building (recursive types)
-)
+var copyPlans typeCache[*copyPlan]
 
-func copyPlanOf(t reflect.Type) *copyPlan {
-	if p, ok := copyPlans.Load(t); ok {
-		return p.(*copyPlan)
-	}
-	copyMu.Lock()
-	defer copyMu.Unlock()
-	building := map[reflect.Type]*copyPlan{}
-	p := buildCopy(t, building)
-	for t, p := range building {
-		copyPlans.Store(t, p)
-	}
-	return p
-}
+func copyPlanOf(t reflect.Type) *copyPlan { return copyPlans.get(t, buildCopy) }
 
 func buildCopy(t reflect.Type, building map[reflect.Type]*copyPlan) *copyPlan {
-	if p, ok := copyPlans.Load(t); ok {
-		return p.(*copyPlan)
+	if p, ok := copyPlans.load(t); ok {
+		return p
 	}
 	if p, ok := building[t]; ok {
 		return p

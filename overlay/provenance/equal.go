@@ -2,7 +2,6 @@ package provenance
 
 import (
 	"reflect"
-	"sync"
 	"unsafe"
 )
 
@@ -50,28 +49,13 @@ type sliceHeader struct {
 	len, cap int
 }
 
-var (
-	eqPlans sync.Map   // reflect.Type -> *eqPlan, complete ones only
-	eqMu    sync.Mutex // serialises building (plans of recursive types point at each other)
-)
+var eqPlans typeCache[*eqPlan]
 
-func eqPlanOf(t reflect.Type) *eqPlan {
-	if p, ok := eqPlans.Load(t); ok {
-		return p.(*eqPlan)
-	}
-	eqMu.Lock()
-	defer eqMu.Unlock()
-	building := map[reflect.Type]*eqPlan{}
-	p := buildEq(t, building)
-	for t, p := range building {
-		eqPlans.Store(t, p)
-	}
-	return p
-}
+func eqPlanOf(t reflect.Type) *eqPlan { return eqPlans.get(t, buildEq) }
 
 func buildEq(t reflect.Type, building map[reflect.Type]*eqPlan) *eqPlan {
-	if p, ok := eqPlans.Load(t); ok {
-		return p.(*eqPlan)
+	if p, ok := eqPlans.load(t); ok {
+		return p
 	}
 	if p, ok := building[t]; ok {
 		return p

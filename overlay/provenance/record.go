@@ -79,7 +79,7 @@ func (r *Rec) changed(path string, parent any, before []Field) error {
 	}
 	fields := make([]named, 0, len(before))
 	for _, f := range before {
-		k, ok := ti.byEl[f.name]
+		k, ok := ti.elemIndex(f.name)
 		if !ok {
 			return fmt.Errorf("%s has no child element %q", b.Type(), f.name)
 		}

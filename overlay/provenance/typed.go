@@ -237,8 +237,6 @@ type typeInfo struct {
 	text     int         // the chardata string field of a leaf element (attributes and text only), -1 if none
 	attrList []attrField // in field order, as encoding/xml writes them
 	elems    []elemField
-	byEl     map[string]int // element name -> elems index
-	attrs    map[string]attrField
 	cmp      []int // fields equality looks at (not a tagged XMLName)
 	// delegate and emitter: the type's entries in delegates and emitters
 	// (nil if none), kept here so the walk makes no map look-up per value.
@@ -246,8 +244,31 @@ type typeInfo struct {
 	emitter  func(reflect.Value) bool
 }
 
+// elemIndex is the index in elems of the (first) element field named name.
+// A scan, not a map: an info is kept for every type a domain reaches, and
+// a map per type was most of the provenance's memory, which every GC marks.
+func (ti *typeInfo) elemIndex(name string) (int, bool) {
+	for i := range ti.elems {
+		if ti.elems[i].name == name {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// attr is the attribute field named name (the last, as a map built in
+// field order would keep).
+func (ti *typeInfo) attr(name string) (attrField, bool) {
+	for i := len(ti.attrList) - 1; i >= 0; i-- {
+		if ti.attrList[i].name == name {
+			return ti.attrList[i], true
+		}
+	}
+	return attrField{}, false
+}
+
 var (
-	typeInfos     sync.Map // reflect.Type -> *typeInfo
+	typeInfos     typeCache[*typeInfo]
 	marshalerType = reflect.TypeFor[xml.Marshaler]()
 	attrMarshaler = reflect.TypeFor[xml.MarshalerAttr]()
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
@@ -372,33 +393,20 @@ func customMarshal(t reflect.Type) bool {
 	return t.Implements(marshalerType) || pt.Implements(marshalerType) || t.Implements(textMarshaler) || pt.Implements(textMarshaler)
 }
 
-var infoMu sync.Mutex // serialises building: infos of recursive types point at each other
 
 // infoOf is what the walk knows of struct type t, made once: t's info and
 // those of the struct types its element fields hold are built together and
 // linked (elemField.info), so the walk looks types up only at its start.
-func infoOf(t reflect.Type) *typeInfo {
-	if ti, ok := typeInfos.Load(t); ok {
-		return ti.(*typeInfo)
-	}
-	infoMu.Lock()
-	defer infoMu.Unlock()
-	building := map[reflect.Type]*typeInfo{}
-	ti := buildInfo(t, building)
-	for t, ti := range building {
-		typeInfos.Store(t, ti)
-	}
-	return ti
-}
+func infoOf(t reflect.Type) *typeInfo { return typeInfos.get(t, buildInfo) }
 
 func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
-	if ti, ok := typeInfos.Load(t); ok {
-		return ti.(*typeInfo)
+	if ti, ok := typeInfos.load(t); ok {
+		return ti
 	}
 	if ti, ok := building[t]; ok {
 		return ti
 	}
-	ti := &typeInfo{byEl: map[string]int{}, attrs: map[string]attrField{}, text: -1, delegate: delegates[t], emitter: emitters[t]}
+	ti := &typeInfo{text: -1, delegate: delegates[t], emitter: emitters[t]}
 	building[t] = ti
 	wr, wrapped := wrappers[t]
 	ti.check, ti.lead = wr.check, wr.lead
@@ -442,7 +450,6 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
 				name = f.Name
 			}
 			af := attrField{name: name, index: i, omit: flags["omitempty"], simple: simpleType(f.Type)}
-			ti.attrs[name] = af
 			ti.attrList = append(ti.attrList, af)
 			ti.own = append(ti.own, i)
 			continue
@@ -461,18 +468,16 @@ func buildInfo(t reflect.Type, building map[reflect.Type]*typeInfo) *typeInfo {
 			ti.plain = false
 			continue
 		}
-		if j, dup := ti.byEl[ef.name]; dup {
+		if j, dup := ti.elemIndex(ef.name); dup {
 			ef.shared = true
 			ti.elems[j].shared = true
-		} else {
-			ti.byEl[ef.name] = len(ti.elems)
 		}
 		ti.elems = append(ti.elems, ef)
 	}
 	if ti.text >= 0 && (len(ti.elems) > 0 || wrapped) {
 		ti.plain = false
 	}
-	if _, dup := ti.attrs["type"]; ti.lead != nil && dup {
+	if _, dup := ti.attr("type"); ti.lead != nil && dup {
 		ti.lead = nil // a tagged type attribute besides the derived one: not read from fields
 	}
 	for i := range ti.elems {
@@ -1372,7 +1377,7 @@ func keyValue(v reflect.Value, ti *typeInfo, p keyPart) (string, bool) {
 		return "", false
 	}
 	if p.child != "" {
-		i, ok := ti.byEl[p.child]
+		i, ok := ti.elemIndex(p.child)
 		if !ok || ti.elems[i].shared || ti.elems[i].item.Kind() != reflect.Struct {
 			return "", false
 		}
@@ -1401,7 +1406,7 @@ func keyValue(v reflect.Value, ti *typeInfo, p keyPart) (string, bool) {
 		}
 		v, ti = inner, infoOf(inner.Type())
 	}
-	af, ok := ti.attrs[p.attr]
+	af, ok := ti.attr(p.attr)
 	if !ok {
 		return "", false
 	}
