@@ -393,7 +393,6 @@ func customMarshal(t reflect.Type) bool {
 	return t.Implements(marshalerType) || pt.Implements(marshalerType) || t.Implements(textMarshaler) || pt.Implements(textMarshaler)
 }
 
-
 // infoOf is what the walk knows of struct type t, made once: t's info and
 // those of the struct types its element fields hold are built together and
 // linked (elemField.info), so the walk looks types up only at its start.
