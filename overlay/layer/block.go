@@ -17,6 +17,7 @@ import (
 type ExBlock interface {
 	// Key is the block's key in ex ("hugepages").
 	Key() string
+	blockType() reflect.Type
 	decode(raw json.RawMessage) (any, error)
 	validate(v any, c *Check) error
 }
@@ -33,6 +34,8 @@ type Block[T any] struct {
 
 // Key implements ExBlock.
 func (b *Block[T]) Key() string { return b.Name }
+
+func (b *Block[T]) blockType() reflect.Type { return reflect.TypeFor[T]() }
 
 // Of is the command's decoded block, nil when absent.
 func (b *Block[T]) Of(cmd *excmd.StartVmExCmd) *T {
@@ -136,10 +139,19 @@ func DecodeEx(cmd *excmd.StartVmExCmd, layers []Layer, c *Check) error {
 	slices.Sort(keys)
 	cmd.Blocks = make(map[string]any, len(keys))
 	for _, k := range keys {
-		owner, ok := owners[k]
-		if !ok {
+		if _, ok := owners[k]; !ok {
 			return fmt.Errorf("ex.%s: unknown field (no layer reads it)", k)
 		}
+	}
+	done, err := decodeTogether(cmd, keys, owners)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if done {
+			break
+		}
+		owner := owners[k]
 		raw := bytes.TrimSpace(cmd.Raw[k])
 		if bytes.Equal(raw, []byte("null")) {
 			continue
