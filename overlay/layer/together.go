@@ -127,4 +127,3 @@ var (
 
 // together: tests turn the shared decode off to compare with block by block.
 var together = true
-
