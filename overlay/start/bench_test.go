@@ -34,7 +34,9 @@ func readRichest(b *testing.B) []byte {
 // command: decode, validate, build, marshal (what /vm/start does before
 // libvirt). BenchmarkExPipeline is the same for /ex/vm/start: start.Run on
 // the offline target, i.e. decode, validate (the ex blocks included),
-// build, every layer with its provenance, and the final marshal. One
+// build, every layer with its provenance, and the final marshal, with the
+// options a start has below debug logging (paths and values recorded, no
+// element summaries; "chain-explain" is render --explain's). One
 // `go test -bench . ./overlay/start/` prints both side by side.
 func BenchmarkStockBuild(b *testing.B) {
 	body := readRichest(b)
@@ -70,6 +72,7 @@ func BenchmarkExPipeline(b *testing.B) {
 		}
 	}
 	b.Run("chain", func(b *testing.B) { run(b, body, start.Options{}) })
+	b.Run("chain-explain", func(b *testing.B) { run(b, body, start.Options{Explain: true}) })
 	// The sampled cross-check: a whole-domain diff per layer.
 	b.Run("chain-fulldiff", func(b *testing.B) { run(b, body, start.Options{FullDiff: true}) })
 	// No ex block: the stock start with only the vendor fixes (what :7070's
