@@ -3,7 +3,7 @@
 # starts libvirtd (qemu:///system) for the end-to-end tests, then runs
 # gofmt, go vet, go test over every package, the release-merge tool's
 # `strata verify` (upstream/ is the recorded release) and `strata check`
-# (the overlay against its lock), and each fuzz target briefly.
+# (the overlay against its lock), and the fuzz targets briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/host-setup.sh --libvirtd
@@ -22,4 +22,11 @@ fuzztime=${FUZZTIME:-15s}
 for target in "FuzzStartVmCmd ./upstream/vmplugin/" "FuzzEnvelope ./upstream/kvmagent/" "FuzzStartVmExCmd ./overlay/"; do
   set -- $target
   GOMEMLIMIT=1GiB go test -run '^$' -fuzz "^$1\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s -parallel 1 "$2"
+done
+# The fast paths against their references: the typed provenance walk (which
+# recording layers share) against the XML diff, the ex blocks decoded
+# together against one by one.
+for target in "FuzzTypedMatchesXML ./overlay/provenance/" "FuzzDecodeTogether ./overlay/layer/"; do
+  set -- $target
+  GOMEMLIMIT=1GiB go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME_EQ:-10s}" -fuzzminimizetime 5s -parallel 1 "$2"
 done
