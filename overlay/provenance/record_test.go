@@ -78,14 +78,7 @@ func TestRecMatchesXML(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			d := stockDomain(t, "../layers/testdata/everything.json")
-			var before libvirtxml.Domain
-			x, err := d.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := before.Unmarshal(x); err != nil {
-				t.Fatal(err)
-			}
+			before, _ := copyOf(t, d)
 			r := provenance.NewRec(nil, true)
 			tc.edit(d, r)
 			got, err := r.Changes()

@@ -46,14 +46,7 @@ func lines(cs []provenance.Change) string {
 // for the whole domain and for the scope of writes.
 func sameAsXML(t *testing.T, d *libvirtxml.Domain, writes []string, mutate func(*libvirtxml.Domain) error) {
 	t.Helper()
-	var before libvirtxml.Domain
-	x, err := d.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := before.Unmarshal(x); err != nil {
-		t.Fatal(err)
-	}
+	before, x := copyOf(t, d)
 	scopes := []*provenance.Scope{provenance.ScopeOf([]string{"/domain"})}
 	if writes != nil {
 		scopes = append(scopes, provenance.ScopeOf(writes))
@@ -84,6 +77,20 @@ func sameAsXML(t *testing.T, d *libvirtxml.Domain, writes []string, mutate func(
 			t.Errorf("scope %d (%v): typed record\n%s\nXML diff\n%s", i, writes, g, w)
 		}
 	}
+}
+
+// copyOf is d read back from its XML (a copy sharing nothing), and the XML.
+func copyOf(t *testing.T, d *libvirtxml.Domain) (libvirtxml.Domain, string) {
+	t.Helper()
+	var c libvirtxml.Domain
+	x, err := d.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Unmarshal(x); err != nil {
+		t.Fatal(err)
+	}
+	return c, x
 }
 
 func stockDomain(t *testing.T, file string) *libvirtxml.Domain {
