@@ -80,15 +80,15 @@ func sameAsXML(t *testing.T, d *libvirtxml.Domain, writes []string, mutate func(
 }
 
 // copyOf is d read back from its XML (a copy sharing nothing), and the XML.
-func copyOf(t *testing.T, d *libvirtxml.Domain) (libvirtxml.Domain, string) {
-	t.Helper()
+func copyOf(tb testing.TB, d *libvirtxml.Domain) (libvirtxml.Domain, string) {
+	tb.Helper()
 	var c libvirtxml.Domain
 	x, err := d.Marshal()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := c.Unmarshal(x); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return c, x
 }
@@ -358,14 +358,7 @@ func BenchmarkRecord(b *testing.B) {
 	}
 	var steps []step
 	clone := func(d *libvirtxml.Domain) *libvirtxml.Domain {
-		x, err := d.Marshal()
-		if err != nil {
-			b.Fatal(err)
-		}
-		var c libvirtxml.Domain
-		if err := c.Unmarshal(x); err != nil {
-			b.Fatal(err)
-		}
+		c, _ := copyOf(b, d)
 		return &c
 	}
 	var order []layer.Layer
